@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {Epoch, Slot, Timestamp} from "./TimeLib.sol";
+
+/// @title Errors
+/// @notice Every custom error Proofline raises, named `Contract__Reason(expected, actual)`.
+library Errors {
+    // Rollup: deployment parameters
+    error Rollup__ZeroParameter(uint256 index);
+    error Rollup__CommitteeTooLarge(uint256 max, uint256 actual);
+    error Rollup__ExitDelayTooShort(uint256 min, uint256 actual);
+    error Rollup__GenesisInFuture(uint256 now_, uint256 genesisTime);
+
+    // Rollup: pending chain
+    error Rollup__InvalidSlot(Slot expected, Slot actual);
+    error Rollup__SlotAlreadyUsed(Slot tipSlot, Slot actual);
+    error Rollup__InvalidBlockNumber(uint256 expected, uint256 actual);
+    error Rollup__InvalidArchive(bytes32 expected, bytes32 actual);
+    error Rollup__InvalidBlobHash(uint256 index, bytes32 expected, bytes32 actual);
+    error Rollup__UnexpectedBlob(uint256 index, bytes32 blobHash);
+    error Rollup__InvalidProposer(address expected, address actual);
+    error Rollup__InvalidCommittee(bytes32 expected, bytes32 actual);
+    error Rollup__SignersOutOfRange(uint256 committeeSize, uint256 signers);
+    error Rollup__SignatureCountMismatch(uint256 expected, uint256 actual);
+    error Rollup__InsufficientAttestations(uint256 needed, uint256 actual);
+    error Rollup__InvalidAttestation(uint256 committeeIndex);
+    error Rollup__EpochNotFixed(Epoch latestFixed, Epoch requested);
+    error Rollup__BlockNotFound(uint256 pendingTip, uint256 blockNumber);
+
+    // Rollup: validator staking
+    error Staking__ZeroAddress();
+    error Staking__AlreadyRegistered(address attester);
+    error Staking__NotActive(address attester);
+    error Staking__NotExiting(address attester);
+    error Staking__NotWithdrawer(address expected, address actual);
+    error Staking__ExitNotReady(Timestamp exitableAt, Timestamp now_);
+    error Staking__AmountNotReceived(uint256 expected, uint256 received);
+
+    // SnapshotLib
+    error Snapshot__KeyDecreasing(uint256 latest, uint256 key);
+}

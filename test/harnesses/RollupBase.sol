@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {Test} from "forge-std/Test.sol";
+
+import {Rollup} from "../../contracts/core/Rollup.sol";
+import {DevToken} from "../../contracts/dev/DevToken.sol";
+import {
+    CommitteeAttestations,
+    ProposeArgs,
+    RollupConfig,
+    Signature
+} from "../../contracts/interfaces/IRollup.sol";
+import {Epoch, Slot, Timestamp} from "../../contracts/libraries/TimeLib.sol";
+
+/// @notice Deploys a Rollup with known validator keys and builds real, signed proposals.
+abstract contract RollupBase is Test {
+    uint256 internal constant SLOT_DURATION = 36;
+    uint256 internal constant EPOCH_DURATION = 32;
+    uint256 internal constant K = 48;
+    uint256 internal constant MIN_STAKE = 100 ether;
+    uint256 internal constant EXIT_DELAY = 3 * EPOCH_DURATION * SLOT_DURATION;
+    bytes32 internal constant GENESIS_ARCHIVE = keccak256("genesis");
+
+    Rollup internal rollup;
+    DevToken internal stakingAsset;
+    uint256 internal genesis;
+
+    mapping(address => uint256) internal keyOf;
+    address[] internal attesters;
+
+    function _deploy() internal virtual {
+        _deploy(K);
+    }
+
+    function _deploy(uint256 k) internal {
+        vm.warp(1_700_000_000);
+        genesis = block.timestamp;
+        stakingAsset = new DevToken("Stake", "STK");
+        rollup = new Rollup(_config(k));
+    }
+
+    function _config(uint256 k) internal view returns (RollupConfig memory) {
+        return RollupConfig({
+            stakingAsset: address(stakingAsset),
+            genesisTime: 0,
+            genesisArchive: GENESIS_ARCHIVE,
+            slotDuration: SLOT_DURATION,
+            epochDuration: EPOCH_DURATION,
+            targetCommitteeSize: k,
+            minStake: MIN_STAKE,
+            validatorExitDelay: EXIT_DELAY
+        });
+    }
+
+    /// @dev Stakes `n` validators with deterministic keys; each is its own withdrawer.
+    function _stakeValidators(uint256 n) internal {
+        for (uint256 i = 0; i < n; ++i) {
+            (address a, uint256 pk) =
+                makeAddrAndKey(string.concat("validator", vm.toString(attesters.length)));
+            keyOf[a] = pk;
+            attesters.push(a);
+            _stake(a, a);
+        }
+    }
+
+    function _stake(address attester, address withdrawer) internal {
+        stakingAsset.mint(address(this), MIN_STAKE);
+        stakingAsset.approve(address(rollup), MIN_STAKE);
+        rollup.stake(attester, withdrawer);
+    }
+
+    function _warpToSlot(uint256 slot) internal {
+        vm.warp(genesis + slot * SLOT_DURATION);
+    }
+
+    function _warpToEpoch(uint256 epoch) internal {
+        _warpToSlot(epoch * EPOCH_DURATION);
+    }
+
+    function _currentSlot() internal view returns (uint256) {
+        return Slot.unwrap(rollup.getCurrentSlot());
+    }
+
+    function _currentEpoch() internal view returns (uint256) {
+        return Epoch.unwrap(rollup.getCurrentEpoch());
+    }
+
+    /// @dev Args for the next block in the current slot, with one blob whose hash is set on the tx.
+    function _nextArgs() internal returns (ProposeArgs memory args) {
+        uint256 n = rollup.getPendingBlockNumber();
+        bytes32[] memory blobs = new bytes32[](1);
+        blobs[0] = bytes32((uint256(0x01) << 248) | uint256(keccak256(abi.encode("blob", n + 1))) >> 8);
+        vm.blobhashes(blobs);
+        args = ProposeArgs({
+            blockNumber: n + 1,
+            slot: rollup.getCurrentSlot(),
+            previousArchive: rollup.getBlock(n).archive,
+            archive: keccak256(abi.encode("archive", n + 1)),
+            stateRoot: keccak256(abi.encode("state", n + 1)),
+            blobHashes: blobs
+        });
+    }
+
+    /// @dev Attestations from the first `count` committee members, in committee order.
+    function _attest(ProposeArgs memory args, uint256 count)
+        internal
+        view
+        returns (CommitteeAttestations memory att)
+    {
+        att.committee = rollup.getCommitteeAt(rollup.getCurrentEpoch());
+        bytes32 digest = rollup.proposalDigest(args);
+        att.signatures = new Signature[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            att.signers |= 1 << i;
+            att.signatures[i] = _sign(keyOf[att.committee[i]], digest);
+        }
+    }
+
+    /// @dev A quorum of attestations: floor(2n/3)+1 of the committee.
+    function _quorumAttest(ProposeArgs memory args) internal view returns (CommitteeAttestations memory) {
+        uint256 size = rollup.getCommitteeAt(rollup.getCurrentEpoch()).length;
+        return _attest(args, size == 0 ? 0 : rollup.quorum(size));
+    }
+
+    function _sign(uint256 pk, bytes32 digest) internal pure returns (Signature memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(pk, digest);
+        return Signature({v: v, r: r, s: s});
+    }
+
+    function _proposer() internal view returns (address) {
+        return rollup.getProposerAt(Timestamp.wrap(block.timestamp));
+    }
+
+    /// @dev Proposes the next block in the current slot as its proposer, with a quorum.
+    function _proposeNext() internal returns (ProposeArgs memory args) {
+        args = _nextArgs();
+        CommitteeAttestations memory att = _quorumAttest(args);
+        vm.prank(_proposer());
+        rollup.propose(args, att);
+    }
+}

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
+
+import {Rollup} from "../../contracts/core/Rollup.sol";
+import {IRollup, RollupConfig, ValidatorStatus, ValidatorView} from "../../contracts/interfaces/IRollup.sol";
+import {Errors} from "../../contracts/libraries/Errors.sol";
+import {Epoch, Timestamp} from "../../contracts/libraries/TimeLib.sol";
+import {FeeOnTransferToken} from "../harnesses/FeeOnTransferToken.sol";
+import {RollupBase} from "../harnesses/RollupBase.sol";
+
+contract StakingTest is RollupBase {
+    address internal alice = makeAddr("alice");
+    address internal aliceWithdrawer = makeAddr("aliceWithdrawer");
+
+    function setUp() public {
+        _deploy(K);
+    }
+
+    function test_stake_RegistersAndPullsMinStake() public {
+        stakingAsset.mint(address(this), MIN_STAKE);
+        stakingAsset.approve(address(rollup), MIN_STAKE);
+        vm.expectEmit(address(rollup));
+        emit IRollup.ValidatorStaked(alice, aliceWithdrawer, MIN_STAKE);
+        rollup.stake(alice, aliceWithdrawer);
+
+        ValidatorView memory v = rollup.getValidator(alice);
+        assertEq(uint8(v.status), uint8(ValidatorStatus.ACTIVE));
+        assertEq(v.withdrawer, aliceWithdrawer);
+        assertEq(v.stake, MIN_STAKE);
+        assertEq(stakingAsset.balanceOf(address(rollup)), MIN_STAKE);
+        assertEq(stakingAsset.balanceOf(address(this)), 0);
+        assertEq(rollup.totalStake(), MIN_STAKE);
+        assertEq(rollup.getActiveValidatorCount(), 1);
+        assertEq(rollup.getActiveValidators()[0], alice);
+    }
+
+    function test_stake_RevertWhen_ZeroAddress() public {
+        vm.expectRevert(Errors.Staking__ZeroAddress.selector);
+        rollup.stake(address(0), aliceWithdrawer);
+        vm.expectRevert(Errors.Staking__ZeroAddress.selector);
+        rollup.stake(alice, address(0));
+    }
+
+    function test_stake_RevertWhen_AlreadyRegistered() public {
+        _stake(alice, aliceWithdrawer);
+        stakingAsset.mint(address(this), MIN_STAKE);
+        stakingAsset.approve(address(rollup), MIN_STAKE);
+        vm.expectRevert(abi.encodeWithSelector(Errors.Staking__AlreadyRegistered.selector, alice));
+        rollup.stake(alice, aliceWithdrawer);
+    }
+
+    function test_stake_RevertWhen_NotApproved() public {
+        stakingAsset.mint(address(this), MIN_STAKE);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IERC20Errors.ERC20InsufficientAllowance.selector, address(rollup), 0, MIN_STAKE
+            )
+        );
+        rollup.stake(alice, aliceWithdrawer);
+    }
+
+    function test_stake_RevertWhen_FeeOnTransferToken() public {
+        FeeOnTransferToken fee = new FeeOnTransferToken();
+        Rollup r = new Rollup(_configWithAsset(address(fee)));
+        fee.mint(address(this), MIN_STAKE);
+        fee.approve(address(r), MIN_STAKE);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                Errors.Staking__AmountNotReceived.selector, MIN_STAKE, MIN_STAKE - MIN_STAKE / 100
+            )
+        );
+        r.stake(alice, aliceWithdrawer);
+        assertEq(fee.balanceOf(address(this)), MIN_STAKE, "tokens lost on a refused stake");
+    }
+
+    function test_initiateExit_LeavesNextSnapshotOnly() public {
+        _stakeValidators(5);
+        address leaver = attesters[1];
+        _warpToEpoch(3);
+        vm.expectEmit(address(rollup));
+        emit IRollup.ValidatorExitInitiated(leaver, block.timestamp + EXIT_DELAY);
+        vm.prank(leaver);
+        rollup.initiateExit(leaver);
+
+        // The set drawn for epoch 4 was fixed when epoch 3 began: the leaver still serves there.
+        assertTrue(_contains(rollup.getValidatorSetFor(Epoch.wrap(4)), leaver));
+        _warpToEpoch(4);
+        assertFalse(_contains(rollup.getValidatorSetFor(Epoch.wrap(5)), leaver));
+        assertEq(rollup.getValidatorSetFor(Epoch.wrap(5)).length, 4);
+        // Swap-and-pop: the last validator moved into the leaver's place.
+        assertEq(rollup.getActiveValidators()[1], attesters[4]);
+        assertEq(rollup.getValidator(attesters[4]).index, 1);
+        assertEq(uint8(rollup.getValidator(leaver).status), uint8(ValidatorStatus.EXITING));
+    }
+
+    function test_initiateExit_RevertWhen_NotWithdrawer() public {
+        _stake(alice, aliceWithdrawer);
+        vm.expectRevert(
+            abi.encodeWithSelector(Errors.Staking__NotWithdrawer.selector, aliceWithdrawer, alice)
+        );
+        vm.prank(alice);
+        rollup.initiateExit(alice);
+    }
+
+    function test_initiateExit_RevertWhen_NotActive() public {
+        vm.expectRevert(abi.encodeWithSelector(Errors.Staking__NotActive.selector, alice));
+        rollup.initiateExit(alice);
+        _stake(alice, aliceWithdrawer);
+        vm.prank(aliceWithdrawer);
+        rollup.initiateExit(alice);
+        vm.expectRevert(abi.encodeWithSelector(Errors.Staking__NotActive.selector, alice));
+        vm.prank(aliceWithdrawer);
+        rollup.initiateExit(alice);
+    }
+
+    function test_finaliseExit_PaysWithdrawerAfterDelay() public {
+        _stake(alice, aliceWithdrawer);
+        vm.prank(aliceWithdrawer);
+        rollup.initiateExit(alice);
+        uint256 exitableAt = block.timestamp + EXIT_DELAY;
+
+        vm.warp(exitableAt - 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                Errors.Staking__ExitNotReady.selector,
+                Timestamp.wrap(exitableAt),
+                Timestamp.wrap(exitableAt - 1)
+            )
+        );
+        rollup.finaliseExit(alice);
+
+        vm.warp(exitableAt);
+        vm.expectEmit(address(rollup));
+        emit IRollup.ValidatorExited(alice, aliceWithdrawer, MIN_STAKE);
+        rollup.finaliseExit(alice); // anyone may trigger; the stake goes to the withdrawer
+        assertEq(stakingAsset.balanceOf(aliceWithdrawer), MIN_STAKE);
+        assertEq(stakingAsset.balanceOf(address(rollup)), 0);
+        assertEq(rollup.totalStake(), 0);
+        assertEq(uint8(rollup.getValidator(alice).status), uint8(ValidatorStatus.NONE));
+    }
+
+    function test_finaliseExit_RevertWhen_NotExiting() public {
+        vm.expectRevert(abi.encodeWithSelector(Errors.Staking__NotExiting.selector, alice));
+        rollup.finaliseExit(alice);
+        _stake(alice, aliceWithdrawer);
+        vm.expectRevert(abi.encodeWithSelector(Errors.Staking__NotExiting.selector, alice));
+        rollup.finaliseExit(alice);
+    }
+
+    function test_finaliseExit_RevertWhen_CalledTwice() public {
+        _stake(alice, aliceWithdrawer);
+        vm.prank(aliceWithdrawer);
+        rollup.initiateExit(alice);
+        vm.warp(block.timestamp + EXIT_DELAY);
+        rollup.finaliseExit(alice);
+        vm.expectRevert(abi.encodeWithSelector(Errors.Staking__NotExiting.selector, alice));
+        rollup.finaliseExit(alice);
+    }
+
+    function test_stake_AgainAfterExit() public {
+        _stake(alice, aliceWithdrawer);
+        vm.prank(aliceWithdrawer);
+        rollup.initiateExit(alice);
+        vm.warp(block.timestamp + EXIT_DELAY);
+        rollup.finaliseExit(alice);
+        _stake(alice, alice);
+        assertEq(rollup.getValidator(alice).withdrawer, alice);
+        assertEq(rollup.totalStake(), MIN_STAKE);
+    }
+
+    function _configWithAsset(address asset) internal view returns (RollupConfig memory cfg) {
+        cfg = _config(K);
+        cfg.stakingAsset = asset;
+    }
+
+    function _contains(address[] memory set, address a) internal pure returns (bool) {
+        for (uint256 i = 0; i < set.length; ++i) {
+            if (set[i] == a) return true;
+        }
+        return false;
+    }
+}

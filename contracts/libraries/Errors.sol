@@ -37,6 +37,18 @@ library Errors {
     error Staking__ExitNotReady(Timestamp exitableAt, Timestamp now_);
     error Staking__AmountNotReceived(uint256 expected, uint256 received);
 
+    // ProverEscrow
+    error Escrow__NotRollup(address expected, address actual);
+    error Escrow__ZeroAmount();
+    error Escrow__NothingReceived();
+    error Escrow__InsufficientFreeBalance(uint256 available, uint256 requested);
+    error Escrow__InsufficientBondableBalance(uint256 available, uint256 requested);
+    error Escrow__InsufficientStake(uint256 staked, uint256 requested);
+    error Escrow__NoPendingWithdrawal(address prover);
+    error Escrow__WithdrawNotReady(Timestamp withdrawableAt, Timestamp now_);
+    error Escrow__BurnExceedsAmount(uint256 amount, uint256 burned);
+    error Escrow__ZeroParameter(uint256 index);
+
     // SnapshotLib
     error Snapshot__KeyDecreasing(uint256 latest, uint256 key);
 }

@@ -17,6 +17,7 @@ import {
     ValidatorStatus,
     ValidatorView
 } from "../interfaces/IRollup.sol";
+import {EpochProofQuote, EpochProofQuoteLib} from "../libraries/EpochProofQuoteLib.sol";
 import {Errors} from "../libraries/Errors.sol";
 import {ProposalLib} from "../libraries/ProposalLib.sol";
 import {SampleLib} from "../libraries/SampleLib.sol";
@@ -303,6 +304,10 @@ contract Rollup is IRollup, EIP712 {
 
     function proposalDigest(ProposeArgs calldata args) external view override returns (bytes32) {
         return _hashTypedDataV4(ProposalLib.structHash(args));
+    }
+
+    function quoteToDigest(EpochProofQuote calldata quote) external view override returns (bytes32) {
+        return _hashTypedDataV4(EpochProofQuoteLib.structHash(quote));
     }
 
     function getValidator(address attester) external view override returns (ValidatorView memory) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {EpochProofQuote} from "../libraries/EpochProofQuoteLib.sol";
 import {Epoch, Slot, Timestamp} from "../libraries/TimeLib.sol";
 
 /// @notice An ECDSA signature as (v, r, s). Malleable (high-s) and malformed ones are refused.
@@ -134,6 +135,9 @@ interface IRollup {
 
     /// @notice The EIP-712 digest attesters sign for `args`.
     function proposalDigest(ProposeArgs calldata args) external view returns (bytes32);
+
+    /// @notice The EIP-712 digest a prover signs for `quote` (SPEC 5.1). It follows a chain-id change.
+    function quoteToDigest(EpochProofQuote calldata quote) external view returns (bytes32);
 
     function getValidator(address attester) external view returns (ValidatorView memory);
     function getActiveValidatorCount() external view returns (uint256);

@@ -1,0 +1,142 @@
+# Proofline: every entry point. `make test` and `make devnet` are all a fresh clone needs; the
+# Solidity toolchain comes from npm (package-lock.json), Rust from the user's rustup.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# The platform binaries, never node_modules/.bin/forge: that npm launcher exits 0 when tests fail.
+FOUNDRY_PLATFORM ?= linux-amd64
+FOUNDRY_BIN := node_modules/@foundry-rs
+FORGE ?= $(FOUNDRY_BIN)/forge-$(FOUNDRY_PLATFORM)/bin/forge
+ANVIL ?= $(FOUNDRY_BIN)/anvil-$(FOUNDRY_PLATFORM)/bin/anvil
+CAST ?= $(FOUNDRY_BIN)/cast-$(FOUNDRY_PLATFORM)/bin/cast
+export FORGE ANVIL CAST
+
+# npm rewrites this file on every install, so it dates node_modules.
+NPM_STAMP := node_modules/.package-lock.json
+# In CI, Cargo.lock must already be up to date.
+CARGO_FLAGS := $(if $(CI),--locked)
+
+.PHONY: help install check-cargo build test test-forge test-cargo test-selfcheck test-devnet \
+	lint fmt gas-snapshot devnet clean
+
+help:
+	@echo "make devnet        local anvil + deployed Rollup, live slot/epoch view (Ctrl-C to stop)"
+	@echo "make test          install what is missing, then every test (forge, cargo, self-check, devnet)"
+	@echo "make build         forge build + cargo build"
+	@echo "make lint          forge fmt --check, forge lint, cargo fmt --check, clippy -D warnings"
+	@echo "make fmt           format Solidity and Rust"
+	@echo "make gas-snapshot  re-record snapshots/ from test/bench"
+	@echo "make install       npm install of the locked tree (only when package-lock.json changed), check for cargo"
+	@echo "make clean         remove build outputs"
+
+# ---------------------------------------------------------------- toolchain
+
+install: $(NPM_STAMP) check-cargo
+	@for tool in $(FORGE) $(ANVIL) $(CAST); do \
+		test -x "$$tool" || { echo "error: $$tool missing; rm -rf node_modules && make install" >&2; exit 1; }; \
+	done
+
+# Not `npm ci`: it refuses package-lock.json, which lacks the @foundry-rs launchers' optional
+# binaries for other platforms (the registry it was locked against does not serve them). `npm
+# install --no-save` installs the same locked tree and never rewrites the lockfile.
+# --ignore-scripts: those launchers' postinstall would download a binary if the platform package
+# were missing; ours are pinned in package.json, so nothing is fetched outside npm.
+$(NPM_STAMP): package-lock.json
+	npm install --no-save --ignore-scripts --prefer-offline --no-audit --no-fund
+	@touch $@
+
+check-cargo:
+	@command -v cargo >/dev/null || { \
+		echo "error: cargo not found; install Rust with rustup (https://rustup.rs)" >&2; exit 1; }
+
+# ---------------------------------------------------------------- build and test
+
+build: install
+	$(FORGE) build
+	cargo build --workspace $(CARGO_FLAGS)
+
+# Stops at the first failing step, so the exit status is non-zero if anything fails.
+test: install
+	$(MAKE) --no-print-directory test-forge
+	$(MAKE) --no-print-directory test-cargo
+	$(MAKE) --no-print-directory test-selfcheck
+	$(MAKE) --no-print-directory test-devnet
+
+# foundry.toml turns gas_snapshot_check on: a benchmark that drifts from snapshots/ fails here.
+test-forge: install
+	$(FORGE) test
+
+test-cargo: check-cargo
+	cargo test --workspace $(CARGO_FLAGS)
+
+# Proves the forge binary we call fails when a test fails (and passes when it passes), from a
+# throwaway test tree outside test/ with its own out/ and cache/, so nothing of the project's
+# build is touched. Only the throwaway test is compiled, without via-IR to keep it quick.
+define SELFCHECK_TEST
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {Test} from "forge-std/Test.sol";
+
+contract SelfCheckTest is Test {
+    function test_selfcheck_passes() public pure {
+        assertEq(uint256(1), 1);
+    }
+
+    function test_selfcheck_fails() public pure {
+        assertEq(uint256(1), 2, "this test fails on purpose");
+    }
+}
+endef
+export SELFCHECK_TEST
+
+test-selfcheck: install
+	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
+	mkdir -p "$$tmp/test" "$$tmp/src"; \
+	printf '%s\n' "$$SELFCHECK_TEST" >"$$tmp/test/SelfCheck.t.sol"; \
+	run_forge() { \
+		FOUNDRY_SRC="$$tmp/src" FOUNDRY_TEST="$$tmp/test" FOUNDRY_SCRIPT="$$tmp/src" \
+		FOUNDRY_OUT="$$tmp/out" FOUNDRY_CACHE_PATH="$$tmp/cache" FOUNDRY_VIA_IR=false \
+		$(FORGE) test --match-path "$$tmp/test/*" "$$@" >"$$tmp/log" 2>&1; \
+	}; \
+	if ! run_forge --match-test test_selfcheck_passes; then \
+		cat "$$tmp/log"; echo "test-selfcheck: a passing test made forge fail" >&2; exit 1; \
+	fi; \
+	grep -q "\[PASS\] test_selfcheck_passes" "$$tmp/log" || { \
+		cat "$$tmp/log"; echo "test-selfcheck: the passing test did not run" >&2; exit 1; }; \
+	if run_forge --match-test test_selfcheck_fails; then \
+		cat "$$tmp/log"; echo "test-selfcheck: forge exited 0 although a test failed" >&2; exit 1; \
+	fi; \
+	grep -q "\[FAIL.*test_selfcheck_fails" "$$tmp/log" || { \
+		cat "$$tmp/log"; echo "test-selfcheck: forge failed, but not because of the test" >&2; exit 1; }; \
+	echo "test-selfcheck: ok: $(FORGE) exits non-zero when a test fails"
+
+test-devnet: install
+	script/test-devnet.sh
+
+# ---------------------------------------------------------------- style
+
+# forge lint reports (it does not fail the build): the casts and shifts it flags in contracts/ and
+# test/ are bounded by construction, see foundry.toml.
+lint: install
+	$(FORGE) fmt --check
+	$(FORGE) lint
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets $(CARGO_FLAGS) -- -D warnings
+
+fmt: install
+	$(FORGE) fmt
+	cargo fmt --all
+
+gas-snapshot: install
+	FORGE_SNAPSHOT_CHECK=false $(FORGE) test --match-path 'test/bench/*'
+
+# ---------------------------------------------------------------- devnet
+
+devnet: install
+	script/devnet.sh
+
+clean:
+	rm -rf out cache broadcast .devnet target

@@ -3,9 +3,11 @@ pragma solidity 0.8.30;
 
 import {Script} from "forge-std/Script.sol";
 
+import {ProverEscrow} from "../contracts/core/ProverEscrow.sol";
 import {Rollup} from "../contracts/core/Rollup.sol";
 import {DevToken} from "../contracts/dev/DevToken.sol";
 import {RollupConfig} from "../contracts/interfaces/IRollup.sol";
+import {InsecureDevEpochVerifier} from "../contracts/verifiers/InsecureDevEpochVerifier.sol";
 
 /// @title Deploy
 /// @notice Deploys the Rollup to any RPC and records it in `deployments/<chainId>.json`.
@@ -19,6 +21,16 @@ import {RollupConfig} from "../contracts/interfaces/IRollup.sol";
 ///      GENESIS_TIME           first second of slot 0                 the latest block's timestamp
 ///      GENESIS_ARCHIVE        archive of L2 block 0                  keccak256("proofline.genesis")
 ///      STAKING_ASSET          ERC-20 to stake; zero deploys a DevToken
+///      BOND_ASSET             ERC-20 of prover bonds; zero deploys a DevToken
+///      REWARD_ASSET           ERC-20 of rewards; zero deploys a DevToken and funds the Rollup
+///      VERIFIER               IEpochVerifier; zero deploys InsecureDevEpochVerifier (proves nothing)
+///      PROOF_CLAIM_WINDOW     C, slots                               min(13, EPOCH_DURATION / 2)
+///      MIN_BOND               smallest bond a quote may offer        1000 ether
+///      ESCROW_WITHDRAW_DELAY  seconds                                3 epochs
+///      SLASH_BURN_BPS         share of a slashed bond burned         10000
+///      SLASH_RECIPIENT        gets the rest of a slashed bond        the deployer
+///      BLOCK_REWARD           reward per proven block                10 ether
+///      SUBMITTER_REWARD       reward per accepted proof              1 ether
 ///      STAKE_VALIDATORS       validators to stake at once (dev only)  0
 ///
 ///      forge script script/Deploy.s.sol --rpc-url $RPC --broadcast --private-key $KEY
@@ -26,8 +38,13 @@ contract Deploy is Script {
     /// @dev anvil's default mnemonic. Index 0 is the deployer; STAKE_VALIDATORS uses 1..n.
     string internal constant TEST_MNEMONIC = "test test test test test test test test test test test junk";
 
+    /// @dev Devnet funding of the Rollup's rewards when the reward asset is a DevToken.
+    uint256 internal constant DEV_REWARD_FUNDING = 1e9 ether;
+
     struct Params {
         RollupConfig config;
+        address bondAsset;
+        uint256 escrowWithdrawDelay;
         uint256 stakeValidators;
     }
 
@@ -39,7 +56,23 @@ contract Deploy is Script {
 
         bool devToken = p.config.stakingAsset == address(0);
         if (devToken) p.config.stakingAsset = address(new DevToken("Proofline Stake", "PSTK"));
+        if (p.bondAsset == address(0)) p.bondAsset = address(new DevToken("Proofline Bond", "PBND"));
+        bool devReward = p.config.rewardAsset == address(0);
+        if (devReward) p.config.rewardAsset = address(new DevToken("Proofline Reward", "PRWD"));
+        if (p.config.verifier == address(0)) {
+            p.config.verifier = address(new InsecureDevEpochVerifier(deployer));
+        }
+        if (p.config.slashRecipient == address(0)) p.config.slashRecipient = deployer;
+
+        // The escrow is bound to the Rollup at construction: deploy it for the address the Rollup
+        // will get (the deployer's next nonce), and let the Rollup's constructor check the binding.
+        address predicted = vm.computeCreateAddress(deployer, vm.getNonce(deployer) + 1);
+        ProverEscrow escrow = new ProverEscrow(DevToken(p.bondAsset), predicted, p.escrowWithdrawDelay);
+        p.config.escrow = address(escrow);
         rollup = new Rollup(p.config);
+        require(address(rollup) == predicted, "Deploy: rollup address differs from the escrow's binding");
+
+        if (devReward) DevToken(p.config.rewardAsset).mint(address(rollup), DEV_REWARD_FUNDING);
         address[] memory validators = _stakeValidators(rollup, deployer, p.stakeValidators, devToken);
 
         vm.stopBroadcast();
@@ -52,6 +85,9 @@ contract Deploy is Script {
         uint256 epochDuration = vm.envOr("EPOCH_DURATION", uint256(8));
         p.config = RollupConfig({
             stakingAsset: vm.envOr("STAKING_ASSET", address(0)),
+            rewardAsset: vm.envOr("REWARD_ASSET", address(0)),
+            escrow: address(0), // deployed by run(), bound to the Rollup's address
+            verifier: vm.envOr("VERIFIER", address(0)),
             // Fixed here rather than left to the constructor (0 = deployment block) so the simulated
             // run that writes the JSON and the broadcast transaction agree on it.
             genesisTime: vm.envOr("GENESIS_TIME", block.timestamp),
@@ -59,11 +95,23 @@ contract Deploy is Script {
             slotDuration: slotDuration,
             epochDuration: epochDuration,
             targetCommitteeSize: vm.envOr("TARGET_COMMITTEE_SIZE", uint256(48)),
+            proofClaimWindow: vm.envOr(
+                "PROOF_CLAIM_WINDOW", _min(13, epochDuration / 2 == 0 ? 1 : epochDuration / 2)
+            ),
             minStake: vm.envOr("MIN_STAKE", uint256(100 ether)),
             // The Rollup's floor is two epochs (a leaving validator may sit on the next committee);
             // the default keeps one epoch of margin above it.
-            validatorExitDelay: vm.envOr("VALIDATOR_EXIT_DELAY", 3 * epochDuration * slotDuration)
+            validatorExitDelay: vm.envOr("VALIDATOR_EXIT_DELAY", 3 * epochDuration * slotDuration),
+            minBond: vm.envOr("MIN_BOND", uint256(1000 ether)),
+            slashBurnBps: vm.envOr("SLASH_BURN_BPS", uint256(10_000)),
+            slashRecipient: vm.envOr("SLASH_RECIPIENT", address(0)),
+            blockReward: vm.envOr("BLOCK_REWARD", uint256(10 ether)),
+            submitterReward: vm.envOr("SUBMITTER_REWARD", uint256(1 ether))
         });
+        p.bondAsset = vm.envOr("BOND_ASSET", address(0));
+        // The Rollup requires more than two epochs (a quote's bond is due up to two epochs after
+        // the quote is priced); the default keeps one epoch of margin.
+        p.escrowWithdrawDelay = vm.envOr("ESCROW_WITHDRAW_DELAY", 3 * epochDuration * slotDuration);
         p.stakeValidators = vm.envOr("STAKE_VALIDATORS", uint256(0));
     }
 
@@ -88,6 +136,10 @@ contract Deploy is Script {
         }
     }
 
+    function _min(uint256 a, uint256 b) internal pure returns (uint256) {
+        return a < b ? a : b;
+    }
+
     /// @dev `deployBlock` is the chain head the script ran against: the deployment lands after it,
     ///      so it is a safe block to scan the Rollup's events from.
     function _record(Rollup rollup, address deployer, address[] memory validators) internal {
@@ -95,6 +147,13 @@ contract Deploy is Script {
         vm.serializeUint(o, "chainId", block.chainid);
         vm.serializeAddress(o, "rollup", address(rollup));
         vm.serializeAddress(o, "stakingAsset", address(rollup.STAKING_ASSET()));
+        vm.serializeAddress(o, "escrow", address(rollup.ESCROW()));
+        vm.serializeAddress(o, "bondAsset", address(ProverEscrow(address(rollup.ESCROW())).TOKEN()));
+        vm.serializeAddress(o, "rewardAsset", address(rollup.REWARD_ASSET()));
+        vm.serializeAddress(o, "verifier", address(rollup.VERIFIER()));
+        vm.serializeUint(o, "proofClaimWindow", rollup.PROOF_CLAIM_WINDOW());
+        vm.serializeUint(o, "minBond", rollup.MIN_BOND());
+        vm.serializeUint(o, "escrowWithdrawDelay", rollup.ESCROW().ESCROW_WITHDRAW_DELAY());
         vm.serializeAddress(o, "deployer", deployer);
         vm.serializeUint(o, "deployBlock", block.number);
         vm.serializeUint(o, "genesisTime", rollup.GENESIS_TIME());

@@ -5,19 +5,30 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SSTORE2} from "solady/utils/SSTORE2.sol";
 
+import {IEpochVerifier} from "../interfaces/IEpochVerifier.sol";
+import {IProverEscrow} from "../interfaces/IProverEscrow.sol";
 import {
     BlockLog,
     ChainTips,
     CommitteeAttestations,
+    EpochProofArgs,
+    EpochRewards,
+    FeeRecipient,
     IRollup,
+    ProofClaim,
     ProposeArgs,
     RollupConfig,
     Signature,
     ValidatorStatus,
     ValidatorView
 } from "../interfaces/IRollup.sol";
-import {EpochProofQuote, EpochProofQuoteLib} from "../libraries/EpochProofQuoteLib.sol";
+import {
+    EpochProofQuote,
+    EpochProofQuoteLib,
+    SignedEpochProofQuote
+} from "../libraries/EpochProofQuoteLib.sol";
 import {Errors} from "../libraries/Errors.sol";
 import {ProposalLib} from "../libraries/ProposalLib.sol";
 import {SampleLib} from "../libraries/SampleLib.sol";
@@ -25,29 +36,50 @@ import {SnapshotLib} from "../libraries/SnapshotLib.sol";
 import {Epoch, Slot, TimeConfig, TimeLib, Timestamp} from "../libraries/TimeLib.sol";
 
 /// @title Rollup
-/// @notice Proofline's L1 contract: staked validators, per-epoch committees, the pending chain.
+/// @notice Proofline's L1 contract: staked validators, per-epoch committees, the pending chain,
+///         and prover coordination (claims, proofs, rewards, prune and slash).
 /// @dev NatSpec for every external function lives in IRollup. Storage is packed so that `propose`
-///      touches one slot for the tips, two for the new block and two for the epoch.
+///      touches one slot for the tips, one for the new block and one for the epoch.
 contract Rollup is IRollup, EIP712 {
     using SafeERC20 for IERC20;
     using SnapshotLib for SnapshotLib.History;
 
+    uint256 internal constant BPS = 10_000;
+    /// @dev One bit per block of an epoch records its proposer reward as paid.
+    uint256 internal constant MAX_EPOCH_DURATION = 240;
+
     /// @dev One slot, so `propose` reads and writes its chain bookkeeping once. uint48 block numbers
     ///      and slots last millions of years at any slot length.
-    ///      Blocks carry no slot of their own in storage: a proof deadline (end of epoch N + 1)
-    ///      means unproven blocks span at most two epochs, the epoch to prove and the one after it,
-    ///      so the epoch to prove and its last block are all the rollup needs (docs/decisions.md).
+    ///      Blocks carry no slot of their own in storage: since an unproven epoch is pruned when the
+    ///      next one ends, unproven blocks span at most two epochs, the epoch to prove and the one
+    ///      after it, so the epoch to prove and its last block are all the rollup needs.
     struct Tips {
         uint48 pending;
         uint48 proven;
-        uint48 tipSlot; // slot of the pending tip; a block's slot must be later than its parent's
+        uint48 tipSlot; // slot of the pending tip (0 right after a prune: the tip is then proven)
         uint48 epochToProve; // epoch of block `proven + 1`, while pending > proven
         uint48 epochToProveEnd; // its last block, once a block of a later epoch follows it
     }
 
+    /// @dev One slot. The committee lives as contract code (SSTORE2): written once per epoch,
+    ///      read by `propose` with one EXTCODECOPY and by a claim as one 20-byte member.
     struct EpochData {
-        bytes32 committeeCommitment; // keccak256(abi.encodePacked(committee))
-        uint128 seed; // sampling seed; nonzero once set up (a zero seed is stored as 1)
+        address committee; // SSTORE2 pointer to the members, 20 bytes each (zero: empty committee)
+        uint96 seed; // sampling seed, never zero: nonzero marks the epoch as set up
+    }
+
+    /// @dev The live claim: claims are sequential (one epoch to prove at a time), so one record,
+    ///      rewritten each epoch, serves all; a claim is live for `epoch` while bondProvider != 0.
+    struct Claim {
+        address bondProvider;
+        uint16 basisPointFee;
+        uint48 epoch;
+    }
+
+    struct Rewards {
+        bytes32 feesHash;
+        uint16 proposerShareBps;
+        uint240 claimed;
     }
 
     struct Validator {
@@ -58,16 +90,29 @@ contract Rollup is IRollup, EIP712 {
     }
 
     IERC20 public immutable STAKING_ASSET;
+    IERC20 public immutable REWARD_ASSET;
+    IProverEscrow public immutable ESCROW;
+    IEpochVerifier public immutable VERIFIER;
     uint256 public immutable GENESIS_TIME;
     uint256 public immutable SLOT_DURATION;
     uint256 public immutable EPOCH_DURATION;
     uint256 public immutable TARGET_COMMITTEE_SIZE;
+    uint256 public immutable PROOF_CLAIM_WINDOW;
     uint256 public immutable MIN_STAKE;
     uint256 public immutable VALIDATOR_EXIT_DELAY;
+    uint256 public immutable MIN_BOND;
+    uint256 public immutable SLASH_BURN_BPS;
+    address public immutable SLASH_RECIPIENT;
+    uint256 public immutable BLOCK_REWARD;
+    uint256 public immutable SUBMITTER_REWARD;
 
     Tips internal tips;
     mapping(uint256 blockNumber => bytes32 archive) internal archives;
     mapping(Epoch => EpochData) internal epochs;
+    Claim internal claim;
+    uint256 internal claimBond;
+    mapping(Epoch => Rewards) internal epochRewards;
+    mapping(address owner => uint256) public override rewardsOf;
 
     /// @dev Seeds by the epoch they serve: the one written in epoch E is keyed E + 2 (SPEC 3: fixed
     ///      before the epoch before it starts). An epoch with no write inherits the last one.
@@ -81,31 +126,23 @@ contract Rollup is IRollup, EIP712 {
     uint256 public totalStake;
 
     constructor(RollupConfig memory cfg) EIP712("Proofline Rollup", "1") {
-        require(cfg.stakingAsset != address(0), Errors.Rollup__ZeroParameter(0));
-        require(cfg.slotDuration != 0, Errors.Rollup__ZeroParameter(1));
-        require(cfg.epochDuration != 0, Errors.Rollup__ZeroParameter(2));
-        require(cfg.targetCommitteeSize != 0, Errors.Rollup__ZeroParameter(3));
-        require(cfg.minStake != 0, Errors.Rollup__ZeroParameter(4));
-        require(
-            cfg.targetCommitteeSize <= 256, Errors.Rollup__CommitteeTooLarge(256, cfg.targetCommitteeSize)
-        );
-        // A validator that asks to leave may already sit on the next epoch's committee: its stake
-        // must stay until that epoch is over, two epochs at most.
-        uint256 minExitDelay = 2 * cfg.epochDuration * cfg.slotDuration;
-        require(
-            cfg.validatorExitDelay >= minExitDelay,
-            Errors.Rollup__ExitDelayTooShort(minExitDelay, cfg.validatorExitDelay)
-        );
-        uint256 genesis = cfg.genesisTime == 0 ? block.timestamp : cfg.genesisTime;
-        require(genesis <= block.timestamp, Errors.Rollup__GenesisInFuture(block.timestamp, genesis));
-
+        _checkConfig(cfg);
         STAKING_ASSET = IERC20(cfg.stakingAsset);
-        GENESIS_TIME = genesis;
+        REWARD_ASSET = IERC20(cfg.rewardAsset);
+        ESCROW = IProverEscrow(cfg.escrow);
+        VERIFIER = IEpochVerifier(cfg.verifier);
+        GENESIS_TIME = cfg.genesisTime == 0 ? block.timestamp : cfg.genesisTime;
         SLOT_DURATION = cfg.slotDuration;
         EPOCH_DURATION = cfg.epochDuration;
         TARGET_COMMITTEE_SIZE = cfg.targetCommitteeSize;
+        PROOF_CLAIM_WINDOW = cfg.proofClaimWindow;
         MIN_STAKE = cfg.minStake;
         VALIDATOR_EXIT_DELAY = cfg.validatorExitDelay;
+        MIN_BOND = cfg.minBond;
+        SLASH_BURN_BPS = cfg.slashBurnBps;
+        SLASH_RECIPIENT = cfg.slashRecipient;
+        BLOCK_REWARD = cfg.blockReward;
+        SUBMITTER_REWARD = cfg.submitterReward;
 
         archives[0] = cfg.genesisArchive;
         seeds.push(0, _freshSeed(0));
@@ -188,43 +225,126 @@ contract Rollup is IRollup, EIP712 {
         external
         override
     {
-        Slot slot = _currentSlot();
-        require(args.slot == slot, Errors.Rollup__InvalidSlot(slot, args.slot));
+        _propose(args, attestations);
+    }
+
+    // ------------------------------------------------------------------ proving
+
+    function claimEpochProofRight(SignedEpochProofQuote calldata quote) external override {
+        _claim(_pruneIfDue(tips), quote);
+    }
+
+    function proposeAndClaim(
+        ProposeArgs calldata args,
+        CommitteeAttestations calldata attestations,
+        SignedEpochProofQuote calldata quote
+    ) external override {
+        _claim(_propose(args, attestations), quote);
+    }
+
+    function submitEpochRootProof(EpochProofArgs calldata args) external override {
         Tips memory t = tips;
-        require(
-            t.pending == 0 || Slot.wrap(t.tipSlot) < slot,
-            Errors.Rollup__SlotAlreadyUsed(Slot.wrap(t.tipSlot), slot)
-        );
-        uint256 blockNumber = uint256(t.pending) + 1;
-        require(
-            args.blockNumber == blockNumber, Errors.Rollup__InvalidBlockNumber(blockNumber, args.blockNumber)
-        );
-        bytes32 tipArchive = archives[t.pending];
-        require(
-            args.previousArchive == tipArchive,
-            Errors.Rollup__InvalidArchive(tipArchive, args.previousArchive)
-        );
-        _checkBlobs(args.blobHashes);
-
+        require(t.pending > t.proven, Errors.Rollup__NoEpochToProve());
+        Epoch epoch = Epoch.wrap(t.epochToProve);
+        require(args.epoch == epoch, Errors.Rollup__NotEpochToProve(epoch, args.epoch));
         TimeConfig memory time = _time();
-        Epoch epoch = TimeLib.epochOf(time, slot);
-        EpochData memory ed = _ensureEpoch(epoch);
-        _checkAttestations(args, attestations, epoch, ed);
-        _checkForcedInclusion(args);
-
-        archives[blockNumber] = args.archive;
-        if (t.pending == t.proven) {
-            t.epochToProve = uint48(Epoch.unwrap(epoch));
-        } else if (
-            Epoch.unwrap(epoch) > t.epochToProve && TimeLib.epochOf(time, Slot.wrap(t.tipSlot)) < epoch
-        ) {
-            // First block after the epoch to prove: its parent closes that epoch.
-            t.epochToProveEnd = t.pending;
+        Slot now_ = TimeLib.slotAt(time, Timestamp.wrap(block.timestamp));
+        Epoch current = TimeLib.epochOf(time, now_);
+        // Accepted from the end of the epoch until the end of the next (SPEC 5.4).
+        require(current > epoch, Errors.Rollup__EpochNotEnded(epoch, current));
+        require(
+            Epoch.unwrap(current) == Epoch.unwrap(epoch) + 1,
+            Errors.Rollup__ProofDeadlinePassed(epoch, current)
+        );
+        Claim memory c = claim;
+        bool claimed = c.bondProvider != address(0) && c.epoch == Epoch.unwrap(epoch);
+        if (!claimed) {
+            // ...and only while the chain is not due to be pruned: an unclaimed epoch is pruned
+            // when its claim window closes.
+            Slot windowEnd = _claimWindowEnd(time, epoch);
+            require(now_ < windowEnd, Errors.Rollup__UnclaimedPastClaimWindow(epoch, windowEnd, now_));
+        } else {
+            require(args.prover == c.bondProvider, Errors.Rollup__InvalidProver(c.bondProvider, args.prover));
         }
-        t.pending = uint48(blockNumber);
-        t.tipSlot = uint48(Slot.unwrap(slot));
+
+        uint256 end = TimeLib.epochOf(time, Slot.wrap(t.tipSlot)) == epoch ? t.pending : t.epochToProveEnd;
+        require(args.endBlockNumber == end, Errors.Rollup__InvalidEpochEnd(end, args.endBlockNumber));
+        bytes32 previous = archives[t.proven];
+        require(
+            args.previousArchive == previous,
+            Errors.Rollup__InvalidPreviousArchive(previous, args.previousArchive)
+        );
+        bytes32 endArchive = archives[end];
+        require(args.endArchive == endArchive, Errors.Rollup__InvalidEndArchive(endArchive, args.endArchive));
+        uint256 blockCount = end - t.proven;
+        require(
+            args.fees.length == blockCount, Errors.Rollup__InvalidFeesLength(blockCount, args.fees.length)
+        );
+
+        bytes32 feesHash = keccak256(abi.encode(args.fees));
+        bytes32[] memory publicInputs = new bytes32[](6);
+        publicInputs[0] = previous;
+        publicInputs[1] = endArchive;
+        publicInputs[2] = bytes32(Epoch.unwrap(epoch));
+        publicInputs[3] = bytes32(end);
+        publicInputs[4] = bytes32(uint256(uint160(args.prover)));
+        publicInputs[5] = feesHash;
+        require(VERIFIER.verify(args.proof, publicInputs), Errors.Rollup__InvalidProof());
+
+        t.proven = uint48(end);
+        if (t.pending > end) {
+            // Blocks after the epoch are in the next one: the proof lands before that epoch ends.
+            t.epochToProve = uint48(Epoch.unwrap(epoch) + 1);
+            t.epochToProveEnd = 0;
+        }
         tips = t;
-        emit L2BlockProposed(blockNumber, args.archive, Slot.unwrap(slot));
+
+        uint256 bps = claimed ? c.basisPointFee : 0;
+        epochRewards[epoch] = Rewards({feesHash: feesHash, proposerShareBps: uint16(BPS - bps), claimed: 0});
+        if (claimed) {
+            claim.bondProvider = address(0);
+            ESCROW.unstakeBond(c.bondProvider, claimBond);
+            uint256 total = blockCount * BLOCK_REWARD;
+            for (uint256 i = 0; i < blockCount; ++i) {
+                total += args.fees[i].value;
+            }
+            _accrue(c.bondProvider, total * bps / BPS);
+        }
+        _accrue(msg.sender, SUBMITTER_REWARD);
+        emit L2ProofVerified(Epoch.unwrap(epoch), end, args.prover);
+    }
+
+    function prune() external override {
+        Tips memory t = tips;
+        require(_pruneDue(t), Errors.Rollup__NothingToPrune());
+        _prune(t);
+    }
+
+    function claimBlockRewards(Epoch epoch, FeeRecipient[] calldata fees, uint256[] calldata indices)
+        external
+        override
+    {
+        Rewards memory r = epochRewards[epoch];
+        require(r.feesHash != bytes32(0), Errors.Rollup__EpochNotProven(epoch));
+        bytes32 actual = keccak256(abi.encode(fees));
+        require(actual == r.feesHash, Errors.Rollup__InvalidFees(r.feesHash, actual));
+        uint256 claimed = r.claimed;
+        for (uint256 i = 0; i < indices.length; ++i) {
+            uint256 index = indices[i];
+            require(index < fees.length, Errors.Rollup__BlockIndexOutOfRange(fees.length, index));
+            require(claimed & (1 << index) == 0, Errors.Rollup__RewardAlreadyClaimed(epoch, index));
+            claimed |= 1 << index;
+            _accrue(fees[index].recipient, (BLOCK_REWARD + fees[index].value) * r.proposerShareBps / BPS);
+        }
+        epochRewards[epoch].claimed = uint240(claimed);
+    }
+
+    function withdrawRewards(address to) external override {
+        uint256 amount = rewardsOf[msg.sender];
+        require(amount != 0, Errors.Rollup__NoRewards(msg.sender));
+        rewardsOf[msg.sender] = 0;
+        REWARD_ASSET.safeTransfer(to, amount);
+        emit RewardsWithdrawn(msg.sender, to, amount);
     }
 
     // ------------------------------------------------------------------ views
@@ -278,20 +398,12 @@ contract Rollup is IRollup, EIP712 {
         return _sampleSeed(epoch);
     }
 
-    function getCommitteeCommitment(Epoch epoch) external view override returns (bytes32) {
-        return epochs[epoch].committeeCommitment;
-    }
-
     function getProposerAt(Timestamp ts) public view override returns (address) {
         TimeConfig memory time = _time();
         Slot slot = TimeLib.slotAt(time, ts);
         Epoch epoch = TimeLib.epochOf(time, slot);
         _requireFixed(epoch);
-        bytes32 seed = _sampleSeed(epoch);
-        address[] memory committee = _sampleCommittee(epoch, seed);
-        if (committee.length == 0) return address(0);
-        return
-            committee[SampleLib.proposerIndex(Epoch.unwrap(epoch), Slot.unwrap(slot), seed, committee.length)];
+        return _proposerOf(epoch, slot, epochs[epoch]);
     }
 
     function getCurrentProposer() external view override returns (address) {
@@ -306,8 +418,53 @@ contract Rollup is IRollup, EIP712 {
         return _hashTypedDataV4(ProposalLib.structHash(args));
     }
 
-    function quoteToDigest(EpochProofQuote calldata quote) external view override returns (bytes32) {
+    function quoteToDigest(EpochProofQuote calldata quote) public view override returns (bytes32) {
         return _hashTypedDataV4(EpochProofQuoteLib.structHash(quote));
+    }
+
+    function getEpochToProve() external view override returns (Epoch) {
+        Tips memory t = tips;
+        require(t.pending > t.proven, Errors.Rollup__NoEpochToProve());
+        return Epoch.wrap(t.epochToProve);
+    }
+
+    function getClaimableEpoch() external view override returns (Epoch epoch) {
+        Tips memory t = tips;
+        require(!_pruneDue(t) && t.pending > t.proven, Errors.Rollup__NoEpochToProve());
+        epoch = Epoch.wrap(t.epochToProve);
+        _requireInClaimWindow(_time(), epoch, _currentSlot());
+    }
+
+    function getProofClaim(Epoch epoch) external view override returns (ProofClaim memory pc) {
+        Claim memory c = claim;
+        pc.epoch = epoch;
+        if (c.bondProvider != address(0) && c.epoch == Epoch.unwrap(epoch)) {
+            pc.bondProvider = c.bondProvider;
+            pc.bondAmount = claimBond;
+            pc.basisPointFee = c.basisPointFee;
+        }
+    }
+
+    function validateEpochProofRightClaim(SignedEpochProofQuote calldata quote, address proposer)
+        external
+        view
+        override
+    {
+        Tips memory t = tips;
+        // A claim sent now would prune first and then find nothing to claim.
+        require(!_pruneDue(t), Errors.Rollup__NoEpochToProve());
+        Slot slot = _currentSlot();
+        Epoch current = TimeLib.epochOf(_time(), slot);
+        _validateClaim(t, quote, proposer, slot, epochs[current]);
+    }
+
+    function canPrune() external view override returns (bool) {
+        return _pruneDue(tips);
+    }
+
+    function getEpochRewards(Epoch epoch) external view override returns (EpochRewards memory) {
+        Rewards memory r = epochRewards[epoch];
+        return EpochRewards({feesHash: r.feesHash, proposerShareBps: r.proposerShareBps, claimed: r.claimed});
     }
 
     function getValidator(address attester) external view override returns (ValidatorView memory) {
@@ -340,53 +497,49 @@ contract Rollup is IRollup, EIP712 {
         }
     }
 
-    // ------------------------------------------------------------------ internals
+    // ------------------------------------------------------------------ internals: chain
 
-    /// @dev Samples and commits `epoch`'s committee once, and fixes the seed of the epoch after next.
-    function _ensureEpoch(Epoch epoch) internal returns (EpochData memory ed) {
-        ed = epochs[epoch];
-        if (ed.seed != 0) return ed;
-
-        bytes32 seed = _sampleSeed(epoch);
-        address[] memory committee = _sampleCommittee(epoch, seed);
-        ed.committeeCommitment = keccak256(abi.encodePacked(committee));
-        ed.seed = seed == bytes32(0) ? 1 : uint128(uint256(seed)); // nonzero marks "set up"
-        epochs[epoch] = ed;
-        ed.seed = uint128(uint256(seed));
-
-        uint48 next = uint48(Epoch.unwrap(epoch) + 2);
-        if (seeds.latest.key < next) seeds.push(next, _freshSeed(next));
-        emit EpochSetUp(Epoch.unwrap(epoch), seed, ed.committeeCommitment, committee.length);
-    }
-
-    function _sampleCommittee(Epoch epoch, bytes32 seed) internal view returns (address[] memory committee) {
-        uint48 key = _setKey(epoch);
-        uint256 n = setSize.valueAt(key);
-        uint256 k = n < TARGET_COMMITTEE_SIZE ? n : TARGET_COMMITTEE_SIZE;
-        if (k == 0) return committee;
-        uint256[] memory indices = SampleLib.sampleIndices(n, k, seed);
-        committee = new address[](k);
-        for (uint256 i = 0; i < k; ++i) {
-            committee[i] = address(uint160(setMembers[indices[i]].valueAt(key)));
-        }
-    }
-
-    /// @dev Mixing in the epoch makes each epoch's draw distinct even when it inherits its seed.
-    ///      128 bits, so it packs beside the epoch's block range; no one can grind a 128-bit hash.
-    function _sampleSeed(Epoch epoch) internal view returns (bytes32) {
-        return bytes32(
-            uint256(
-                uint128(
-                    uint256(
-                        keccak256(abi.encode(seeds.valueAt(uint48(Epoch.unwrap(epoch))), Epoch.unwrap(epoch)))
-                    )
-                )
-            )
+    function _propose(ProposeArgs calldata args, CommitteeAttestations calldata attestations)
+        internal
+        returns (Tips memory t)
+    {
+        t = _pruneIfDue(tips);
+        TimeConfig memory time = _time();
+        Slot slot = TimeLib.slotAt(time, Timestamp.wrap(block.timestamp));
+        require(args.slot == slot, Errors.Rollup__InvalidSlot(slot, args.slot));
+        require(
+            t.pending == 0 || Slot.wrap(t.tipSlot) < slot,
+            Errors.Rollup__SlotAlreadyUsed(Slot.wrap(t.tipSlot), slot)
         );
-    }
+        uint256 blockNumber = uint256(t.pending) + 1;
+        require(
+            args.blockNumber == blockNumber, Errors.Rollup__InvalidBlockNumber(blockNumber, args.blockNumber)
+        );
+        bytes32 tipArchive = archives[t.pending];
+        require(
+            args.previousArchive == tipArchive,
+            Errors.Rollup__InvalidArchive(tipArchive, args.previousArchive)
+        );
+        _checkBlobs(args.blobHashes);
 
-    function _freshSeed(uint48 forEpoch) internal view returns (uint208) {
-        return uint208(uint256(keccak256(abi.encode(block.prevrandao, forEpoch))));
+        Epoch epoch = TimeLib.epochOf(time, slot);
+        EpochData memory ed = _ensureEpoch(epoch);
+        _checkAttestations(args, attestations, epoch, ed);
+        _checkForcedInclusion(args);
+
+        archives[blockNumber] = args.archive;
+        if (t.pending == t.proven) {
+            t.epochToProve = uint48(Epoch.unwrap(epoch));
+        } else if (
+            Epoch.unwrap(epoch) > t.epochToProve && TimeLib.epochOf(time, Slot.wrap(t.tipSlot)) < epoch
+        ) {
+            // First block after the epoch to prove: its parent closes that epoch.
+            t.epochToProveEnd = t.pending;
+        }
+        t.pending = uint48(blockNumber);
+        t.tipSlot = uint48(Slot.unwrap(slot));
+        tips = t;
+        emit L2BlockProposed(blockNumber, args.archive, Slot.unwrap(slot));
     }
 
     function _checkAttestations(
@@ -395,11 +548,8 @@ contract Rollup is IRollup, EIP712 {
         Epoch epoch,
         EpochData memory ed
     ) internal view {
-        bytes32 actual = keccak256(abi.encodePacked(att.committee));
-        require(
-            actual == ed.committeeCommitment, Errors.Rollup__InvalidCommittee(ed.committeeCommitment, actual)
-        );
-        uint256 size = att.committee.length;
+        bytes memory committee = ed.committee == address(0) ? new bytes(0) : SSTORE2.read(ed.committee);
+        uint256 size = committee.length / 20;
         uint256 signers = att.signers;
         uint256 count = _popcount(signers);
         require(
@@ -413,11 +563,9 @@ contract Rollup is IRollup, EIP712 {
         }
         require(size == 256 || signers >> size == 0, Errors.Rollup__SignersOutOfRange(size, signers));
 
-        address proposer = att.committee[
-            SampleLib.proposerIndex(
-                Epoch.unwrap(epoch), Slot.unwrap(args.slot), bytes32(uint256(ed.seed)), size
-            )
-        ];
+        address proposer = _member(
+            committee, SampleLib.proposerIndex(Epoch.unwrap(epoch), Slot.unwrap(args.slot), _seed(ed), size)
+        );
         require(msg.sender == proposer, Errors.Rollup__InvalidProposer(proposer, msg.sender));
         uint256 needed = quorum(size);
         require(count >= needed, Errors.Rollup__InsufficientAttestations(needed, count));
@@ -430,7 +578,7 @@ contract Rollup is IRollup, EIP712 {
                 Signature calldata sig = att.signatures[j++];
                 (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, sig.v, sig.r, sig.s);
                 require(
-                    err == ECDSA.RecoverError.NoError && signer == att.committee[i],
+                    err == ECDSA.RecoverError.NoError && signer == _member(committee, i),
                     Errors.Rollup__InvalidAttestation(i)
                 );
             }
@@ -453,6 +601,248 @@ contract Rollup is IRollup, EIP712 {
     /// @dev SPEC 7 seam: the forced-inclusion rule is checked here for every block, once the
     ///      ForcedInclusionQueue exists (see docs/decisions.md). Until then no entry can be due.
     function _checkForcedInclusion(ProposeArgs calldata args) internal virtual {}
+
+    // ------------------------------------------------------------------ internals: proving
+
+    function _claim(Tips memory t, SignedEpochProofQuote calldata quote) internal {
+        TimeConfig memory time = _time();
+        Slot slot = TimeLib.slotAt(time, Timestamp.wrap(block.timestamp));
+        EpochData memory ed = _ensureEpoch(TimeLib.epochOf(time, slot));
+        Epoch epoch = _validateClaim(t, quote, msg.sender, slot, ed);
+
+        EpochProofQuote calldata q = quote.quote;
+        ESCROW.stakeBond(q.prover, q.bondAmount);
+        claim = Claim({
+            bondProvider: q.prover, basisPointFee: uint16(q.basisPointFee), epoch: uint48(Epoch.unwrap(epoch))
+        });
+        claimBond = q.bondAmount;
+        emit ProofRightClaimed(Epoch.unwrap(epoch), q.prover, msg.sender, q.bondAmount, Slot.unwrap(slot));
+    }
+
+    /// @dev Every check of SPEC 5.3, shared by the claim and its dry run.
+    function _validateClaim(
+        Tips memory t,
+        SignedEpochProofQuote calldata signed,
+        address proposer,
+        Slot slot,
+        EpochData memory current
+    ) internal view returns (Epoch epoch) {
+        require(t.pending > t.proven, Errors.Rollup__NoEpochToProve());
+        epoch = Epoch.wrap(t.epochToProve);
+        TimeConfig memory time = _time();
+        _requireInClaimWindow(time, epoch, slot);
+        address expected = _proposerOf(TimeLib.epochOf(time, slot), slot, current);
+        require(
+            expected == address(0) || proposer == expected, Errors.Rollup__InvalidProposer(expected, proposer)
+        );
+
+        EpochProofQuote calldata q = signed.quote;
+        Signature calldata sig = signed.signature;
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(quoteToDigest(q), sig.v, sig.r, sig.s);
+        require(
+            err == ECDSA.RecoverError.NoError && signer == q.prover,
+            Errors.Rollup__InvalidQuoteSignature(q.prover, signer)
+        );
+        require(
+            q.epochToProve == Epoch.unwrap(epoch),
+            Errors.Rollup__NotClaimingCorrectEpoch(epoch, Epoch.wrap(q.epochToProve))
+        );
+        require(
+            q.validUntilSlot >= Slot.unwrap(slot),
+            Errors.Rollup__QuoteExpired(slot, Slot.wrap(q.validUntilSlot))
+        );
+        require(q.basisPointFee <= BPS, Errors.Rollup__InvalidBasisPointFee(q.basisPointFee));
+        require(q.bondAmount >= MIN_BOND, Errors.Rollup__InsufficientBondAmount(MIN_BOND, q.bondAmount));
+        Claim memory c = claim;
+        require(
+            c.bondProvider == address(0) || c.epoch != Epoch.unwrap(epoch),
+            Errors.Rollup__ProofRightAlreadyClaimed(epoch, c.bondProvider)
+        );
+        // The bond must still be there when the proof is due: the end of the next epoch.
+        Timestamp deadline = TimeLib.epochStart(time, Epoch.wrap(Epoch.unwrap(epoch) + 2));
+        uint256 available = ESCROW.minBalanceAtTime(q.prover, deadline);
+        require(available >= q.bondAmount, Errors.Rollup__InsufficientEscrowBalance(q.bondAmount, available));
+    }
+
+    function _requireInClaimWindow(TimeConfig memory time, Epoch epoch, Slot slot) internal view {
+        Slot start = TimeLib.firstSlot(time, Epoch.wrap(Epoch.unwrap(epoch) + 1));
+        Slot end = _claimWindowEnd(time, epoch);
+        require(start <= slot && slot < end, Errors.Rollup__NotInClaimPhase(start, end, slot));
+    }
+
+    /// @dev First slot after the claim window of `epoch`: slot C of the next epoch.
+    function _claimWindowEnd(TimeConfig memory time, Epoch epoch) internal view returns (Slot) {
+        return Slot.wrap(
+            Slot.unwrap(TimeLib.firstSlot(time, Epoch.wrap(Epoch.unwrap(epoch) + 1))) + PROOF_CLAIM_WINDOW
+        );
+    }
+
+    /// @dev SPEC 5.5: (a) the claim window of the next epoch closed with no claim, or (b) the next
+    ///      epoch ended without a proof.
+    function _pruneDue(Tips memory t) internal view returns (bool) {
+        if (t.pending == t.proven) return false;
+        TimeConfig memory time = _time();
+        Slot now_ = TimeLib.slotAt(time, Timestamp.wrap(block.timestamp));
+        Epoch epoch = Epoch.wrap(t.epochToProve);
+        if (TimeLib.epochOf(time, now_) > Epoch.wrap(Epoch.unwrap(epoch) + 1)) return true;
+        if (now_ < _claimWindowEnd(time, epoch)) return false;
+        Claim memory c = claim;
+        return c.bondProvider == address(0) || c.epoch != Epoch.unwrap(epoch);
+    }
+
+    function _pruneIfDue(Tips memory t) internal returns (Tips memory) {
+        if (_pruneDue(t)) _prune(t);
+        return t;
+    }
+
+    function _prune(Tips memory t) internal {
+        Claim memory c = claim;
+        if (c.bondProvider != address(0) && c.epoch == t.epochToProve) {
+            // A live claim at prune time means case (b): its proof deadline passed.
+            uint256 bond = claimBond;
+            uint256 burned = bond * SLASH_BURN_BPS / BPS;
+            claim.bondProvider = address(0);
+            ESCROW.slashBond(c.bondProvider, bond, burned, SLASH_RECIPIENT);
+            emit BondSlashed(c.epoch, c.bondProvider, bond, burned);
+        }
+        emit PrunedPending(t.proven, t.pending);
+        t.pending = t.proven;
+        t.tipSlot = 0;
+        t.epochToProveEnd = 0;
+        tips = t;
+    }
+
+    function _accrue(address to, uint256 amount) internal {
+        if (amount == 0) return;
+        rewardsOf[to] += amount;
+        emit RewardsAccrued(to, amount);
+    }
+
+    // ------------------------------------------------------------------ internals: committee
+
+    /// @dev Samples and stores `epoch`'s committee once, and fixes the seed of the epoch after next.
+    function _ensureEpoch(Epoch epoch) internal returns (EpochData memory ed) {
+        ed = epochs[epoch];
+        if (ed.seed != 0) return ed;
+
+        bytes32 seed = _sampleSeed(epoch);
+        address[] memory committee = _sampleCommittee(epoch, seed);
+        if (committee.length != 0) ed.committee = SSTORE2.write(_pack(committee));
+        ed.seed = uint96(uint256(seed));
+        epochs[epoch] = ed;
+
+        uint48 next = uint48(Epoch.unwrap(epoch) + 2);
+        if (seeds.latest.key < next) seeds.push(next, _freshSeed(next));
+        emit EpochSetUp(Epoch.unwrap(epoch), seed, ed.committee, committee.length);
+    }
+
+    /// @dev The proposer of `slot` (in `epoch`), zero when the committee is empty. Reads the stored
+    ///      committee when the epoch is set up, else draws it.
+    function _proposerOf(Epoch epoch, Slot slot, EpochData memory ed) internal view returns (address) {
+        if (ed.seed == 0) {
+            bytes32 seed = _sampleSeed(epoch);
+            address[] memory drawn = _sampleCommittee(epoch, seed);
+            if (drawn.length == 0) return address(0);
+            return drawn[SampleLib.proposerIndex(Epoch.unwrap(epoch), Slot.unwrap(slot), seed, drawn.length)];
+        }
+        if (ed.committee == address(0)) return address(0);
+        uint256 size = (ed.committee.code.length - 1) / 20;
+        uint256 i = SampleLib.proposerIndex(Epoch.unwrap(epoch), Slot.unwrap(slot), _seed(ed), size);
+        return _member(SSTORE2.read(ed.committee, i * 20, i * 20 + 20), 0);
+    }
+
+    function _sampleCommittee(Epoch epoch, bytes32 seed) internal view returns (address[] memory committee) {
+        uint48 key = _setKey(epoch);
+        uint256 n = setSize.valueAt(key);
+        uint256 k = n < TARGET_COMMITTEE_SIZE ? n : TARGET_COMMITTEE_SIZE;
+        if (k == 0) return committee;
+        uint256[] memory indices = SampleLib.sampleIndices(n, k, seed);
+        committee = new address[](k);
+        for (uint256 i = 0; i < k; ++i) {
+            committee[i] = address(uint160(setMembers[indices[i]].valueAt(key)));
+        }
+    }
+
+    /// @dev Mixing in the epoch makes each epoch's draw distinct even when it inherits its seed.
+    ///      96 bits, so it packs beside the committee pointer; never zero, which marks "set up".
+    function _sampleSeed(Epoch epoch) internal view returns (bytes32) {
+        uint96 seed = uint96(
+            uint256(keccak256(abi.encode(seeds.valueAt(uint48(Epoch.unwrap(epoch))), Epoch.unwrap(epoch))))
+        );
+        return bytes32(uint256(seed == 0 ? 1 : seed));
+    }
+
+    function _seed(EpochData memory ed) internal pure returns (bytes32) {
+        return bytes32(uint256(ed.seed));
+    }
+
+    function _freshSeed(uint48 forEpoch) internal view returns (uint208) {
+        return uint208(uint256(keccak256(abi.encode(block.prevrandao, forEpoch))));
+    }
+
+    /// @dev Members as 20-byte words back to back: 960 bytes of code for 48 members.
+    function _pack(address[] memory committee) internal pure returns (bytes memory packed) {
+        packed = new bytes(committee.length * 20);
+        for (uint256 i = 0; i < committee.length; ++i) {
+            address member = committee[i];
+            assembly ("memory-safe") {
+                // Writes 12 bytes past this member; the next member (or unused memory) follows.
+                mstore(add(add(packed, 0x20), mul(i, 20)), shl(96, member))
+            }
+        }
+    }
+
+    function _member(bytes memory packed, uint256 i) internal pure returns (address member) {
+        assembly ("memory-safe") {
+            member := shr(96, mload(add(add(packed, 0x20), mul(i, 20))))
+        }
+    }
+
+    // ------------------------------------------------------------------ internals: misc
+
+    function _checkConfig(RollupConfig memory cfg) internal view {
+        require(cfg.stakingAsset != address(0), Errors.Rollup__ZeroParameter(0));
+        require(cfg.slotDuration != 0, Errors.Rollup__ZeroParameter(1));
+        require(cfg.epochDuration != 0, Errors.Rollup__ZeroParameter(2));
+        require(cfg.targetCommitteeSize != 0, Errors.Rollup__ZeroParameter(3));
+        require(cfg.minStake != 0, Errors.Rollup__ZeroParameter(4));
+        require(cfg.rewardAsset != address(0), Errors.Rollup__ZeroParameter(5));
+        require(cfg.escrow != address(0), Errors.Rollup__ZeroParameter(6));
+        require(cfg.verifier != address(0), Errors.Rollup__ZeroParameter(7));
+        require(cfg.proofClaimWindow != 0, Errors.Rollup__ZeroParameter(8));
+        require(cfg.minBond != 0, Errors.Rollup__ZeroParameter(9));
+        require(
+            cfg.targetCommitteeSize <= 256, Errors.Rollup__CommitteeTooLarge(256, cfg.targetCommitteeSize)
+        );
+        require(
+            cfg.epochDuration <= MAX_EPOCH_DURATION,
+            Errors.Rollup__EpochTooLong(MAX_EPOCH_DURATION, cfg.epochDuration)
+        );
+        require(
+            cfg.proofClaimWindow <= cfg.epochDuration,
+            Errors.Rollup__InvalidClaimWindow(cfg.epochDuration, cfg.proofClaimWindow)
+        );
+        require(cfg.slashBurnBps <= BPS, Errors.Rollup__InvalidSlashBurnBps(cfg.slashBurnBps));
+        require(cfg.slashBurnBps == BPS || cfg.slashRecipient != address(0), Errors.Rollup__ZeroParameter(10));
+        uint256 epochSeconds = cfg.epochDuration * cfg.slotDuration;
+        // A validator that asks to leave may already sit on the next epoch's committee: its stake
+        // must stay until that epoch is over, two epochs at most.
+        require(
+            cfg.validatorExitDelay >= 2 * epochSeconds,
+            Errors.Rollup__ExitDelayTooShort(2 * epochSeconds, cfg.validatorExitDelay)
+        );
+        uint256 genesis = cfg.genesisTime == 0 ? block.timestamp : cfg.genesisTime;
+        require(genesis <= block.timestamp, Errors.Rollup__GenesisInFuture(block.timestamp, genesis));
+        address boundTo = IProverEscrow(cfg.escrow).ROLLUP();
+        require(boundTo == address(this), Errors.Rollup__EscrowNotBound(address(this), boundTo));
+        // A quote for epoch N is priced from the start of N and its bond is due until the end of
+        // N + 1: a withdrawal started when the quote was made must not complete before then.
+        uint256 escrowDelay = IProverEscrow(cfg.escrow).ESCROW_WITHDRAW_DELAY();
+        require(
+            escrowDelay > 2 * epochSeconds,
+            Errors.Rollup__EscrowDelayTooShort(2 * epochSeconds + 1, escrowDelay)
+        );
+    }
 
     function _requireFixed(Epoch epoch) internal view {
         Epoch latest = Epoch.wrap(Epoch.unwrap(_currentEpoch()) + 1);

@@ -14,6 +14,12 @@ interface IProverEscrow {
     event BondUnstaked(address indexed prover, uint256 amount);
     event BondSlashed(address indexed prover, uint256 amount, uint256 burned, address indexed recipient);
 
+    /// @notice The rollup this escrow is bound to, fixed at construction.
+    function ROLLUP() external view returns (address);
+
+    /// @notice Time from `startWithdraw` to `executeWithdraw`.
+    function ESCROW_WITHDRAW_DELAY() external view returns (uint256);
+
     /// @notice Pull `amount` of the bond token from the caller and credit what actually arrived.
     function deposit(uint256 amount) external;
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {EpochProofQuote} from "../libraries/EpochProofQuoteLib.sol";
+import {EpochProofQuote, SignedEpochProofQuote} from "../libraries/EpochProofQuoteLib.sol";
 import {Epoch, Slot, Timestamp} from "../libraries/TimeLib.sol";
 
 /// @notice An ECDSA signature as (v, r, s). Malleable (high-s) and malformed ones are refused.
@@ -14,13 +14,22 @@ struct Signature {
 /// @notice Deployment parameters (SPEC 1). Times in seconds unless named in slots.
 struct RollupConfig {
     address stakingAsset; // ERC-20 validators stake
+    address rewardAsset; // ERC-20 block rewards, fees and the submitter reward are paid in
+    address escrow; // ProverEscrow bound to this rollup (its ROLLUP must be this address)
+    address verifier; // IEpochVerifier
     uint256 genesisTime; // 0: the deployment block's timestamp
     bytes32 genesisArchive; // archive of L2 block 0
     uint256 slotDuration; // SLOT_DURATION, seconds
-    uint256 epochDuration; // EPOCH_DURATION, slots
+    uint256 epochDuration; // EPOCH_DURATION, slots (at most 240: one reward bit per block)
     uint256 targetCommitteeSize; // TARGET_COMMITTEE_SIZE (K), at most 256
+    uint256 proofClaimWindow; // PROOF_CLAIM_WINDOW (C), slots, 0 < C <= EPOCH_DURATION
     uint256 minStake; // MIN_STAKE
     uint256 validatorExitDelay; // VALIDATOR_EXIT_DELAY, seconds
+    uint256 minBond; // MIN_BOND
+    uint256 slashBurnBps; // SLASH_BURN_BPS
+    address slashRecipient; // receives the unburned share of a slashed bond
+    uint256 blockReward; // reward per proven block, before the prover/proposer split
+    uint256 submitterReward; // SUBMITTER_REWARD
 }
 
 /// @notice What a proposer publishes for one block. The attesters sign its EIP-712 digest.
@@ -33,16 +42,46 @@ struct ProposeArgs {
     bytes32[] blobHashes; // EIP-4844 versioned hashes of the block body, in blob order
 }
 
-/// @notice The committee of the block's epoch and the attestations of its members.
+/// @notice Attestations of the block's epoch committee (the committee itself is read on-chain).
 struct CommitteeAttestations {
-    address[] committee; // the epoch's committee in sampled order (checked against its commitment)
-    uint256 signers; // bit i set: committee[i] attested
+    uint256 signers; // bit i set: committee member i attested
     Signature[] signatures; // one per set bit, in ascending committee index
 }
 
+/// @notice One proven block's reward recipient (its header's coinbase) and the fees it collected.
+struct FeeRecipient {
+    address recipient;
+    uint256 value;
+}
+
+/// @notice A proof of one whole epoch (SPEC 5.4).
+struct EpochProofArgs {
+    Epoch epoch;
+    uint256 endBlockNumber; // the epoch's last block
+    bytes32 previousArchive; // archive of the proven tip
+    bytes32 endArchive; // archive of `endBlockNumber`
+    address prover; // bound into the proof; must be the bond provider when the epoch was claimed
+    FeeRecipient[] fees; // one per block of the epoch, in block order
+    bytes proof;
+}
+
+/// @notice The live claim on the epoch to prove (bondProvider == 0: none).
+struct ProofClaim {
+    Epoch epoch;
+    address bondProvider;
+    uint256 bondAmount;
+    uint256 basisPointFee;
+}
+
+/// @notice What a proven epoch owes its proposers, claimable with `claimBlockRewards`.
+struct EpochRewards {
+    bytes32 feesHash; // keccak256(abi.encode(fees)) of the proof (zero: epoch not proven)
+    uint256 proposerShareBps; // 10000 - the claim's basisPointFee
+    uint256 claimed; // bit i: block i of the epoch has been paid
+}
+
 /// @notice What the rollup keeps of each block. Its slot is in the `L2BlockProposed` event; the
-///         rollup keeps per-epoch block ranges instead of a slot per block (one storage slot less
-///         per block, see docs/decisions.md).
+///         rollup needs only the epoch to prove and its end (docs/decisions.md).
 struct BlockLog {
     bytes32 archive;
 }
@@ -69,16 +108,32 @@ enum ValidatorStatus {
 }
 
 /// @title IRollup
-/// @notice The pending chain (SPEC 4), its staked validators and committees (SPEC 3), and time
-///         (SPEC 2).
+/// @notice The pending chain (SPEC 4), its staked validators and committees (SPEC 3), time
+///         (SPEC 2), and prover coordination: claims, proofs, rewards, prune and slash (SPEC 5).
 interface IRollup {
     /// @notice A block joined the pending chain.
     event L2BlockProposed(uint256 indexed blockNumber, bytes32 indexed archive, uint256 slot);
-    /// @notice The committee of `epoch` was sampled and committed to.
-    event EpochSetUp(uint256 indexed epoch, bytes32 seed, bytes32 committeeCommitment, uint256 committeeSize);
+    /// @notice The committee of `epoch` was sampled and stored (as code, at `committee`).
+    event EpochSetUp(uint256 indexed epoch, bytes32 seed, address committee, uint256 committeeSize);
     event ValidatorStaked(address indexed attester, address indexed withdrawer, uint256 amount);
     event ValidatorExitInitiated(address indexed attester, uint256 exitableAt);
     event ValidatorExited(address indexed attester, address indexed recipient, uint256 amount);
+    /// @notice The right to prove `epoch` went to `bondProvider`'s quote.
+    event ProofRightClaimed(
+        uint256 indexed epoch,
+        address indexed bondProvider,
+        address indexed proposer,
+        uint256 bondAmount,
+        uint256 currentSlot
+    );
+    /// @notice `epoch` is proven up to block `endBlockNumber`.
+    event L2ProofVerified(uint256 indexed epoch, uint256 endBlockNumber, address indexed prover);
+    /// @notice The pending chain was cut back to the proven tip.
+    event PrunedPending(uint256 provenBlockNumber, uint256 pendingBlockNumber);
+    /// @notice A claimed prover missed its deadline: its bond was slashed.
+    event BondSlashed(uint256 indexed epoch, address indexed bondProvider, uint256 amount, uint256 burned);
+    event RewardsAccrued(address indexed to, uint256 amount);
+    event RewardsWithdrawn(address indexed owner, address indexed to, uint256 amount);
 
     // ---- validators ----
 
@@ -96,16 +151,47 @@ interface IRollup {
 
     // ---- committee ----
 
-    /// @notice Sample and commit the current epoch's committee if not yet done, and fix the seed of
-    ///         the epoch after next. `propose` does this itself; anyone may call it earlier.
+    /// @notice Sample and store the current epoch's committee if not yet done, and fix the seed of
+    ///         the epoch after next. `propose` and claims do this themselves; anyone may call it.
     function setupEpoch() external;
 
     // ---- pending chain ----
 
-    /// @notice Append a block to the pending chain. Only the current slot's proposer (anyone when
-    ///         the committee is empty), with floor(2K/3)+1 committee attestations over
-    ///         `proposalDigest(args)` and the block body's blobs attached to this transaction.
+    /// @notice Append a block to the pending chain (pruning first when due). Only the current
+    ///         slot's proposer (anyone when the committee is empty), with floor(2n/3)+1 committee
+    ///         attestations over `proposalDigest(args)` and the body's blobs in this transaction.
     function propose(ProposeArgs calldata args, CommitteeAttestations calldata attestations) external;
+
+    // ---- proving ----
+
+    /// @notice Claim the right to prove the epoch to prove with a prover's signed quote (SPEC 5.3):
+    ///         only in the first C slots of the next epoch, only by that slot's proposer. Stakes the
+    ///         quote's bond in the escrow.
+    function claimEpochProofRight(SignedEpochProofQuote calldata quote) external;
+
+    /// @notice `propose` then `claimEpochProofRight`, in one transaction.
+    function proposeAndClaim(
+        ProposeArgs calldata args,
+        CommitteeAttestations calldata attestations,
+        SignedEpochProofQuote calldata quote
+    ) external;
+
+    /// @notice Prove the whole epoch to prove (SPEC 5.4). Anyone may submit, from the end of the
+    ///         epoch until the end of the next, unless the chain is due to be pruned. Advances the
+    ///         proven tip, releases the bond, books the rewards, pays SUBMITTER_REWARD to the caller.
+    function submitEpochRootProof(EpochProofArgs calldata args) external;
+
+    /// @notice Cut the pending chain back to the proven tip when due (SPEC 5.5), slashing the bond
+    ///         of a claim whose proof deadline passed.
+    function prune() external;
+
+    /// @notice Book the proposers' share of blocks of a proven epoch to each block's recipient.
+    ///         `fees` must be the list the proof was verified with; `indices` are block positions
+    ///         within the epoch. Each block is paid once.
+    function claimBlockRewards(Epoch epoch, FeeRecipient[] calldata fees, uint256[] calldata indices) external;
+
+    /// @notice Transfer the caller's booked rewards to `to`.
+    function withdrawRewards(address to) external;
 
     // ---- views ----
 
@@ -125,8 +211,6 @@ interface IRollup {
     function getCommitteeAt(Epoch epoch) external view returns (address[] memory);
     /// @notice The seed `epoch`'s committee and proposers are drawn with.
     function getSampleSeed(Epoch epoch) external view returns (bytes32);
-    /// @notice keccak256(abi.encodePacked(committee)) once the epoch is set up, else zero.
-    function getCommitteeCommitment(Epoch epoch) external view returns (bytes32);
     /// @notice The proposer of the slot containing `ts` (zero address: anyone may propose).
     function getProposerAt(Timestamp ts) external view returns (address);
     function getCurrentProposer() external view returns (address);
@@ -135,9 +219,24 @@ interface IRollup {
 
     /// @notice The EIP-712 digest attesters sign for `args`.
     function proposalDigest(ProposeArgs calldata args) external view returns (bytes32);
-
     /// @notice The EIP-712 digest a prover signs for `quote` (SPEC 5.1). It follows a chain-id change.
     function quoteToDigest(EpochProofQuote calldata quote) external view returns (bytes32);
+
+    /// @notice The oldest unproven epoch with blocks (reverts when everything is proven).
+    function getEpochToProve() external view returns (Epoch);
+    /// @notice The epoch whose proof right can be claimed in the current slot (reverts if none).
+    function getClaimableEpoch() external view returns (Epoch);
+    /// @notice The live claim on `epoch` (bondProvider == 0: unclaimed).
+    function getProofClaim(Epoch epoch) external view returns (ProofClaim memory);
+    /// @notice Reverts with the error `claimEpochProofRight(quote)` sent by `proposer` now would
+    ///         raise; returns if it would be accepted.
+    function validateEpochProofRightClaim(SignedEpochProofQuote calldata quote, address proposer)
+        external
+        view;
+    /// @notice Whether `prune()` would cut the pending chain now.
+    function canPrune() external view returns (bool);
+    function getEpochRewards(Epoch epoch) external view returns (EpochRewards memory);
+    function rewardsOf(address owner) external view returns (uint256);
 
     function getValidator(address attester) external view returns (ValidatorView memory);
     function getActiveValidatorCount() external view returns (uint256);

@@ -11,6 +11,11 @@ library Errors {
     error Rollup__CommitteeTooLarge(uint256 max, uint256 actual);
     error Rollup__ExitDelayTooShort(uint256 min, uint256 actual);
     error Rollup__GenesisInFuture(uint256 now_, uint256 genesisTime);
+    error Rollup__EpochTooLong(uint256 max, uint256 actual);
+    error Rollup__InvalidClaimWindow(uint256 epochDuration, uint256 claimWindow);
+    error Rollup__InvalidSlashBurnBps(uint256 bps);
+    error Rollup__EscrowNotBound(address expectedRollup, address actualRollup);
+    error Rollup__EscrowDelayTooShort(uint256 min, uint256 actual);
 
     // Rollup: pending chain
     error Rollup__InvalidSlot(Slot expected, Slot actual);
@@ -20,13 +25,43 @@ library Errors {
     error Rollup__InvalidBlobHash(uint256 index, bytes32 expected, bytes32 actual);
     error Rollup__UnexpectedBlob(uint256 index, bytes32 blobHash);
     error Rollup__InvalidProposer(address expected, address actual);
-    error Rollup__InvalidCommittee(bytes32 expected, bytes32 actual);
     error Rollup__SignersOutOfRange(uint256 committeeSize, uint256 signers);
     error Rollup__SignatureCountMismatch(uint256 expected, uint256 actual);
     error Rollup__InsufficientAttestations(uint256 needed, uint256 actual);
     error Rollup__InvalidAttestation(uint256 committeeIndex);
     error Rollup__EpochNotFixed(Epoch latestFixed, Epoch requested);
     error Rollup__BlockNotFound(uint256 pendingTip, uint256 blockNumber);
+
+    // Rollup: claims (SPEC 5.3)
+    error Rollup__NoEpochToProve();
+    error Rollup__NotInClaimPhase(Slot windowStart, Slot windowEnd, Slot current);
+    error Rollup__NotClaimingCorrectEpoch(Epoch expected, Epoch actual);
+    error Rollup__QuoteExpired(Slot current, Slot validUntil);
+    error Rollup__InvalidBasisPointFee(uint256 basisPointFee);
+    error Rollup__InsufficientBondAmount(uint256 minBond, uint256 bondAmount);
+    error Rollup__InsufficientEscrowBalance(uint256 bondAmount, uint256 available);
+    error Rollup__ProofRightAlreadyClaimed(Epoch epoch, address bondProvider);
+    error Rollup__InvalidQuoteSignature(address prover, address signer);
+
+    // Rollup: proofs (SPEC 5.4) and prune (SPEC 5.5)
+    error Rollup__NotEpochToProve(Epoch expected, Epoch actual);
+    error Rollup__EpochNotEnded(Epoch epoch, Epoch current);
+    error Rollup__ProofDeadlinePassed(Epoch epoch, Epoch current);
+    error Rollup__UnclaimedPastClaimWindow(Epoch epoch, Slot windowEnd, Slot current);
+    error Rollup__InvalidEpochEnd(uint256 expected, uint256 actual);
+    error Rollup__InvalidPreviousArchive(bytes32 expected, bytes32 actual);
+    error Rollup__InvalidEndArchive(bytes32 expected, bytes32 actual);
+    error Rollup__InvalidProver(address bondProvider, address prover);
+    error Rollup__InvalidFeesLength(uint256 expected, uint256 actual);
+    error Rollup__InvalidProof();
+    error Rollup__NothingToPrune();
+
+    // Rollup: rewards
+    error Rollup__EpochNotProven(Epoch epoch);
+    error Rollup__InvalidFees(bytes32 expected, bytes32 actual);
+    error Rollup__BlockIndexOutOfRange(uint256 blocks, uint256 index);
+    error Rollup__RewardAlreadyClaimed(Epoch epoch, uint256 index);
+    error Rollup__NoRewards(address owner);
 
     // Rollup: validator staking
     error Staking__ZeroAddress();

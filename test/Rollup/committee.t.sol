@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {ProverEscrow} from "../../contracts/core/ProverEscrow.sol";
 import {Rollup} from "../../contracts/core/Rollup.sol";
 import {DevToken} from "../../contracts/dev/DevToken.sol";
 import {IRollup, RollupConfig} from "../../contracts/interfaces/IRollup.sol";
 import {Errors} from "../../contracts/libraries/Errors.sol";
 import {SampleLib} from "../../contracts/libraries/SampleLib.sol";
 import {Epoch, Slot, Timestamp} from "../../contracts/libraries/TimeLib.sol";
+import {InsecureDevEpochVerifier} from "../../contracts/verifiers/InsecureDevEpochVerifier.sol";
+import {Vm} from "forge-std/Vm.sol";
+
 import {RollupBase} from "../harnesses/RollupBase.sol";
 
 contract CommitteeTest is RollupBase {
@@ -66,14 +70,23 @@ contract CommitteeTest is RollupBase {
         assertEq(rollup.getValidatorSetFor(Epoch.wrap(4)).length, 49);
     }
 
-    function test_setupEpoch_CommitsToTheCommittee() public {
+    function test_setupEpoch_StoresTheCommitteeAsCode() public {
         address[] memory committee = rollup.getCommitteeAt(Epoch.wrap(2));
-        vm.expectEmit(address(rollup));
-        emit IRollup.EpochSetUp(
-            2, rollup.getSampleSeed(Epoch.wrap(2)), keccak256(abi.encodePacked(committee)), committee.length
-        );
+        vm.recordLogs();
         rollup.setupEpoch();
-        assertEq(rollup.getCommitteeCommitment(Epoch.wrap(2)), keccak256(abi.encodePacked(committee)));
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        assertEq(logs.length, 1);
+        assertEq(logs[0].topics[0], IRollup.EpochSetUp.selector);
+        assertEq(uint256(logs[0].topics[1]), 2);
+        (bytes32 seed, address pointer, uint256 size) = abi.decode(logs[0].data, (bytes32, address, uint256));
+        assertEq(seed, rollup.getSampleSeed(Epoch.wrap(2)));
+        assertEq(size, committee.length);
+        bytes memory packed;
+        for (uint256 i = 0; i < committee.length; ++i) {
+            packed = abi.encodePacked(packed, committee[i]);
+        }
+        // SSTORE2: the data follows a leading STOP byte.
+        assertEq(pointer.code, abi.encodePacked(hex"00", packed));
     }
 
     function test_setupEpoch_IsIdempotent() public {
@@ -146,15 +159,20 @@ contract ConstructorTest is RollupBase {
         vm.warp(1_700_000_000);
         genesis = block.timestamp;
         stakingAsset = new DevToken("S", "S");
+        bondAsset = new DevToken("B", "B");
+        rewardAsset = new DevToken("R", "R");
+        verifier = new InsecureDevEpochVerifier(address(this));
     }
 
     function _expectDeployRevert(RollupConfig memory cfg, bytes memory err) internal {
+        address predicted = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
+        cfg.escrow = address(new ProverEscrow(bondAsset, predicted, ESCROW_DELAY));
         vm.expectRevert(err);
         new Rollup(cfg);
     }
 
     function test_constructor_StoresParameters() public {
-        Rollup r = new Rollup(_config(48));
+        (Rollup r,) = _deployRollup(_config(48));
         assertEq(r.GENESIS_TIME(), block.timestamp);
         assertEq(r.SLOT_DURATION(), SLOT_DURATION);
         assertEq(r.EPOCH_DURATION(), EPOCH_DURATION);
@@ -185,7 +203,7 @@ contract ConstructorTest is RollupBase {
         _expectDeployRevert(
             _config(257), abi.encodeWithSelector(Errors.Rollup__CommitteeTooLarge.selector, 256, 257)
         );
-        new Rollup(_config(256));
+        _deployRollup(_config(256));
     }
 
     function test_constructor_RevertWhen_ExitDelayBelowTwoEpochs() public {
@@ -196,7 +214,7 @@ contract ConstructorTest is RollupBase {
             cfg, abi.encodeWithSelector(Errors.Rollup__ExitDelayTooShort.selector, min, min - 1)
         );
         cfg.validatorExitDelay = min;
-        new Rollup(cfg);
+        _deployRollup(cfg);
     }
 
     function test_constructor_RevertWhen_GenesisInFuture() public {
@@ -213,7 +231,7 @@ contract ConstructorTest is RollupBase {
     function test_constructor_GenesisInThePastIsKept() public {
         RollupConfig memory cfg = _config(48);
         cfg.genesisTime = block.timestamp - 100 * SLOT_DURATION;
-        Rollup r = new Rollup(cfg);
+        (Rollup r,) = _deployRollup(cfg);
         assertEq(Slot.unwrap(r.getCurrentSlot()), 100);
     }
 }

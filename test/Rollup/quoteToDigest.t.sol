@@ -63,7 +63,7 @@ contract QuoteToDigestTest is RollupBase {
     }
 
     function test_quoteToDigest_DiffersPerRollupDeployment() public {
-        Rollup other = new Rollup(_config(K));
+        (Rollup other,) = _deployRollup(_config(K));
         assertTrue(other.quoteToDigest(_quote()) != rollup.quoteToDigest(_quote()));
     }
 

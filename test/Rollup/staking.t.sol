@@ -63,7 +63,7 @@ contract StakingTest is RollupBase {
 
     function test_stake_RevertWhen_FeeOnTransferToken() public {
         FeeOnTransferToken fee = new FeeOnTransferToken();
-        Rollup r = new Rollup(_configWithAsset(address(fee)));
+        (Rollup r,) = _deployRollup(_configWithAsset(address(fee)));
         fee.mint(address(this), MIN_STAKE);
         fee.approve(address(r), MIN_STAKE);
         vm.expectRevert(

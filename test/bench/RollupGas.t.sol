@@ -21,7 +21,9 @@ contract RollupGasTest is RollupBase {
         rollup.setupEpoch();
         ProposeArgs memory args = _nextArgs();
         CommitteeAttestations memory att = _attest(args, 33);
-        vm.prank(_proposer());
+        address proposer = _proposer();
+        _coolDeployment();
+        vm.prank(proposer);
         rollup.propose(args, att);
         uint256 used = vm.snapshotGasLastCall("RollupGas", "propose_K48_33sigs_1blob");
         assertLe(used, 200_000, "propose gas");
@@ -29,11 +31,13 @@ contract RollupGasTest is RollupBase {
 
     /// @dev Issue 2 asked for 15,000 gas per member. With Ethereum's 90 swap-or-not rounds the
     ///      shuffle alone is ~15,900 gas per member (90 x ~176 gas, keccak-bound), plus one cold
-    ///      SLOAD per member: docs/gas.md has the breakdown. This pins the measured cost.
+    ///      SLOAD per member and the committee written as code (~4,300 per member, which saves
+    ///      ~12,000 gas of execution and ~18,000 of calldata on every block): docs/gas.md.
     function test_gas_setupEpoch_K48() public {
+        _coolDeployment();
         rollup.setupEpoch();
         uint256 used = vm.snapshotGasLastCall("RollupGas", "setupEpoch_K48_of_10000");
-        assertLe(used / K, 21_500, "sampling gas per member");
+        assertLe(used / K, 25_500, "sampling gas per member");
     }
 
     /// @dev The shuffle is O(K): its cost must not grow with the set it samples from.

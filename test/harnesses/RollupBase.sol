@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {Test} from "forge-std/Test.sol";
 
+import {ProverEscrow} from "../../contracts/core/ProverEscrow.sol";
 import {Rollup} from "../../contracts/core/Rollup.sol";
 import {DevToken} from "../../contracts/dev/DevToken.sol";
 import {
@@ -12,6 +13,7 @@ import {
     Signature
 } from "../../contracts/interfaces/IRollup.sol";
 import {Epoch, Slot, Timestamp} from "../../contracts/libraries/TimeLib.sol";
+import {InsecureDevEpochVerifier} from "../../contracts/verifiers/InsecureDevEpochVerifier.sol";
 
 /// @notice Deploys a Rollup with known validator keys and builds real, signed proposals.
 abstract contract RollupBase is Test {
@@ -20,10 +22,20 @@ abstract contract RollupBase is Test {
     uint256 internal constant K = 48;
     uint256 internal constant MIN_STAKE = 100 ether;
     uint256 internal constant EXIT_DELAY = 3 * EPOCH_DURATION * SLOT_DURATION;
+    uint256 internal constant ESCROW_DELAY = 3 * EPOCH_DURATION * SLOT_DURATION;
+    uint256 internal constant CLAIM_WINDOW = 13;
+    uint256 internal constant MIN_BOND = 1000 ether;
+    uint256 internal constant BLOCK_REWARD = 10 ether;
+    uint256 internal constant SUBMITTER_REWARD = 1 ether;
     bytes32 internal constant GENESIS_ARCHIVE = keccak256("genesis");
 
     Rollup internal rollup;
+    ProverEscrow internal escrow;
+    InsecureDevEpochVerifier internal verifier;
     DevToken internal stakingAsset;
+    DevToken internal bondAsset;
+    DevToken internal rewardAsset;
+    address internal slashRecipient = makeAddr("slashRecipient");
     uint256 internal genesis;
 
     mapping(address => uint256) internal keyOf;
@@ -37,23 +49,57 @@ abstract contract RollupBase is Test {
         vm.warp(1_700_000_000);
         genesis = block.timestamp;
         stakingAsset = new DevToken("Stake", "STK");
-        rollup = new Rollup(_config(k));
+        bondAsset = new DevToken("Bond", "BND");
+        rewardAsset = new DevToken("Reward", "RWD");
+        verifier = new InsecureDevEpochVerifier(address(this));
+        (rollup, escrow) = _deployRollup(_config(k));
+        rewardAsset.mint(address(rollup), 1e30);
+    }
+
+    /// @dev The escrow is bound to the rollup's address, computed before either exists.
+    function _deployRollup(RollupConfig memory cfg) internal returns (Rollup r, ProverEscrow e) {
+        address predicted = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
+        e = new ProverEscrow(bondAsset, predicted, ESCROW_DELAY);
+        cfg.escrow = address(e);
+        r = new Rollup(cfg);
+        assertEq(address(r), predicted);
     }
 
     function _config(uint256 k) internal view returns (RollupConfig memory) {
         return RollupConfig({
             stakingAsset: address(stakingAsset),
+            rewardAsset: address(rewardAsset),
+            escrow: address(0), // set by _deployRollup
+            verifier: address(verifier),
             genesisTime: 0,
             genesisArchive: GENESIS_ARCHIVE,
             slotDuration: SLOT_DURATION,
             epochDuration: EPOCH_DURATION,
             targetCommitteeSize: k,
+            proofClaimWindow: CLAIM_WINDOW,
             minStake: MIN_STAKE,
-            validatorExitDelay: EXIT_DELAY
+            validatorExitDelay: EXIT_DELAY,
+            minBond: MIN_BOND,
+            slashBurnBps: 10_000,
+            slashRecipient: slashRecipient,
+            blockReward: BLOCK_REWARD,
+            submitterReward: SUBMITTER_REWARD
         });
     }
 
     /// @dev Stakes `n` validators with deterministic keys; each is its own withdrawer.
+    /// @dev Marks every contract of the deployment cold, as at the start of a real transaction:
+    ///      a forge test runs as one transaction, so slots its earlier calls touched stay warm.
+    ///      Gas benchmarks call this right before the call they measure.
+    function _coolDeployment() internal {
+        vm.cool(address(rollup));
+        vm.cool(address(escrow));
+        vm.cool(address(verifier));
+        vm.cool(address(stakingAsset));
+        vm.cool(address(bondAsset));
+        vm.cool(address(rewardAsset));
+    }
+
     function _stakeValidators(uint256 n) internal {
         for (uint256 i = 0; i < n; ++i) {
             (address a, uint256 pk) =
@@ -88,7 +134,8 @@ abstract contract RollupBase is Test {
 
     /// @dev Args for the next block in the current slot, with one blob whose hash is set on the tx.
     function _nextArgs() internal returns (ProposeArgs memory args) {
-        uint256 n = rollup.getPendingBlockNumber();
+        // When a prune is due, `propose` prunes first: the block builds on the proven tip.
+        uint256 n = rollup.canPrune() ? rollup.getProvenBlockNumber() : rollup.getPendingBlockNumber();
         bytes32[] memory blobs = new bytes32[](1);
         blobs[0] = bytes32((uint256(0x01) << 248) | uint256(keccak256(abi.encode("blob", n + 1))) >> 8);
         vm.blobhashes(blobs);
@@ -108,12 +155,12 @@ abstract contract RollupBase is Test {
         view
         returns (CommitteeAttestations memory att)
     {
-        att.committee = rollup.getCommitteeAt(rollup.getCurrentEpoch());
+        address[] memory committee = rollup.getCommitteeAt(rollup.getCurrentEpoch());
         bytes32 digest = rollup.proposalDigest(args);
         att.signatures = new Signature[](count);
         for (uint256 i = 0; i < count; ++i) {
             att.signers |= 1 << i;
-            att.signatures[i] = _sign(keyOf[att.committee[i]], digest);
+            att.signatures[i] = _sign(keyOf[committee[i]], digest);
         }
     }
 

@@ -3,12 +3,10 @@ pragma solidity 0.8.30;
 
 import {ProverEscrow} from "../../contracts/core/ProverEscrow.sol";
 import {Rollup} from "../../contracts/core/Rollup.sol";
-import {DevToken} from "../../contracts/dev/DevToken.sol";
 import {IRollup, RollupConfig} from "../../contracts/interfaces/IRollup.sol";
 import {Errors} from "../../contracts/libraries/Errors.sol";
 import {SampleLib} from "../../contracts/libraries/SampleLib.sol";
 import {Epoch, Slot, Timestamp} from "../../contracts/libraries/TimeLib.sol";
-import {InsecureDevEpochVerifier} from "../../contracts/verifiers/InsecureDevEpochVerifier.sol";
 import {Vm} from "forge-std/Vm.sol";
 
 import {RollupBase} from "../harnesses/RollupBase.sol";
@@ -156,12 +154,7 @@ contract CommitteeTest is RollupBase {
 
 contract ConstructorTest is RollupBase {
     function setUp() public {
-        vm.warp(1_700_000_000);
-        genesis = block.timestamp;
-        stakingAsset = new DevToken("S", "S");
-        bondAsset = new DevToken("B", "B");
-        rewardAsset = new DevToken("R", "R");
-        verifier = new InsecureDevEpochVerifier(address(this));
+        _deployAssets();
     }
 
     function _expectDeployRevert(RollupConfig memory cfg, bytes memory err) internal {

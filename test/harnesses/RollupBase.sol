@@ -46,13 +46,23 @@ abstract contract RollupBase is Test {
     }
 
     function _deploy(uint256 k) internal {
+        _deployAssets();
+        _deployFunded(_config(k));
+    }
+
+    /// @dev What a Rollup is configured with (tokens, verifier), at a fixed genesis time.
+    function _deployAssets() internal {
         vm.warp(1_700_000_000);
         genesis = block.timestamp;
         stakingAsset = new DevToken("Stake", "STK");
         bondAsset = new DevToken("Bond", "BND");
         rewardAsset = new DevToken("Reward", "RWD");
         verifier = new InsecureDevEpochVerifier(address(this));
-        (rollup, escrow) = _deployRollup(_config(k));
+    }
+
+    /// @dev The Rollup and its escrow from `cfg`, with rewards funded.
+    function _deployFunded(RollupConfig memory cfg) internal {
+        (rollup, escrow) = _deployRollup(cfg);
         rewardAsset.mint(address(rollup), 1e30);
     }
 

@@ -16,7 +16,6 @@ import {
 } from "../../contracts/interfaces/IRollup.sol";
 import {Errors} from "../../contracts/libraries/Errors.sol";
 import {Epoch, Slot} from "../../contracts/libraries/TimeLib.sol";
-import {InsecureDevEpochVerifier} from "../../contracts/verifiers/InsecureDevEpochVerifier.sol";
 import {RollupBase} from "../harnesses/RollupBase.sol";
 
 /// @notice The actor the invariant fuzzer drives: it holds every validator key, signs real
@@ -118,15 +117,10 @@ contract RollupHandler is RollupBase {
     constructor() {
         // RollupBase._deploy(HANDLER_K), but with the exit delay at its floor (RollupBase's is
         // three epochs); RollupBase has no hook for one config field.
-        vm.warp(1_700_000_000);
-        genesis = block.timestamp;
-        stakingAsset = new DevToken("Stake", "STK");
-        bondAsset = new DevToken("Bond", "BND");
-        rewardAsset = new DevToken("Reward", "RWD");
-        verifier = new InsecureDevEpochVerifier(address(this));
+        _deployAssets();
         RollupConfig memory cfg = _config(HANDLER_K);
         cfg.validatorExitDelay = HANDLER_EXIT_DELAY;
-        (rollup, escrow) = _deployRollup(cfg);
+        _deployFunded(cfg);
         ghost_archives.push(GENESIS_ARCHIVE);
         ghost_previousArchives.push(bytes32(0));
         ghost_lastTimestamp = block.timestamp;

@@ -192,6 +192,81 @@ contract ConstructorTest is RollupBase {
         _expectDeployRevert(cfg, abi.encodeWithSelector(Errors.Rollup__ZeroParameter.selector, 4));
     }
 
+    function test_constructor_RevertWhen_ProvingParameterZero() public {
+        RollupConfig memory cfg = _config(48);
+        cfg.rewardAsset = address(0);
+        _expectDeployRevert(cfg, abi.encodeWithSelector(Errors.Rollup__ZeroParameter.selector, 5));
+        cfg = _config(48);
+        cfg.verifier = address(0);
+        _expectDeployRevert(cfg, abi.encodeWithSelector(Errors.Rollup__ZeroParameter.selector, 7));
+        cfg = _config(48);
+        cfg.proofClaimWindow = 0;
+        _expectDeployRevert(cfg, abi.encodeWithSelector(Errors.Rollup__ZeroParameter.selector, 8));
+        cfg = _config(48);
+        cfg.minBond = 0;
+        _expectDeployRevert(cfg, abi.encodeWithSelector(Errors.Rollup__ZeroParameter.selector, 9));
+        cfg = _config(48);
+        cfg.slashBurnBps = 9000;
+        cfg.slashRecipient = address(0);
+        _expectDeployRevert(cfg, abi.encodeWithSelector(Errors.Rollup__ZeroParameter.selector, 10));
+    }
+
+    function test_constructor_RevertWhen_NoEscrow() public {
+        RollupConfig memory cfg = _config(48);
+        vm.expectRevert(abi.encodeWithSelector(Errors.Rollup__ZeroParameter.selector, 6));
+        new Rollup(cfg);
+    }
+
+    function test_constructor_RevertWhen_EpochLongerThan240Slots() public {
+        RollupConfig memory cfg = _config(48);
+        cfg.epochDuration = 241;
+        cfg.validatorExitDelay = 2 * 241 * SLOT_DURATION;
+        _expectDeployRevert(cfg, abi.encodeWithSelector(Errors.Rollup__EpochTooLong.selector, 240, 241));
+    }
+
+    function test_constructor_RevertWhen_ClaimWindowLongerThanEpoch() public {
+        RollupConfig memory cfg = _config(48);
+        cfg.proofClaimWindow = EPOCH_DURATION + 1;
+        _expectDeployRevert(
+            cfg,
+            abi.encodeWithSelector(
+                Errors.Rollup__InvalidClaimWindow.selector, EPOCH_DURATION, EPOCH_DURATION + 1
+            )
+        );
+    }
+
+    function test_constructor_RevertWhen_SlashBurnAbove10000() public {
+        RollupConfig memory cfg = _config(48);
+        cfg.slashBurnBps = 10_001;
+        _expectDeployRevert(cfg, abi.encodeWithSelector(Errors.Rollup__InvalidSlashBurnBps.selector, 10_001));
+    }
+
+    /// @dev An escrow bound to another address cannot be used: nothing binds it afterwards.
+    function test_constructor_RevertWhen_EscrowBoundElsewhere() public {
+        RollupConfig memory cfg = _config(48);
+        address predicted = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
+        cfg.escrow = address(new ProverEscrow(bondAsset, makeAddr("another rollup"), ESCROW_DELAY));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                Errors.Rollup__EscrowNotBound.selector, predicted, makeAddr("another rollup")
+            )
+        );
+        new Rollup(cfg);
+    }
+
+    /// @dev A quote's bond is due up to two epochs after it is priced: an escrow whose withdrawals
+    ///      complete sooner cannot back quotes.
+    function test_constructor_RevertWhen_EscrowDelayNotAboveTwoEpochs() public {
+        RollupConfig memory cfg = _config(48);
+        uint256 twoEpochs = 2 * EPOCH_DURATION * SLOT_DURATION;
+        address predicted = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
+        cfg.escrow = address(new ProverEscrow(bondAsset, predicted, twoEpochs));
+        vm.expectRevert(
+            abi.encodeWithSelector(Errors.Rollup__EscrowDelayTooShort.selector, twoEpochs + 1, twoEpochs)
+        );
+        new Rollup(cfg);
+    }
+
     function test_constructor_RevertWhen_CommitteeAbove256() public {
         _expectDeployRevert(
             _config(257), abi.encodeWithSelector(Errors.Rollup__CommitteeTooLarge.selector, 256, 257)

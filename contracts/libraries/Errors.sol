@@ -84,6 +84,15 @@ library Errors {
     error Escrow__BurnExceedsAmount(uint256 amount, uint256 burned);
     error Escrow__ZeroParameter(uint256 index);
 
+    // ForcedInclusionQueue
+    error Queue__ZeroParameter(uint256 index);
+    error Queue__NotRollup(address expected, address actual);
+    error Queue__InvalidTxProof(bytes32 txHash);
+    error Queue__EmptyTx();
+    error Queue__FeeTooLow(uint256 required, uint256 paid);
+    error Queue__NotEnoughQueued(uint256 queued, uint256 requested);
+    error Queue__EntryNotFound(uint256 tail, uint256 index);
+
     // SnapshotLib
     error Snapshot__KeyDecreasing(uint256 latest, uint256 key);
 }

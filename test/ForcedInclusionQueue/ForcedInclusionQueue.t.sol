@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {Test} from "forge-std/Test.sol";
+
+import {ForcedInclusionQueue} from "../../contracts/core/ForcedInclusionQueue.sol";
+import {ForcedTx, IForcedInclusionQueue} from "../../contracts/interfaces/IForcedInclusionQueue.sol";
+import {Errors} from "../../contracts/libraries/Errors.sol";
+import {Epoch, TimeConfig} from "../../contracts/libraries/TimeLib.sol";
+import {InsecureDevTxProofVerifier} from "../../contracts/verifiers/InsecureDevTxProofVerifier.sol";
+
+contract ForcedInclusionQueueTest is Test {
+    uint256 internal constant SLOT = 36;
+    uint256 internal constant EPOCH = 32;
+    uint256 internal constant DELAY = 2;
+    uint256 internal constant INCLUSION_GAS = 30_000;
+
+    ForcedInclusionQueue internal queue;
+    InsecureDevTxProofVerifier internal verifier;
+    address internal rollup = makeAddr("rollup");
+    address internal treasury = makeAddr("treasury");
+    address internal user = makeAddr("user");
+    uint256 internal genesis;
+
+    function setUp() public {
+        vm.warp(1_700_000_000);
+        genesis = block.timestamp;
+        vm.fee(10 gwei);
+        verifier = new InsecureDevTxProofVerifier(address(this));
+        queue = new ForcedInclusionQueue(
+            rollup,
+            verifier,
+            treasury,
+            TimeConfig({genesisTime: genesis, slotDuration: SLOT, epochDuration: EPOCH}),
+            DELAY,
+            INCLUSION_GAS
+        );
+        vm.deal(user, 100 ether);
+    }
+
+    function _tx(uint256 i) internal pure returns (bytes memory) {
+        return abi.encode("forced tx", i);
+    }
+
+    function _enqueue(bytes memory txData) internal returns (uint256) {
+        uint256 fee = queue.enqueueFee(txData.length);
+        bytes memory proof = abi.encodePacked(keccak256(txData));
+        vm.prank(user);
+        return queue.enqueue{value: fee}(txData, proof);
+    }
+
+    function _warpToEpoch(uint256 e) internal {
+        vm.warp(genesis + e * EPOCH * SLOT);
+    }
+
+    function test_enqueue_AppendsAndPublishesTheTx() public {
+        _warpToEpoch(3);
+        bytes memory txData = _tx(0);
+        uint256 fee = queue.enqueueFee(txData.length);
+        vm.expectEmit(address(queue));
+        emit IForcedInclusionQueue.ForcedTxQueued(0, keccak256(txData), 3 + DELAY, txData);
+        vm.prank(user);
+        uint256 index = queue.enqueue{value: fee}(txData, abi.encodePacked(keccak256(txData)));
+
+        assertEq(index, 0);
+        ForcedTx memory entry = queue.getEntry(0);
+        assertEq(entry.txHash, keccak256(txData));
+        assertEq(Epoch.unwrap(entry.includedByEpoch), 3 + DELAY);
+        assertFalse(entry.included);
+        assertEq(queue.tail(), 1);
+        assertEq(address(queue).balance, fee);
+    }
+
+    /// @dev INCLUSION_GAS at the base fee, plus one unit of blob gas per byte at the blob base fee.
+    function test_enqueueFee_PricesGasAndBlobBytes() public view {
+        assertEq(queue.enqueueFee(0), INCLUSION_GAS * 10 gwei);
+        uint256 perByte = queue.enqueueFee(1) - queue.enqueueFee(0);
+        assertEq(queue.enqueueFee(100), INCLUSION_GAS * 10 gwei + 100 * perByte);
+    }
+
+    function test_enqueue_RevertWhen_FeeTooLow() public {
+        bytes memory txData = _tx(0);
+        uint256 fee = queue.enqueueFee(txData.length);
+        bytes memory proof = abi.encodePacked(keccak256(txData));
+        vm.expectRevert(abi.encodeWithSelector(Errors.Queue__FeeTooLow.selector, fee, fee - 1));
+        vm.prank(user);
+        queue.enqueue{value: fee - 1}(txData, proof);
+    }
+
+    function test_enqueue_RevertWhen_ProofInvalid() public {
+        bytes memory txData = _tx(0);
+        uint256 fee = queue.enqueueFee(txData.length);
+        vm.expectRevert(abi.encodeWithSelector(Errors.Queue__InvalidTxProof.selector, keccak256(txData)));
+        vm.prank(user);
+        queue.enqueue{value: fee}(txData, abi.encodePacked(keccak256("another tx")));
+        assertEq(user.balance, 100 ether, "a refused enqueue kept the fee");
+    }
+
+    function test_enqueue_RevertWhen_Empty() public {
+        vm.expectRevert(Errors.Queue__EmptyTx.selector);
+        queue.enqueue("", "");
+    }
+
+    function test_dueCount_FromTheFirstSecondOfTheDueEpoch() public {
+        _warpToEpoch(1);
+        _enqueue(_tx(0));
+        _enqueue(_tx(1));
+        vm.warp(genesis + (1 + DELAY) * EPOCH * SLOT - 1);
+        assertEq(queue.dueCount(Epoch.wrap(DELAY)), 0);
+        assertEq(queue.dueCount(Epoch.wrap(1 + DELAY)), 2);
+        assertEq(Epoch.unwrap(queue.headDueEpoch()), 1 + DELAY);
+    }
+
+    function test_consume_ReturnsHashOfEntriesInOrder() public {
+        _enqueue(_tx(0));
+        _enqueue(_tx(1));
+        _enqueue(_tx(2));
+        vm.prank(rollup);
+        bytes32 h = queue.consume(2);
+        assertEq(h, keccak256(abi.encodePacked(keccak256(_tx(0)), keccak256(_tx(1)))));
+        assertEq(queue.head(), 2);
+        assertTrue(queue.getEntry(1).included);
+        assertFalse(queue.getEntry(2).included);
+        vm.prank(rollup);
+        assertEq(queue.consume(0), keccak256(""));
+    }
+
+    function test_consume_RevertWhen_NotRollup() public {
+        vm.expectRevert(abi.encodeWithSelector(Errors.Queue__NotRollup.selector, rollup, address(this)));
+        queue.consume(0);
+    }
+
+    function test_consume_RevertWhen_MoreThanQueued() public {
+        _enqueue(_tx(0));
+        vm.expectRevert(abi.encodeWithSelector(Errors.Queue__NotEnoughQueued.selector, 1, 2));
+        vm.prank(rollup);
+        queue.consume(2);
+    }
+
+    function test_getEntry_RevertWhen_BeyondTail() public {
+        vm.expectRevert(abi.encodeWithSelector(Errors.Queue__EntryNotFound.selector, 0, 0));
+        queue.getEntry(0);
+    }
+
+    function test_sweepFees_PaysTreasury() public {
+        _enqueue(_tx(0));
+        uint256 held = address(queue).balance;
+        assertGt(held, 0);
+        queue.sweepFees();
+        assertEq(treasury.balance, held);
+        assertEq(address(queue).balance, 0);
+    }
+
+    function test_constructor_RevertWhen_ZeroParameter() public {
+        TimeConfig memory t = TimeConfig({genesisTime: genesis, slotDuration: SLOT, epochDuration: EPOCH});
+        vm.expectRevert(abi.encodeWithSelector(Errors.Queue__ZeroParameter.selector, 0));
+        new ForcedInclusionQueue(address(0), verifier, treasury, t, DELAY, INCLUSION_GAS);
+        vm.expectRevert(abi.encodeWithSelector(Errors.Queue__ZeroParameter.selector, 1));
+        new ForcedInclusionQueue(
+            rollup, InsecureDevTxProofVerifier(address(0)), treasury, t, DELAY, INCLUSION_GAS
+        );
+        vm.expectRevert(abi.encodeWithSelector(Errors.Queue__ZeroParameter.selector, 2));
+        new ForcedInclusionQueue(rollup, verifier, address(0), t, DELAY, INCLUSION_GAS);
+        t.slotDuration = 0;
+        vm.expectRevert(abi.encodeWithSelector(Errors.Queue__ZeroParameter.selector, 3));
+        new ForcedInclusionQueue(rollup, verifier, treasury, t, DELAY, INCLUSION_GAS);
+        t.slotDuration = SLOT;
+        vm.expectRevert(abi.encodeWithSelector(Errors.Queue__ZeroParameter.selector, 4));
+        new ForcedInclusionQueue(rollup, verifier, treasury, t, 0, INCLUSION_GAS);
+    }
+
+    /// @dev Random enqueues over epochs and consumes, against a plain model: per entry its due epoch
+    ///      and inclusion, and the due count at several epochs.
+    function testFuzz_queue_MatchesModel(uint256 seed) public {
+        uint256[] memory dueOf = new uint256[](40);
+        uint256 n;
+        uint256 head;
+        uint256 epoch;
+        for (uint256 step = 0; step < 30; ++step) {
+            uint256 r = uint256(keccak256(abi.encode(seed, step)));
+            if (r % 4 == 0) {
+                epoch += 1 + (r >> 8) % 3;
+                _warpToEpoch(epoch);
+            } else if (r % 4 == 3 && n > head) {
+                uint256 count = 1 + (r >> 8) % (n - head);
+                vm.prank(rollup);
+                queue.consume(count);
+                head += count;
+            } else if (n < dueOf.length) {
+                _enqueue(_tx(n));
+                dueOf[n++] = epoch + DELAY;
+            }
+        }
+        assertEq(queue.head(), head);
+        assertEq(queue.tail(), n);
+        for (uint256 i = 0; i < n; ++i) {
+            ForcedTx memory entry = queue.getEntry(i);
+            assertEq(Epoch.unwrap(entry.includedByEpoch), dueOf[i], "due epoch");
+            assertEq(entry.included, i < head, "included");
+        }
+        for (uint256 e = 0; e <= epoch + DELAY + 1; ++e) {
+            uint256 due;
+            for (uint256 i = head; i < n; ++i) {
+                if (dueOf[i] <= e) ++due;
+            }
+            assertEq(queue.dueCount(Epoch.wrap(e)), due, "due count");
+        }
+        assertEq(Epoch.unwrap(queue.headDueEpoch()), head < n ? dueOf[head] : 0);
+    }
+}

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {Test} from "forge-std/Test.sol";
+
+import {ForcedInclusionQueue} from "../../contracts/core/ForcedInclusionQueue.sol";
+import {TimeConfig} from "../../contracts/libraries/TimeLib.sol";
+import {InsecureDevTxProofVerifier} from "../../contracts/verifiers/InsecureDevTxProofVerifier.sol";
+
+/// @notice `enqueue` in the steady state (not the queue's first entry, not the first of its due
+///         epoch), storage cold as in a real transaction. Snapshots in snapshots/QueueGas.json.
+contract QueueGasTest is Test {
+    ForcedInclusionQueue internal queue;
+    InsecureDevTxProofVerifier internal verifier;
+    address internal rollup = makeAddr("rollup");
+
+    function setUp() public {
+        vm.warp(1_700_000_000);
+        vm.fee(10 gwei);
+        verifier = new InsecureDevTxProofVerifier(address(this));
+        queue = new ForcedInclusionQueue(
+            rollup,
+            verifier,
+            makeAddr("treasury"),
+            TimeConfig({genesisTime: block.timestamp, slotDuration: 36, epochDuration: 32}),
+            2,
+            30_000
+        );
+        _enqueue(new bytes(200));
+    }
+
+    function _enqueue(bytes memory txData) internal {
+        uint256 fee = queue.enqueueFee(txData.length);
+        bytes memory proof = abi.encodePacked(keccak256(txData));
+        vm.cool(address(queue));
+        vm.cool(address(verifier));
+        queue.enqueue{value: fee}(txData, proof);
+    }
+
+    /// @dev Issue 4 budget: 60,000 gas plus calldata, for a 200-byte transaction.
+    function test_gas_enqueue_200bytes() public {
+        _enqueue(abi.encodePacked(keccak256("a"), new bytes(168)));
+        uint256 used = vm.snapshotGasLastCall("QueueGas", "enqueue_200_bytes");
+        assertLe(used, 60_000);
+    }
+
+    /// @dev The first entry of a new due epoch also records that epoch in the due-epoch history.
+    function test_gas_enqueue_FirstOfEpoch() public {
+        vm.warp(block.timestamp + 32 * 36);
+        _enqueue(new bytes(200));
+        vm.snapshotGasLastCall("QueueGas", "enqueue_200_bytes_first_of_epoch");
+    }
+
+    /// @dev Issue 4 budget: 3,000 gas per forced transaction included (measured per entry over 8).
+    function test_gas_consume_PerEntry() public {
+        for (uint256 i = 0; i < 8; ++i) {
+            _enqueue(abi.encodePacked(i, new bytes(168)));
+        }
+        vm.cool(address(queue));
+        vm.prank(rollup);
+        queue.consume(1);
+        uint256 one = vm.snapshotGasLastCall("QueueGas", "consume_1");
+        vm.cool(address(queue));
+        vm.prank(rollup);
+        queue.consume(8);
+        uint256 eight = vm.snapshotGasLastCall("QueueGas", "consume_8");
+        assertLe((eight - one) / 7, 3000);
+    }
+}

@@ -697,19 +697,21 @@ contract Rollup is IRollup, EIP712 {
 
     function _prune(Tips memory t) internal {
         Claim memory c = claim;
-        if (c.bondProvider != address(0) && c.epoch == t.epochToProve) {
-            // A live claim at prune time means case (b): its proof deadline passed.
-            uint256 bond = claimBond;
-            uint256 burned = bond * SLASH_BURN_BPS / BPS;
-            claim.bondProvider = address(0);
-            ESCROW.slashBond(c.bondProvider, bond, burned, SLASH_RECIPIENT);
-            emit BondSlashed(c.epoch, c.bondProvider, bond, burned);
-        }
+        // A live claim at prune time means case (b): its proof deadline passed.
+        bool slash = c.bondProvider != address(0) && c.epoch == t.epochToProve;
         emit PrunedPending(t.proven, t.pending);
         t.pending = t.proven;
         t.tipSlot = 0;
         t.epochToProveEnd = 0;
         tips = t;
+        if (slash) {
+            // Every write precedes the escrow call (which moves bond tokens).
+            claim.bondProvider = address(0);
+            uint256 bond = claimBond;
+            uint256 burned = bond * SLASH_BURN_BPS / BPS;
+            emit BondSlashed(c.epoch, c.bondProvider, bond, burned);
+            ESCROW.slashBond(c.bondProvider, bond, burned, SLASH_RECIPIENT);
+        }
     }
 
     function _accrue(address to, uint256 amount) internal {

@@ -47,9 +47,9 @@ contract PruneTest is ProvingBase {
         vm.warp(_timeOfSlot((E + 2) * EPOCH_DURATION));
         assertTrue(rollup.canPrune());
         vm.expectEmit(address(rollup));
-        emit IRollup.BondSlashed(E, prover, MIN_BOND, MIN_BOND);
-        vm.expectEmit(address(rollup));
         emit IRollup.PrunedPending(0, BLOCKS);
+        vm.expectEmit(address(rollup));
+        emit IRollup.BondSlashed(E, prover, MIN_BOND, MIN_BOND);
         rollup.prune();
 
         assertEq(rollup.getPendingBlockNumber(), 0);

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {StdInvariant} from "forge-std/StdInvariant.sol";
+import {Test} from "forge-std/Test.sol";
+import {console} from "forge-std/console.sol";
+
+import {ProverEscrow} from "../../../contracts/core/ProverEscrow.sol";
+import {Rollup} from "../../../contracts/core/Rollup.sol";
+import {DevToken} from "../../../contracts/dev/DevToken.sol";
+import {EpochRewards, ProofClaim} from "../../../contracts/interfaces/IRollup.sol";
+import {Epoch, Timestamp} from "../../../contracts/libraries/TimeLib.sol";
+import {ProvingHandler} from "./ProvingHandler.sol";
+
+/// @notice Prover coordination as a whole (SPEC 5): escrow, claims, proofs, prune and slash,
+///         rewards, under random sequences of every actor's calls, valid and invalid.
+///         test/invariants/PROPERTIES.md ("Prover coordination") states each property.
+contract ProvingInvariants is Test {
+    ProvingHandler internal handler;
+    Rollup internal rollup;
+    ProverEscrow internal escrow;
+    DevToken internal bondToken;
+    DevToken internal rewardToken;
+    uint256 internal constant BPS = 10_000;
+
+    function setUp() public {
+        handler = new ProvingHandler();
+        rollup = handler.getRollup();
+        escrow = handler.getEscrow();
+        bondToken = handler.getBondToken();
+        rewardToken = handler.getRewardToken();
+
+        bytes4[] memory selectors = new bytes4[](14);
+        selectors[0] = ProvingHandler.deposit.selector;
+        selectors[1] = ProvingHandler.startWithdraw.selector;
+        selectors[2] = ProvingHandler.executeWithdraw.selector;
+        selectors[3] = ProvingHandler.escrowAttack.selector;
+        selectors[4] = ProvingHandler.propose.selector;
+        selectors[5] = ProvingHandler.claim.selector;
+        selectors[6] = ProvingHandler.submitProof.selector;
+        selectors[7] = ProvingHandler.prune.selector;
+        selectors[8] = ProvingHandler.claimBlockRewards.selector;
+        selectors[9] = ProvingHandler.withdrawRewards.selector;
+        selectors[10] = ProvingHandler.warp.selector;
+        selectors[11] = ProvingHandler.claim.selector;
+        selectors[12] = ProvingHandler.submitProof.selector;
+        selectors[13] = ProvingHandler.propose.selector;
+        targetContract(address(handler));
+        targetSelector(StdInvariant.FuzzSelector({addr: address(handler), selectors: selectors}));
+    }
+
+    // With a fixed fuzz seed every invariant_ function replays the same call sequences in its own
+    // campaign, so all properties are checked by one function (each in its own helper) rather than
+    // paying for the same runs once per property.
+
+    /// @notice Every property, after every call.
+    function invariant_proverCoordination() public view {
+        // The counters first: they name the call that went wrong, the state checks only its effect.
+        _assertOutcomesAsPredicted();
+        _assertEventsInTime();
+        _assertChainMatchesModel();
+        _assertEscrowAccounting();
+        _assertRewardAccounting();
+    }
+
+    /// @notice End of each run: every claim ended in exactly one of proof or slash, or is still live.
+    ///         With INVARIANT_SUMMARY=true (and -vv), also prints the coverage counters summed over
+    ///         the runs so far (kept in environment variables, the only state runs share).
+    function afterInvariant() public {
+        uint256 n = handler.claimedEpochCount();
+        ProvingHandler.Model memory mm = handler.model();
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 e = handler.claimedEpochs(i);
+            uint256 outcomes = handler.ev_proofs(e) + handler.ev_slashes(e);
+            assertLe(outcomes, 1, "a claim ended twice");
+            bool live = mm.claimed && mm.claimEpoch == e;
+            assertEq(outcomes == 0, live, "claim neither proven, slashed nor live");
+            assertEq(rollup.getProofClaim(Epoch.wrap(e)).bondProvider != address(0), live, "stale claim");
+        }
+        if (vm.envOr("INVARIANT_SUMMARY", false)) _printCoverage();
+    }
+
+    function _printCoverage() internal {
+        (string[] memory keys, uint256[] memory values) = handler.coverage();
+        uint256 runs = vm.envOr("PROVING_COVERAGE_RUNS", uint256(0)) + 1;
+        vm.setEnv("PROVING_COVERAGE_RUNS", vm.toString(runs));
+        console.log("coverage summed over runs:", runs);
+        for (uint256 i = 0; i < keys.length; ++i) {
+            string memory name = string.concat("PROVING_COVERAGE_", vm.toString(i));
+            uint256 total = vm.envOr(name, uint256(0)) + values[i];
+            vm.setEnv(name, vm.toString(total));
+            console.log(string.concat("  ", keys[i], ": ", vm.toString(total)));
+        }
+    }
+
+    // ---------------------------------------------------------------- outcomes
+
+    /// @dev Valid actions never revert; invalid ones never succeed and fail for the reason the
+    ///      first broken check of SPEC 5.2-5.5 gives.
+    function _assertOutcomesAsPredicted() internal view {
+        assertEq(
+            handler.ghost_unexpectedReverts(),
+            0,
+            string.concat(
+                "valid call reverted: ",
+                handler.ghost_lastUnexpectedWhere(),
+                ": ",
+                vm.toString(handler.ghost_lastUnexpected())
+            )
+        );
+        assertEq(
+            handler.ghost_invalidAccepted(),
+            0,
+            string.concat("invalid call succeeded: ", handler.ghost_lastInvalidAccepted())
+        );
+        assertEq(
+            handler.ghost_invalidWrongReason(),
+            0,
+            string.concat(
+                "refused for another reason: ",
+                handler.ghost_lastWrongReasonWhere(),
+                ": ",
+                vm.toString(handler.ghost_lastWrongReason())
+            )
+        );
+        assertEq(handler.ghost_digestMismatch(), 0, "quoteToDigest != SPEC 5.1 EIP-712 digest");
+        assertEq(handler.ghost_timeWentBack(), 0, "time went backwards");
+    }
+
+    // ---------------------------------------------------------------- claims, proofs, slashes
+
+    /// @dev From the events alone: at most one claim, one proof and one slash per epoch; claims
+    ///      only in the claim window by the slot's proposer; proofs only in epoch + 1 (and inside the
+    ///      claim window when unclaimed), by the bond provider when claimed; a slash only of a
+    ///      claimed, unproven epoch, of the claim's bond, at or after its deadline. Then the model:
+    ///      the same number of each as it expected.
+    function _assertEventsInTime() internal view {
+        assertEq(
+            handler.ghost_eventViolations(),
+            0,
+            string.concat("event out of rule: ", handler.ghost_lastEventViolation())
+        );
+        assertLe(handler.ev_slashesTotal(), handler.ev_claimsTotal(), "more slashes than claims");
+        assertEq(handler.ev_claimsTotal(), handler.ghost_claimsExpected(), "claims != model");
+        assertEq(handler.ev_proofsTotal(), handler.ghost_proofsExpected(), "proofs != model");
+        assertEq(handler.ev_slashesTotal(), handler.ghost_slashesExpected(), "slashes != model");
+        assertEq(handler.ev_prunesTotal(), handler.ghost_prunesExpected(), "prunes != model");
+    }
+
+    /// @dev Tips, epoch to prove, live claim, prune condition and archives against the model.
+    function _assertChainMatchesModel() internal view {
+        ProvingHandler.Model memory mm = handler.model();
+        uint256 pending = rollup.getPendingBlockNumber();
+        uint256 proven = rollup.getProvenBlockNumber();
+        assertLe(proven, pending, "proven tip above pending tip");
+        assertEq(handler.ghost_provenDecreased(), 0, "proven tip decreased");
+        assertEq(pending, mm.pending, "pending tip != model");
+        assertEq(proven, mm.proven, "proven tip != model");
+        assertEq(rollup.canPrune(), handler.modelPruneDue(), "canPrune != SPEC 5.5");
+        for (uint256 n = 0; n <= pending; ++n) {
+            assertEq(rollup.getBlock(n).archive, handler.archiveOf(n), "archive != model");
+        }
+        if (pending == proven) {
+            assertFalse(mm.claimed, "model: claim without an epoch to prove");
+            return;
+        }
+        uint256 e = mm.epochToProve;
+        assertEq(Epoch.unwrap(rollup.getEpochToProve()), e, "epoch to prove != model");
+        ProofClaim memory pc = rollup.getProofClaim(Epoch.wrap(e));
+        if (mm.claimed) {
+            assertEq(mm.claimEpoch, e, "model: claim on another epoch");
+            assertEq(pc.bondProvider, mm.claimProver, "claim: bond provider");
+            assertEq(pc.bondAmount, mm.claimBond, "claim: bond");
+            assertEq(pc.basisPointFee, mm.claimBps, "claim: fee");
+            // A claim whose deadline passed without a proof is due to be pruned (and slashed).
+            if (vm.getBlockTimestamp() >= handler.deadline(e)) {
+                assertTrue(rollup.canPrune(), "missed deadline");
+            }
+        } else {
+            assertEq(pc.bondProvider, address(0), "claim the model does not have");
+        }
+    }
+
+    // ---------------------------------------------------------------- escrow
+
+    /// @dev SPEC 5.2: balance == free + pending + staked, per prover as the model has them; staked
+    ///      funds are exactly the live claim's bond; no withdrawal paid more than was pending; every
+    ///      token deposited is still held, withdrawn, burned or sent to the slash recipient.
+    function _assertEscrowAccounting() internal view {
+        uint256 free;
+        uint256 pending;
+        uint256 staked;
+        uint256 n = handler.proverCount();
+        for (uint256 i = 0; i < n; ++i) {
+            address p = handler.provers(i);
+            (uint256 gFree, uint256 gPending, uint256 gAt, uint256 gStaked,, uint256 gWithdrawn,) =
+                handler.acct(p);
+            (uint256 pend, Timestamp at) = escrow.pendingWithdrawal(p);
+            assertEq(escrow.freeBalance(p), gFree, "free != model");
+            assertEq(pend, gPending, "pending != model");
+            if (gPending != 0) assertEq(Timestamp.unwrap(at), gAt, "withdrawableAt != model");
+            assertEq(escrow.stakedBalance(p), gStaked, "staked != model");
+            assertEq(bondToken.balanceOf(p), gWithdrawn, "prover got other than its withdrawals");
+            free += escrow.freeBalance(p);
+            pending += pend;
+            staked += escrow.stakedBalance(p);
+        }
+        uint256 balance = bondToken.balanceOf(address(escrow));
+        assertEq(balance, free + pending + staked, "escrow balance != free + pending + staked");
+        ProvingHandler.Model memory mm = handler.model();
+        assertEq(staked, mm.claimed ? mm.claimBond : 0, "staked != the live claim's bond");
+        assertEq(handler.ghost_withdrawOverpaid(), 0, "a withdrawal paid more than was pending");
+        assertEq(handler.ghost_withdrawMismatch(), 0, "a withdrawal paid other than the pending amount");
+        assertEq(
+            handler.ghost_deposited(),
+            balance + handler.ghost_withdrawn() + handler.ghost_slashed(),
+            "deposited != held + withdrawn + slashed"
+        );
+        assertEq(bondToken.balanceOf(handler.BURN()), handler.ghost_burned(), "burned != model");
+        assertEq(
+            bondToken.balanceOf(handler.getSlashRecipient()),
+            handler.ghost_slashed() - handler.ghost_burned(),
+            "slash recipient != unburned share"
+        );
+    }
+
+    // ---------------------------------------------------------------- rewards
+
+    /// @dev Rewards: the reward token never leaves but through withdrawRewards; each address is
+    ///      owed exactly what the model booked and it did not withdraw; the rollup can pay everyone;
+    ///      per proven epoch, what was booked never exceeds blocks * BLOCK_REWARD + fees +
+    ///      SUBMITTER_REWARD, and the paid bits, proposer share and fees hash match the model.
+    function _assertRewardAccounting() internal view {
+        uint256 held = rewardToken.balanceOf(address(rollup));
+        assertEq(
+            held + handler.ghost_totalRewardsWithdrawn(), handler.REWARD_FUNDING(), "reward token leaked"
+        );
+        assertEq(handler.ghost_rewardPayMismatch(), 0, "withdrawRewards paid other than what was owed");
+        uint256 owed;
+        uint256 n = handler.rewardeeCount();
+        for (uint256 i = 0; i < n; ++i) {
+            address who = handler.rewardees(i);
+            uint256 expected = handler.ghost_booked(who) - handler.ghost_rewardsWithdrawn(who);
+            assertEq(rollup.rewardsOf(who), expected, "rewardsOf != booked - withdrawn");
+            owed += expected;
+        }
+        assertLe(owed, held, "rewards owed exceed the rollup's balance");
+        uint256 epochs = handler.provenEpochCount();
+        for (uint256 i = 0; i < epochs; ++i) {
+            uint256 e = handler.provenEpochs(i);
+            (,, uint256 bps, uint256 paidBits, uint256 booked, uint256 cap) = handler.provenEpoch(e);
+            assertLe(booked, cap, "epoch booked more than its rewards + SUBMITTER_REWARD");
+            EpochRewards memory r = rollup.getEpochRewards(Epoch.wrap(e));
+            assertEq(r.claimed, paidBits, "paid blocks != model");
+            assertEq(r.proposerShareBps, BPS - bps, "proposer share != 10000 - fee");
+            assertEq(r.feesHash, handler.provenFeesHash(e), "fees hash != the proof's fees");
+        }
+    }
+}

@@ -19,13 +19,16 @@ NPM_STAMP := node_modules/.package-lock.json
 CARGO_FLAGS := $(if $(CI),--locked)
 
 .PHONY: help install check-cargo build test test-forge test-cargo test-selfcheck test-devnet \
-	lint fmt gas-snapshot devnet clean
+	lint fmt gas-snapshot devnet clean analysis analysis-venv slither halmos
 
 help:
 	@echo "make devnet        local anvil + deployed Rollup, live slot/epoch view (Ctrl-C to stop)"
 	@echo "make test          install what is missing, then every test (forge, cargo, self-check, devnet)"
 	@echo "make build         forge build + cargo build"
 	@echo "make lint          forge fmt --check, forge lint, cargo fmt --check, clippy -D warnings"
+	@echo "make analysis      make slither + make halmos (CI runs it after make test and make lint)"
+	@echo "make slither       static analysis of contracts/; fails on an untriaged High/Medium finding"
+	@echo "make halmos        symbolic tests in test/halmos (escrow accounting, claim window, TimeLib)"
 	@echo "make fmt           format Solidity and Rust"
 	@echo "make gas-snapshot  re-record snapshots/ from test/bench"
 	@echo "make install       npm install of the locked tree (only when package-lock.json changed), check for cargo"
@@ -133,10 +136,63 @@ fmt: install
 gas-snapshot: install
 	FORGE_SNAPSHOT_CHECK=false $(FORGE) test --match-path 'test/bench/*'
 
+# ---------------------------------------------------------------- static analysis, symbolic tests
+
+# slither and halmos (pinned, with their solvers, in tools/requirements-analysis.txt) live in a
+# project-local virtualenv, created only when missing or when the requirements change.
+PYTHON ?= python3
+ANALYSIS_VENV := .venv-analysis
+ANALYSIS_REQS := tools/requirements-analysis.txt
+ANALYSIS_STAMP := $(ANALYSIS_VENV)/.installed
+# Each tool builds into its own out/ and cache/ (slither's build is a --force rebuild).
+ANALYSIS_DIR := .analysis
+# crytic-compile and halmos run `forge` from PATH: put our pinned binary first. The venv's bin stays
+# off PATH (it holds solc-select's `solc` shim, which downloads compilers); foundry.toml's solc
+# wrapper does all the compiling, and halmos gets the venv's z3 by its full path.
+ANALYSIS_PATH = $(abspath $(dir $(FORGE))):$$PATH
+HALMOS_TIMEOUT ?= 900
+SLITHER_GATE_FLAGS ?=
+
+analysis: slither halmos
+
+analysis-venv: $(ANALYSIS_STAMP)
+
+$(ANALYSIS_STAMP): $(ANALYSIS_REQS)
+	rm -rf $(ANALYSIS_VENV)
+	$(PYTHON) -m venv $(ANALYSIS_VENV)
+	$(ANALYSIS_VENV)/bin/pip install --quiet --disable-pip-version-check --no-input -r $(ANALYSIS_REQS)
+	@touch $@
+
+# slither on contracts/ (slither.config.json); tools/slither_gate.py then fails on any High or
+# Medium finding not triaged in tools/slither-triage.json and docs/static-analysis.md.
+slither: install $(ANALYSIS_STAMP)
+	rm -rf $(ANALYSIS_DIR)/slither && mkdir -p $(ANALYSIS_DIR)/slither
+	PATH="$(ANALYSIS_PATH)" FOUNDRY_OUT=$(ANALYSIS_DIR)/slither/out \
+		FOUNDRY_CACHE_PATH=$(ANALYSIS_DIR)/slither/cache \
+		$(ANALYSIS_VENV)/bin/slither . --config-file slither.config.json --fail-none \
+		--json $(ANALYSIS_DIR)/slither/report.json
+	$(ANALYSIS_VENV)/bin/python tools/slither_gate.py $(ANALYSIS_DIR)/slither/report.json \
+		tools/slither-triage.json $(SLITHER_GATE_FLAGS)
+
+# halmos builds only contracts/ and test/halmos and runs every check_ function; a counterexample,
+# a solver timeout or an error fails the target. halmos explores paths with z3 (in process); the
+# assertion queries go to the solver that decides them fastest: yices for the escrow accounting,
+# Bitwuzla for the slot/epoch division arithmetic (z3 times out on both; see docs/static-analysis.md).
+HALMOS = PATH="$(ANALYSIS_PATH)" FOUNDRY_OUT=$(ANALYSIS_DIR)/halmos/out \
+	FOUNDRY_CACHE_PATH=$(ANALYSIS_DIR)/halmos/cache FOUNDRY_TEST=test/halmos FOUNDRY_SCRIPT=test/halmos \
+	timeout $(HALMOS_TIMEOUT) $(ANALYSIS_VENV)/bin/halmos --root . --forge-build-out $(ANALYSIS_DIR)/halmos/out \
+	--loop 4 --solver-timeout-assertion 300s
+HALMOS_YICES := $(abspath $(ANALYSIS_VENV))/bin/yices-smt2 --smt2-model-format --bvconst-in-decimal
+HALMOS_BITWUZLA := $(abspath $(ANALYSIS_VENV))/bin/python $(abspath tools/bitwuzla_smt2.py)
+
+halmos: install $(ANALYSIS_STAMP)
+	$(HALMOS) --contract EscrowSymbolicTest --solver-command "$(HALMOS_YICES)"
+	$(HALMOS) --match-contract '^(?!EscrowSymbolicTest$$)' --solver-command "$(HALMOS_BITWUZLA)"
+
 # ---------------------------------------------------------------- devnet
 
 devnet: install
 	script/devnet.sh
 
 clean:
-	rm -rf out cache broadcast .devnet target
+	rm -rf out cache broadcast .devnet target .analysis

@@ -5,7 +5,7 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
-# The platform binaries, never node_modules/.bin/forge: that npm launcher exits 0 when tests fail.
+# The platform binaries, never the npm launcher in node_modules/.bin: it exits 0 when tests fail.
 FOUNDRY_PLATFORM ?= linux-amd64
 FOUNDRY_BIN := node_modules/@foundry-rs
 FORGE ?= $(FOUNDRY_BIN)/forge-$(FOUNDRY_PLATFORM)/bin/forge

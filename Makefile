@@ -164,15 +164,16 @@ $(ANALYSIS_STAMP): $(ANALYSIS_REQS)
 	@touch $@
 
 # slither on contracts/ (slither.config.json); tools/slither_gate.py then fails on any High or
-# Medium finding not triaged in tools/slither-triage.json and docs/static-analysis.md.
+# Medium finding not triaged in tools/slither-triage.json and docs/static-analysis.md, and on any
+# function of contracts/ slither could not analyse (its log says so; the JSON report does not).
 slither: install $(ANALYSIS_STAMP)
 	rm -rf $(ANALYSIS_DIR)/slither && mkdir -p $(ANALYSIS_DIR)/slither
 	PATH="$(ANALYSIS_PATH)" FOUNDRY_OUT=$(ANALYSIS_DIR)/slither/out \
 		FOUNDRY_CACHE_PATH=$(ANALYSIS_DIR)/slither/cache \
 		$(ANALYSIS_VENV)/bin/slither . --config-file slither.config.json --fail-none \
-		--json $(ANALYSIS_DIR)/slither/report.json
+		--json $(ANALYSIS_DIR)/slither/report.json 2>&1 | tee $(ANALYSIS_DIR)/slither/slither.log
 	$(ANALYSIS_VENV)/bin/python tools/slither_gate.py $(ANALYSIS_DIR)/slither/report.json \
-		tools/slither-triage.json $(SLITHER_GATE_FLAGS)
+		tools/slither-triage.json --log $(ANALYSIS_DIR)/slither/slither.log $(SLITHER_GATE_FLAGS)
 
 # halmos builds only contracts/ and test/halmos and runs every check_ function; a counterexample,
 # a solver timeout or an error fails the target. halmos explores paths with z3 (in process); the

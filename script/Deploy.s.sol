@@ -3,11 +3,15 @@ pragma solidity 0.8.30;
 
 import {Script} from "forge-std/Script.sol";
 
+import {ForcedInclusionQueue} from "../contracts/core/ForcedInclusionQueue.sol";
 import {ProverEscrow} from "../contracts/core/ProverEscrow.sol";
 import {Rollup} from "../contracts/core/Rollup.sol";
 import {DevToken} from "../contracts/dev/DevToken.sol";
 import {RollupConfig} from "../contracts/interfaces/IRollup.sol";
+import {ITxProofVerifier} from "../contracts/interfaces/ITxProofVerifier.sol";
+import {TimeConfig} from "../contracts/libraries/TimeLib.sol";
 import {InsecureDevEpochVerifier} from "../contracts/verifiers/InsecureDevEpochVerifier.sol";
+import {InsecureDevTxProofVerifier} from "../contracts/verifiers/InsecureDevTxProofVerifier.sol";
 
 /// @title Deploy
 /// @notice Deploys the Rollup to any RPC and records it in `deployments/<chainId>.json`.
@@ -31,6 +35,14 @@ import {InsecureDevEpochVerifier} from "../contracts/verifiers/InsecureDevEpochV
 ///      SLASH_RECIPIENT        gets the rest of a slashed bond        the deployer
 ///      BLOCK_REWARD           reward per proven block                10 ether
 ///      SUBMITTER_REWARD       reward per accepted proof              1 ether
+///      FORCED_INCLUSION_DELAY epochs until a forced tx is due         2
+///      MIN_FORCED_TXS_PER_BLOCK                                      4
+///      INCLUSION_GAS          L1 gas priced into the enqueue fee      30000
+///      TX_PROOF_VERIFIER      ITxProofVerifier; zero deploys InsecureDevTxProofVerifier (proves nothing)
+///      QUEUE_FEE_RECIPIENT    receives enqueue fees                  the deployer
+///      FALLBACK_ENTER         slots without proven progress          3 epochs
+///      FALLBACK_EXIT_ACTIVITY slots without a fallback block         1 epoch
+///      FALLBACK_EXIT_TOTAL    slots of fallback at most              2 epochs
 ///      STAKE_VALIDATORS       validators to stake at once (dev only)  0
 ///
 ///      forge script script/Deploy.s.sol --rpc-url $RPC --broadcast --private-key $KEY
@@ -46,6 +58,10 @@ contract Deploy is Script {
         address bondAsset;
         uint256 escrowWithdrawDelay;
         uint256 stakeValidators;
+        address txProofVerifier;
+        address queueFeeRecipient;
+        uint256 forcedInclusionDelay;
+        uint256 inclusionGas;
     }
 
     function run() external returns (Rollup rollup) {
@@ -64,11 +80,29 @@ contract Deploy is Script {
         }
         if (p.config.slashRecipient == address(0)) p.config.slashRecipient = deployer;
 
-        // The escrow is bound to the Rollup at construction: deploy it for the address the Rollup
-        // will get (the deployer's next nonce), and let the Rollup's constructor check the binding.
-        address predicted = vm.computeCreateAddress(deployer, vm.getNonce(deployer) + 1);
+        if (p.txProofVerifier == address(0)) {
+            p.txProofVerifier = address(new InsecureDevTxProofVerifier(deployer));
+        }
+        if (p.queueFeeRecipient == address(0)) p.queueFeeRecipient = deployer;
+
+        // The escrow and the queue are bound to the Rollup at construction: deploy them for the
+        // address the Rollup will get (two nonces on), and let its constructor check both bindings.
+        address predicted = vm.computeCreateAddress(deployer, vm.getNonce(deployer) + 2);
         ProverEscrow escrow = new ProverEscrow(DevToken(p.bondAsset), predicted, p.escrowWithdrawDelay);
         p.config.escrow = address(escrow);
+        ForcedInclusionQueue queue = new ForcedInclusionQueue(
+            predicted,
+            ITxProofVerifier(p.txProofVerifier),
+            p.queueFeeRecipient,
+            TimeConfig({
+                genesisTime: p.config.genesisTime,
+                slotDuration: p.config.slotDuration,
+                epochDuration: p.config.epochDuration
+            }),
+            p.forcedInclusionDelay,
+            p.inclusionGas
+        );
+        p.config.forcedInclusionQueue = address(queue);
         rollup = new Rollup(p.config);
         require(address(rollup) == predicted, "Deploy: rollup address differs from the escrow's binding");
 
@@ -106,8 +140,17 @@ contract Deploy is Script {
             slashBurnBps: vm.envOr("SLASH_BURN_BPS", uint256(10_000)),
             slashRecipient: vm.envOr("SLASH_RECIPIENT", address(0)),
             blockReward: vm.envOr("BLOCK_REWARD", uint256(10 ether)),
-            submitterReward: vm.envOr("SUBMITTER_REWARD", uint256(1 ether))
+            submitterReward: vm.envOr("SUBMITTER_REWARD", uint256(1 ether)),
+            forcedInclusionQueue: address(0), // deployed by run(), bound to the Rollup's address
+            minForcedTxsPerBlock: vm.envOr("MIN_FORCED_TXS_PER_BLOCK", uint256(4)),
+            fallbackEnter: vm.envOr("FALLBACK_ENTER", 3 * epochDuration),
+            fallbackExitActivity: vm.envOr("FALLBACK_EXIT_ACTIVITY", epochDuration),
+            fallbackExitTotal: vm.envOr("FALLBACK_EXIT_TOTAL", 2 * epochDuration)
         });
+        p.txProofVerifier = vm.envOr("TX_PROOF_VERIFIER", address(0));
+        p.queueFeeRecipient = vm.envOr("QUEUE_FEE_RECIPIENT", address(0));
+        p.forcedInclusionDelay = vm.envOr("FORCED_INCLUSION_DELAY", uint256(2));
+        p.inclusionGas = vm.envOr("INCLUSION_GAS", uint256(30_000));
         p.bondAsset = vm.envOr("BOND_ASSET", address(0));
         // The Rollup requires more than two epochs (a quote's bond is due up to two epochs after
         // the quote is priced); the default keeps one epoch of margin.
@@ -151,6 +194,14 @@ contract Deploy is Script {
         vm.serializeAddress(o, "bondAsset", address(ProverEscrow(address(rollup.ESCROW())).TOKEN()));
         vm.serializeAddress(o, "rewardAsset", address(rollup.REWARD_ASSET()));
         vm.serializeAddress(o, "verifier", address(rollup.VERIFIER()));
+        ForcedInclusionQueue queue = ForcedInclusionQueue(address(rollup.QUEUE()));
+        vm.serializeAddress(o, "forcedInclusionQueue", address(queue));
+        vm.serializeAddress(o, "txProofVerifier", address(queue.VERIFIER()));
+        vm.serializeUint(o, "forcedInclusionDelay", queue.FORCED_INCLUSION_DELAY());
+        vm.serializeUint(o, "minForcedTxsPerBlock", rollup.MIN_FORCED_TXS_PER_BLOCK());
+        vm.serializeUint(o, "fallbackEnter", rollup.FALLBACK_ENTER());
+        vm.serializeUint(o, "fallbackExitActivity", rollup.FALLBACK_EXIT_ACTIVITY());
+        vm.serializeUint(o, "fallbackExitTotal", rollup.FALLBACK_EXIT_TOTAL());
         vm.serializeUint(o, "proofClaimWindow", rollup.PROOF_CLAIM_WINDOW());
         vm.serializeUint(o, "minBond", rollup.MIN_BOND());
         vm.serializeUint(o, "escrowWithdrawDelay", rollup.ESCROW().ESCROW_WITHDRAW_DELAY());

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fail on any High or Medium slither finding that docs/static-analysis.md has not triaged.
 
-Usage: slither_gate.py REPORT.json TRIAGE.json [--suggest]
+Usage: slither_gate.py REPORT.json TRIAGE.json [--log SLITHER.log] [--suggest]
 
 REPORT.json is slither's `--json` output. TRIAGE.json lists the accepted findings, each keyed by
 what the finding is about rather than where it sits, so an edit elsewhere in a file does not
@@ -15,10 +15,18 @@ includes byte offsets, and any edit above a finding re-raises it):
 
 A finding matches an entry when the detector, the function (or contract) the finding is in, and
 the set of source expressions it points at are all equal. Every entry must also appear in
-docs/static-analysis.md under its id. Exit status: 0 when every High/Medium finding matches an
-entry, 1 otherwise (the unmatched ones are printed, with --suggest as entries to fill in).
+docs/static-analysis.md under its id.
+
+With --log (slither's own output), the gate also fails when slither could not turn a function of
+contracts/ into its IR ("Impossible to generate IR for ..."): slither then runs its detectors
+without that function's body, so the function goes unchecked and what it writes looks unwritten
+(spurious uninitialized-state findings). That error is only logged; the JSON report omits it.
+
+Exit status: 0 when every High/Medium finding matches an entry and every function was analysed,
+1 otherwise (the unmatched findings are printed, with --suggest as entries to fill in).
 """
 
+import argparse
 import json
 import re
 import sys
@@ -56,13 +64,24 @@ def location(result):
     return "?"
 
 
+IR_FAILURE = re.compile(r"Impossible to generate IR for (\S+) \((contracts/[^)#]+)")
+
+
+def unanalysed(log_text):
+    """Functions of contracts/ slither could not convert to IR, as (function, file), in order."""
+    return list(dict.fromkeys(IR_FAILURE.findall(log_text)))
+
+
 def main(argv):
-    if len(argv) < 3:
-        print(__doc__, file=sys.stderr)
-        return 2
-    report = json.loads(Path(argv[1]).read_text())
-    triage = json.loads(Path(argv[2]).read_text())
-    suggest = "--suggest" in argv[3:]
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("report")
+    ap.add_argument("triage")
+    ap.add_argument("--log")
+    ap.add_argument("--suggest", action="store_true")
+    args = ap.parse_args(argv[1:])
+    report = json.loads(Path(args.report).read_text())
+    triage = json.loads(Path(args.triage).read_text())
+    suggest = args.suggest
 
     if not report.get("success", False):
         print(f"slither-gate: slither did not succeed: {report.get('error')}", file=sys.stderr)
@@ -82,6 +101,12 @@ def main(argv):
     doc = DOC.read_text() if DOC.exists() else ""
     entries = triage["findings"]
     problems = []
+    if args.log:
+        for function, path in unanalysed(Path(args.log).read_text(errors="replace")):
+            problems.append(
+                f"slither could not analyse {function} ({path}): its findings there are unreliable "
+                "(see docs/static-analysis.md, 'Functions slither cannot analyse')"
+            )
     for entry in entries:
         if not re.search(rf"\b{re.escape(entry['id'])}\b", doc):
             problems.append(f"triage entry {entry['id']} is not explained in {DOC.name}")

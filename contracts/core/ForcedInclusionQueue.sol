@@ -1,47 +1,56 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {Address} from "@openzeppelin/contracts/utils/Address.sol";
-
-import {ForcedTx, IForcedInclusionQueue} from "../interfaces/IForcedInclusionQueue.sol";
+import {
+    ForcedTx,
+    IForcedInclusionQueue,
+    IForcedInclusionSink,
+    NO_DUE_EPOCH
+} from "../interfaces/IForcedInclusionQueue.sol";
 import {ITxProofVerifier} from "../interfaces/ITxProofVerifier.sol";
 import {Errors} from "../libraries/Errors.sol";
-import {SnapshotLib} from "../libraries/SnapshotLib.sol";
 import {Epoch, TimeConfig, TimeLib, Timestamp} from "../libraries/TimeLib.sol";
 
 /// @title ForcedInclusionQueue
 /// @notice The FIFO of forced L2 transactions (SPEC 7). NatSpec of every function is in
 ///         IForcedInclusionQueue.
 /// @dev Bound to its rollup at construction (ROLLUP is immutable; the deployer computes the
-///      rollup's address first), like the ProverEscrow. One storage slot per entry (its hash):
-///      due epochs are not stored per entry but as a history of "entries queued with a due epoch
-///      <= k", which changes at most once per epoch and answers `dueCount` with one lookup.
+///      rollup's address first), like the ProverEscrow. One storage slot per entry (its hash).
+///      Due epochs are not stored per entry: entries are queued in due-epoch order, so the queue
+///      keeps one "due mark" per distinct due epoch (the due epoch and the index one past its last
+///      entry), and a cursor at the mark of the head. Consuming thus learns the next head's due
+///      epoch with one storage read, which the rollup caches to skip the queue when nothing is due.
 contract ForcedInclusionQueue is IForcedInclusionQueue {
-    using SnapshotLib for SnapshotLib.History;
-
-    /// @dev Both ends of the queue in one slot.
+    /// @dev One slot: both ends, the head's mark, the number of marks and the last mark's epoch.
     struct Ends {
-        uint64 head;
-        uint64 tail;
+        uint48 head;
+        uint48 tail;
+        uint48 cursor; // first mark whose `end` > head (meaningless while the queue is empty)
+        uint48 marks;
+        uint48 lastDue; // dueEpoch of mark `marks - 1`
     }
 
-    address public immutable ROLLUP;
+    /// @dev Entries [end of the previous mark, end) are due from `dueEpoch`.
+    struct DueMark {
+        uint48 dueEpoch;
+        uint208 end;
+    }
+
+    address public immutable override ROLLUP;
     ITxProofVerifier public immutable VERIFIER;
     address public immutable FEE_RECIPIENT;
-    uint256 public immutable GENESIS_TIME;
-    uint256 public immutable SLOT_DURATION;
-    uint256 public immutable EPOCH_DURATION;
+    uint256 public immutable override GENESIS_TIME;
+    uint256 public immutable override SLOT_DURATION;
+    uint256 public immutable override EPOCH_DURATION;
     /// @notice FORCED_INCLUSION_DELAY, in epochs.
-    uint256 public immutable FORCED_INCLUSION_DELAY;
+    uint256 public immutable override FORCED_INCLUSION_DELAY;
     /// @notice L1 gas a proposer spends to carry one forced transaction (its queue check and proof
     ///         share), priced into the enqueue fee at the current base fee.
     uint256 public immutable INCLUSION_GAS;
 
     Ends internal ends;
     mapping(uint256 index => bytes32 txHash) internal txHashes;
-    /// @dev Key: a due epoch (includedByEpoch); value: entries queued with a due epoch <= key,
-    ///      i.e. the tail after the last of them. Keys only grow (enqueue epoch + a constant).
-    SnapshotLib.History internal queuedBy;
+    mapping(uint256 mark => DueMark) internal dueMarks;
 
     constructor(
         address rollup,
@@ -80,15 +89,25 @@ contract ForcedInclusionQueue is IForcedInclusionQueue {
 
         Ends memory e = ends;
         index = e.tail;
-        uint256 includedByEpoch = Epoch.unwrap(_currentEpoch()) + FORCED_INCLUSION_DELAY;
+        uint48 due = uint48(Epoch.unwrap(_currentEpoch()) + FORCED_INCLUSION_DELAY);
+        if (e.marks != 0 && e.lastDue == due) {
+            dueMarks[e.marks - 1].end = uint208(index + 1);
+        } else {
+            dueMarks[e.marks] = DueMark({dueEpoch: due, end: uint208(index + 1)});
+            e.marks += 1;
+            e.lastDue = due;
+        }
+        bool wasEmpty = e.head == index;
+        if (wasEmpty) e.cursor = e.marks - 1;
         txHashes[index] = txHash;
-        e.tail = uint64(index + 1);
+        e.tail = uint48(index + 1);
         ends = e;
-        queuedBy.push(uint48(includedByEpoch), uint208(index + 1));
-        emit ForcedTxQueued(index, txHash, includedByEpoch, txData);
+        emit ForcedTxQueued(index, txHash, due, txData);
+        // The rollup caches the head's due epoch; only a new head changes it.
+        if (wasEmpty) IForcedInclusionSink(ROLLUP).forcedTxQueued(Epoch.wrap(due));
     }
 
-    function consume(uint256 count) external override returns (bytes32 forcedTxsHash) {
+    function consume(uint256 count) external override returns (bytes32 forcedTxsHash, Epoch nextDueEpoch) {
         require(msg.sender == ROLLUP, Errors.Queue__NotRollup(ROLLUP, msg.sender));
         Ends memory e = ends;
         uint256 queued = e.tail - e.head;
@@ -99,14 +118,33 @@ contract ForcedInclusionQueue is IForcedInclusionQueue {
         }
         forcedTxsHash = keccak256(abi.encodePacked(hashes));
         emit ForcedTxsConsumed(e.head, count);
-        e.head += uint64(count);
+        e.head += uint48(count);
+        uint256 c = e.cursor;
+        while (c < e.marks && dueMarks[c].end <= e.head) ++c;
+        e.cursor = uint48(c);
         ends = e;
+        nextDueEpoch = e.head == e.tail ? NO_DUE_EPOCH : Epoch.wrap(dueMarks[c].dueEpoch);
+    }
+
+    function rewind(uint256 newHead) external override returns (Epoch nextDueEpoch) {
+        require(msg.sender == ROLLUP, Errors.Queue__NotRollup(ROLLUP, msg.sender));
+        Ends memory e = ends;
+        require(newHead <= e.head, Errors.Queue__InvalidRewind(e.head, newHead));
+        emit ForcedTxsRequeued(newHead, e.head);
+        e.head = uint48(newHead);
+        uint256 c = e.cursor;
+        while (c != 0 && dueMarks[c - 1].end > newHead) --c;
+        e.cursor = uint48(c);
+        ends = e;
+        nextDueEpoch = e.head == e.tail ? NO_DUE_EPOCH : Epoch.wrap(dueMarks[c].dueEpoch);
     }
 
     function sweepFees() external override {
         uint256 amount = address(this).balance;
         emit FeesSwept(FEE_RECIPIENT, amount);
-        Address.sendValue(payable(FEE_RECIPIENT), amount);
+        // A plain call: FEE_RECIPIENT is fixed at deploy, and a reverting one only delays its own fees.
+        (bool ok,) = FEE_RECIPIENT.call{value: amount}("");
+        require(ok, Errors.Queue__FeeTransferFailed(FEE_RECIPIENT, amount));
     }
 
     function enqueueFee(uint256 txLength) public view override returns (uint256) {
@@ -114,24 +152,40 @@ contract ForcedInclusionQueue is IForcedInclusionQueue {
         return INCLUSION_GAS * block.basefee + txLength * block.blobbasefee;
     }
 
-    function dueCount(Epoch epoch) public view override returns (uint256) {
+    function dueCount(Epoch epoch) external view override returns (uint256) {
         Ends memory e = ends;
         if (e.head == e.tail) return 0;
-        uint256 due = queuedBy.valueAt(uint48(Epoch.unwrap(epoch)));
-        return due > e.head ? due - e.head : 0;
+        uint256 end = e.head;
+        for (uint256 c = e.cursor; c < e.marks; ++c) {
+            DueMark memory m = dueMarks[c];
+            if (m.dueEpoch > Epoch.unwrap(epoch)) break;
+            end = m.end;
+        }
+        return end - e.head;
     }
 
     function headDueEpoch() external view override returns (Epoch) {
         Ends memory e = ends;
-        if (e.head == e.tail) return Epoch.wrap(0);
-        return _dueEpochOf(e.head);
+        if (e.head == e.tail) return NO_DUE_EPOCH;
+        return Epoch.wrap(dueMarks[e.cursor].dueEpoch);
     }
 
     function getEntry(uint256 index) external view override returns (ForcedTx memory) {
         Ends memory e = ends;
         require(index < e.tail, Errors.Queue__EntryNotFound(e.tail, index));
-        return
-            ForcedTx({txHash: txHashes[index], includedByEpoch: _dueEpochOf(index), included: index < e.head});
+        // The entry's mark: the first whose end is past it.
+        uint256 lo = 0;
+        uint256 hi = e.marks - 1;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) >> 1;
+            if (dueMarks[mid].end > index) hi = mid;
+            else lo = mid + 1;
+        }
+        return ForcedTx({
+            txHash: txHashes[index],
+            includedByEpoch: Epoch.wrap(dueMarks[lo].dueEpoch),
+            included: index < e.head
+        });
     }
 
     function head() external view override returns (uint256) {
@@ -140,19 +194,6 @@ contract ForcedInclusionQueue is IForcedInclusionQueue {
 
     function tail() external view override returns (uint256) {
         return ends.tail;
-    }
-
-    /// @dev The due epoch of entry `index`: the first key whose count exceeds `index`.
-    function _dueEpochOf(uint256 index) internal view returns (Epoch) {
-        SnapshotLib.Checkpoint[] storage past = queuedBy.past;
-        uint256 lo = 0;
-        uint256 hi = past.length;
-        while (lo < hi) {
-            uint256 mid = (lo + hi) >> 1;
-            if (past[mid].value > index) hi = mid;
-            else lo = mid + 1;
-        }
-        return Epoch.wrap(lo == past.length ? queuedBy.latest.key : past[lo].key);
     }
 
     function _currentEpoch() internal view returns (Epoch) {

@@ -8,6 +8,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SSTORE2} from "solady/utils/SSTORE2.sol";
 
 import {IEpochVerifier} from "../interfaces/IEpochVerifier.sol";
+import {IForcedInclusionQueue, NO_DUE_EPOCH} from "../interfaces/IForcedInclusionQueue.sol";
 import {IProverEscrow} from "../interfaces/IProverEscrow.sol";
 import {
     BlockLog,
@@ -15,6 +16,7 @@ import {
     CommitteeAttestations,
     EpochProofArgs,
     EpochRewards,
+    FallbackStatus,
     FeeRecipient,
     IRollup,
     ProofClaim,
@@ -33,6 +35,7 @@ import {Errors} from "../libraries/Errors.sol";
 import {ProposalLib} from "../libraries/ProposalLib.sol";
 import {SampleLib} from "../libraries/SampleLib.sol";
 import {SnapshotLib} from "../libraries/SnapshotLib.sol";
+import {StakingLib} from "../libraries/StakingLib.sol";
 import {Epoch, Slot, TimeConfig, TimeLib, Timestamp} from "../libraries/TimeLib.sol";
 
 /// @title Rollup
@@ -43,6 +46,7 @@ import {Epoch, Slot, TimeConfig, TimeLib, Timestamp} from "../libraries/TimeLib.
 contract Rollup is IRollup, EIP712 {
     using SafeERC20 for IERC20;
     using SnapshotLib for SnapshotLib.History;
+    using StakingLib for StakingLib.Store;
 
     uint256 internal constant BPS = 10_000;
     /// @dev One bit per block of an epoch records its proposer reward as paid.
@@ -59,6 +63,23 @@ contract Rollup is IRollup, EIP712 {
         uint48 tipSlot; // slot of the pending tip (0 right after a prune: the tip is then proven)
         uint48 epochToProve; // epoch of block `proven + 1`, while pending > proven
         uint48 epochToProveEnd; // its last block, once a block of a later epoch follows it
+        bool forcedUnproven; // an unproven block took forced-inclusion entries (a prune requeues them)
+    }
+
+    /// @dev One slot, read by every `propose`: what the forced-inclusion rule and the fallback
+    ///      clock need. Queue positions are the queue's head index after a given block.
+    struct Liveness {
+        uint48 forcedDueEpoch; // due epoch of the queue's head entry (NO_DUE_EPOCH: queue empty)
+        uint48 progressSlot; // the fallback clock: last proven-chain progress, or end of a fallback
+        uint40 forcedHead; // queue head after the pending tip
+        uint40 provenForcedHead; // ... after the proven tip
+        uint40 epochEndForcedHead; // ... after the epoch to prove's last block, once it is closed
+    }
+
+    /// @dev The based-fallback period being run (start == 0: none recorded).
+    struct FallbackPeriod {
+        uint48 start;
+        uint48 lastActivity; // slot of the last block proven in it (its start before any)
     }
 
     /// @dev One slot. The committee lives as contract code (SSTORE2): written once per epoch,
@@ -82,13 +103,6 @@ contract Rollup is IRollup, EIP712 {
         uint240 claimed;
     }
 
-    struct Validator {
-        address withdrawer;
-        uint40 index;
-        ValidatorStatus status;
-        uint48 exitableAt;
-    }
-
     IERC20 public immutable STAKING_ASSET;
     IERC20 public immutable REWARD_ASSET;
     IProverEscrow public immutable ESCROW;
@@ -105,6 +119,12 @@ contract Rollup is IRollup, EIP712 {
     address public immutable SLASH_RECIPIENT;
     uint256 public immutable BLOCK_REWARD;
     uint256 public immutable SUBMITTER_REWARD;
+    IForcedInclusionQueue public immutable QUEUE;
+    uint256 public immutable MIN_FORCED_TXS_PER_BLOCK;
+    /// @notice FALLBACK_ENTER, FALLBACK_EXIT_ACTIVITY and FALLBACK_EXIT_TOTAL, in slots.
+    uint256 public immutable FALLBACK_ENTER;
+    uint256 public immutable FALLBACK_EXIT_ACTIVITY;
+    uint256 public immutable FALLBACK_EXIT_TOTAL;
 
     Tips internal tips;
     mapping(uint256 blockNumber => bytes32 archive) internal archives;
@@ -113,17 +133,14 @@ contract Rollup is IRollup, EIP712 {
     uint256 internal claimBond;
     mapping(Epoch => Rewards) internal epochRewards;
     mapping(address owner => uint256) public override rewardsOf;
+    Liveness internal liveness;
+    FallbackPeriod internal fallbackPeriod;
 
     /// @dev Seeds by the epoch they serve: the one written in epoch E is keyed E + 2 (SPEC 3: fixed
     ///      before the epoch before it starts). An epoch with no write inherits the last one.
     SnapshotLib.History internal seeds;
-    /// @dev The validator set, with history: changes made in epoch E are keyed E + 1, and epoch N's
-    ///      committee is drawn from the set at key N - 1, which is final once epoch N - 1 starts.
-    SnapshotLib.History internal setSize;
-    mapping(uint256 index => SnapshotLib.History) internal setMembers;
-    mapping(address attester => Validator) internal validators;
-    /// @notice Staking asset held for validators (active and exiting).
-    uint256 public totalStake;
+    /// @dev The validator set, with history (StakingLib).
+    StakingLib.Store internal staking;
 
     constructor(RollupConfig memory cfg) EIP712("Proofline Rollup", "1") {
         _checkConfig(cfg);
@@ -143,7 +160,14 @@ contract Rollup is IRollup, EIP712 {
         SLASH_RECIPIENT = cfg.slashRecipient;
         BLOCK_REWARD = cfg.blockReward;
         SUBMITTER_REWARD = cfg.submitterReward;
+        QUEUE = IForcedInclusionQueue(cfg.forcedInclusionQueue);
+        MIN_FORCED_TXS_PER_BLOCK = cfg.minForcedTxsPerBlock;
+        FALLBACK_ENTER = cfg.fallbackEnter;
+        FALLBACK_EXIT_ACTIVITY = cfg.fallbackExitActivity;
+        FALLBACK_EXIT_TOTAL = cfg.fallbackExitTotal;
 
+        liveness.forcedDueEpoch = uint48(Epoch.unwrap(NO_DUE_EPOCH));
+        liveness.progressSlot = uint48(Slot.unwrap(_currentSlot()));
         archives[0] = cfg.genesisArchive;
         seeds.push(0, _freshSeed(0));
         emit L2BlockProposed(0, cfg.genesisArchive, 0);
@@ -152,65 +176,20 @@ contract Rollup is IRollup, EIP712 {
     // ------------------------------------------------------------------ validators
 
     function stake(address attester, address withdrawer) external override {
-        require(attester != address(0) && withdrawer != address(0), Errors.Staking__ZeroAddress());
-        require(
-            validators[attester].status == ValidatorStatus.NONE, Errors.Staking__AlreadyRegistered(attester)
-        );
-
-        uint256 amount = MIN_STAKE;
-        uint256 before = STAKING_ASSET.balanceOf(address(this));
-        STAKING_ASSET.safeTransferFrom(msg.sender, address(this), amount);
-        uint256 received = STAKING_ASSET.balanceOf(address(this)) - before;
-        // Fee-on-transfer tokens would leave stakes short of what they claim: refuse them.
-        require(received == amount, Errors.Staking__AmountNotReceived(amount, received));
-
-        uint48 key = _nextSnapshotKey();
-        uint256 n = setSize.latestValue();
-        setMembers[n].push(key, uint160(attester));
-        setSize.push(key, uint208(n + 1));
-        validators[attester] = Validator({
-            withdrawer: withdrawer, index: uint40(n), status: ValidatorStatus.ACTIVE, exitableAt: 0
-        });
-        totalStake += amount;
-        emit ValidatorStaked(attester, withdrawer, amount);
+        staking.stake(STAKING_ASSET, MIN_STAKE, _nextSnapshotKey(), attester, withdrawer);
     }
 
     function initiateExit(address attester) external override {
-        Validator storage v = validators[attester];
-        require(v.status == ValidatorStatus.ACTIVE, Errors.Staking__NotActive(attester));
-        require(msg.sender == v.withdrawer, Errors.Staking__NotWithdrawer(v.withdrawer, msg.sender));
-
-        // Swap-and-pop: the last member takes the leaver's place from the next snapshot on.
-        uint48 key = _nextSnapshotKey();
-        uint256 last = setSize.latestValue() - 1;
-        uint256 index = v.index;
-        if (index != last) {
-            address moved = address(uint160(setMembers[last].latestValue()));
-            setMembers[index].push(key, uint160(moved));
-            validators[moved].index = uint40(index);
-        }
-        setMembers[last].push(key, 0);
-        setSize.push(key, uint208(last));
-
-        uint256 exitableAt = block.timestamp + VALIDATOR_EXIT_DELAY;
-        v.status = ValidatorStatus.EXITING;
-        v.index = 0;
-        v.exitableAt = uint48(exitableAt);
-        emit ValidatorExitInitiated(attester, exitableAt);
+        staking.initiateExit(_nextSnapshotKey(), VALIDATOR_EXIT_DELAY, attester);
     }
 
     function finaliseExit(address attester) external override {
-        Validator memory v = validators[attester];
-        require(v.status == ValidatorStatus.EXITING, Errors.Staking__NotExiting(attester));
-        require(
-            block.timestamp >= v.exitableAt,
-            Errors.Staking__ExitNotReady(Timestamp.wrap(v.exitableAt), Timestamp.wrap(block.timestamp))
-        );
-        delete validators[attester];
-        uint256 amount = MIN_STAKE;
-        totalStake -= amount;
-        STAKING_ASSET.safeTransfer(v.withdrawer, amount);
-        emit ValidatorExited(attester, v.withdrawer, amount);
+        staking.finaliseExit(STAKING_ASSET, MIN_STAKE, attester);
+    }
+
+    /// @notice Staking asset held for validators (active and exiting).
+    function totalStake() external view returns (uint256) {
+        return staking.totalStake;
     }
 
     // ------------------------------------------------------------------ committee
@@ -226,6 +205,58 @@ contract Rollup is IRollup, EIP712 {
         override
     {
         _propose(args, attestations);
+    }
+
+    function proposeWithProof(ProposeArgs calldata args, bytes calldata proof) external override {
+        Tips memory t = _pruneIfDue(tips);
+        Liveness memory lv = liveness;
+        Slot now_ = _currentSlot();
+        (bool active, uint256 start,) = _syncFallback(lv, Slot.unwrap(now_));
+        require(active, Errors.Rollup__NotInFallback(Slot.wrap(start)));
+        if (t.pending != t.proven) {
+            // The committee's unproven blocks cannot sit under a proven block: drop them (their
+            // proof is not late, so a claim on them is released, not slashed).
+            liveness = lv;
+            _prune(t, false);
+            lv = liveness;
+        }
+        require(
+            Slot.wrap(start) <= args.slot && args.slot <= now_,
+            Errors.Rollup__FallbackSlotOutOfRange(Slot.wrap(start), now_, args.slot)
+        );
+        _checkBlock(t, args);
+        _includeForced(t, lv, args, TimeLib.epochOf(_time(), now_));
+
+        bytes32[] memory publicInputs = new bytes32[](7);
+        publicInputs[0] = args.previousArchive;
+        publicInputs[1] = args.archive;
+        publicInputs[2] = bytes32(Epoch.unwrap(TimeLib.epochOf(_time(), args.slot)));
+        publicInputs[3] = bytes32(args.blockNumber);
+        publicInputs[4] = bytes32(uint256(uint160(msg.sender)));
+        publicInputs[6] = _hashTypedDataV4(ProposalLib.structHash(args));
+        require(VERIFIER.verify(proof, publicInputs), Errors.Rollup__InvalidProof());
+
+        archives[args.blockNumber] = args.archive;
+        t.pending = t.proven = uint48(args.blockNumber);
+        t.tipSlot = uint48(Slot.unwrap(args.slot));
+        t.forcedUnproven = false;
+        tips = t;
+        lv.provenForcedHead = lv.epochEndForcedHead = lv.forcedHead;
+        liveness = lv;
+        fallbackPeriod.lastActivity = uint48(Slot.unwrap(now_));
+        emit L2BlockProposed(args.blockNumber, args.archive, Slot.unwrap(args.slot));
+        emit L2BlockProvenInFallback(args.blockNumber, msg.sender);
+    }
+
+    function syncFallback() external override {
+        Liveness memory lv = liveness;
+        _syncFallback(lv, Slot.unwrap(_currentSlot()));
+        liveness = lv;
+    }
+
+    function forcedTxQueued(Epoch dueEpoch) external override {
+        require(msg.sender == address(QUEUE), Errors.Rollup__NotQueue(address(QUEUE), msg.sender));
+        liveness.forcedDueEpoch = uint48(Epoch.unwrap(dueEpoch));
     }
 
     // ------------------------------------------------------------------ proving
@@ -250,6 +281,8 @@ contract Rollup is IRollup, EIP712 {
         TimeConfig memory time = _time();
         Slot now_ = TimeLib.slotAt(time, Timestamp.wrap(block.timestamp));
         Epoch current = TimeLib.epochOf(time, now_);
+        Liveness memory lv = liveness;
+        _requireNoFallback(lv, now_);
         // Accepted from the end of the epoch until the end of the next (SPEC 5.4).
         require(current > epoch, Errors.Rollup__EpochNotEnded(epoch, current));
         require(
@@ -297,6 +330,12 @@ contract Rollup is IRollup, EIP712 {
             t.epochToProve = uint48(Epoch.unwrap(epoch) + 1);
             t.epochToProveEnd = 0;
         }
+        if (t.forcedUnproven) {
+            lv.provenForcedHead = t.pending > end ? lv.epochEndForcedHead : lv.forcedHead;
+            t.forcedUnproven = lv.provenForcedHead != lv.forcedHead;
+        }
+        lv.progressSlot = uint48(Slot.unwrap(now_));
+        liveness = lv;
         tips = t;
 
         uint256 bps = claimed ? c.basisPointFee : 0;
@@ -317,7 +356,7 @@ contract Rollup is IRollup, EIP712 {
     function prune() external override {
         Tips memory t = tips;
         require(_pruneDue(t), Errors.Rollup__NothingToPrune());
-        _prune(t);
+        _prune(t, true);
     }
 
     function claimBlockRewards(Epoch epoch, FeeRecipient[] calldata fees, uint256[] calldata indices)
@@ -454,8 +493,17 @@ contract Rollup is IRollup, EIP712 {
         // A claim sent now would prune first and then find nothing to claim.
         require(!_pruneDue(t), Errors.Rollup__NoEpochToProve());
         Slot slot = _currentSlot();
+        (bool fallbackActive, uint256 start, uint256 end,) =
+            _fallbackAt(liveness.progressSlot, fallbackPeriod, Slot.unwrap(slot));
+        require(!fallbackActive, Errors.Rollup__InFallback(Slot.wrap(start), Slot.wrap(end)));
         Epoch current = TimeLib.epochOf(_time(), slot);
         _validateClaim(t, quote, proposer, slot, epochs[current]);
+    }
+
+    function getFallbackStatus() external view override returns (FallbackStatus memory fs) {
+        (bool active, uint256 start, uint256 end,) =
+            _fallbackAt(liveness.progressSlot, fallbackPeriod, Slot.unwrap(_currentSlot()));
+        return FallbackStatus({active: active, start: Slot.wrap(start), end: Slot.wrap(end)});
     }
 
     function canPrune() external view override returns (bool) {
@@ -468,7 +516,7 @@ contract Rollup is IRollup, EIP712 {
     }
 
     function getValidator(address attester) external view override returns (ValidatorView memory) {
-        Validator memory v = validators[attester];
+        StakingLib.Validator memory v = staking.validators[attester];
         return ValidatorView({
             status: v.status,
             withdrawer: v.withdrawer,
@@ -479,22 +527,15 @@ contract Rollup is IRollup, EIP712 {
     }
 
     function getActiveValidatorCount() external view override returns (uint256) {
-        return setSize.latestValue();
+        return staking.setSize.latestValue();
     }
 
-    function getActiveValidators() external view override returns (address[] memory set) {
-        set = new address[](setSize.latestValue());
-        for (uint256 i = 0; i < set.length; ++i) {
-            set[i] = address(uint160(setMembers[i].latestValue()));
-        }
+    function getActiveValidators() external view override returns (address[] memory) {
+        return staking.latestSet();
     }
 
-    function getValidatorSetFor(Epoch epoch) external view override returns (address[] memory set) {
-        uint48 key = _setKey(epoch);
-        set = new address[](setSize.valueAt(key));
-        for (uint256 i = 0; i < set.length; ++i) {
-            set[i] = address(uint160(setMembers[i].valueAt(key)));
-        }
+    function getValidatorSetFor(Epoch epoch) external view override returns (address[] memory) {
+        return staking.setAt(_setKey(epoch));
     }
 
     // ------------------------------------------------------------------ internals: chain
@@ -504,12 +545,45 @@ contract Rollup is IRollup, EIP712 {
         returns (Tips memory t)
     {
         t = _pruneIfDue(tips);
+        Liveness memory lv = liveness;
         TimeConfig memory time = _time();
         Slot slot = TimeLib.slotAt(time, Timestamp.wrap(block.timestamp));
         require(args.slot == slot, Errors.Rollup__InvalidSlot(slot, args.slot));
+        bool dirty = _requireNoFallback(lv, slot);
+        _checkBlock(t, args);
+
+        Epoch epoch = TimeLib.epochOf(time, slot);
+        EpochData memory ed = _ensureEpoch(epoch);
+        _checkAttestations(args, attestations, epoch, ed);
+
+        if (t.pending == t.proven) {
+            t.epochToProve = uint48(Epoch.unwrap(epoch));
+        } else if (
+            Epoch.unwrap(epoch) > t.epochToProve && TimeLib.epochOf(time, Slot.wrap(t.tipSlot)) < epoch
+        ) {
+            // First block after the epoch to prove: its parent closes that epoch.
+            t.epochToProveEnd = t.pending;
+            if (t.forcedUnproven) {
+                lv.epochEndForcedHead = lv.forcedHead;
+                dirty = true;
+            }
+        }
+        if (_includeForced(t, lv, args, epoch)) dirty = true;
+
+        archives[args.blockNumber] = args.archive;
+        t.pending = uint48(args.blockNumber);
+        t.tipSlot = uint48(Slot.unwrap(slot));
+        tips = t;
+        if (dirty) liveness = lv;
+        emit L2BlockProposed(args.blockNumber, args.archive, Slot.unwrap(slot));
+    }
+
+    /// @dev The checks every block passes, with or without a committee: one block per slot, next
+    ///      number, builds on the pending tip, carries exactly its blobs.
+    function _checkBlock(Tips memory t, ProposeArgs calldata args) internal view {
         require(
-            t.pending == 0 || Slot.wrap(t.tipSlot) < slot,
-            Errors.Rollup__SlotAlreadyUsed(Slot.wrap(t.tipSlot), slot)
+            t.pending == 0 || Slot.wrap(t.tipSlot) < args.slot,
+            Errors.Rollup__SlotAlreadyUsed(Slot.wrap(t.tipSlot), args.slot)
         );
         uint256 blockNumber = uint256(t.pending) + 1;
         require(
@@ -521,25 +595,6 @@ contract Rollup is IRollup, EIP712 {
             Errors.Rollup__InvalidArchive(tipArchive, args.previousArchive)
         );
         _checkBlobs(args.blobHashes);
-
-        Epoch epoch = TimeLib.epochOf(time, slot);
-        EpochData memory ed = _ensureEpoch(epoch);
-        _checkAttestations(args, attestations, epoch, ed);
-        _checkForcedInclusion(args);
-
-        archives[blockNumber] = args.archive;
-        if (t.pending == t.proven) {
-            t.epochToProve = uint48(Epoch.unwrap(epoch));
-        } else if (
-            Epoch.unwrap(epoch) > t.epochToProve && TimeLib.epochOf(time, Slot.wrap(t.tipSlot)) < epoch
-        ) {
-            // First block after the epoch to prove: its parent closes that epoch.
-            t.epochToProveEnd = t.pending;
-        }
-        t.pending = uint48(blockNumber);
-        t.tipSlot = uint48(Slot.unwrap(slot));
-        tips = t;
-        emit L2BlockProposed(blockNumber, args.archive, Slot.unwrap(slot));
     }
 
     function _checkAttestations(
@@ -598,9 +653,103 @@ contract Rollup is IRollup, EIP712 {
         require(extra == bytes32(0), Errors.Rollup__UnexpectedBlob(n, extra));
     }
 
-    /// @dev SPEC 7 seam: the forced-inclusion rule is checked here for every block, once the
-    ///      ForcedInclusionQueue exists (see docs/decisions.md). Until then no entry can be due.
-    function _checkForcedInclusion(ProposeArgs calldata args) internal virtual {}
+    /// @dev SPEC 7 for one block in epoch `current`: it starts with the queue's next
+    ///      `forcedTxCount` entries (their hash checked against the queue), at least
+    ///      min(due, MIN_FORCED_TXS_PER_BLOCK) of them, and carries other txs only if no due entry
+    ///      is left behind. Nothing due (the cached head due epoch is later): no queue call.
+    ///      Returns whether entries were taken (`lv` then holds the new head and its due epoch).
+    function _includeForced(Tips memory t, Liveness memory lv, ProposeArgs calldata args, Epoch current)
+        internal
+        returns (bool)
+    {
+        uint256 n = args.forcedTxCount;
+        require(args.txCount >= n, Errors.Rollup__InvalidTxCount(n, args.txCount));
+        if (n == 0) {
+            Epoch headDue = Epoch.wrap(lv.forcedDueEpoch);
+            require(headDue > current, Errors.Rollup__ForcedTxsDue(headDue, current));
+            require(
+                args.forcedTxsHash == bytes32(0),
+                Errors.Rollup__InvalidForcedTxsHash(bytes32(0), args.forcedTxsHash)
+            );
+            return false;
+        }
+        (bytes32 forcedTxsHash, Epoch next) = QUEUE.consume(n);
+        require(
+            args.forcedTxsHash == forcedTxsHash,
+            Errors.Rollup__InvalidForcedTxsHash(forcedTxsHash, args.forcedTxsHash)
+        );
+        if (next <= current) {
+            // Due entries remain: the block needed all of them, or MIN and nothing else.
+            require(
+                n >= MIN_FORCED_TXS_PER_BLOCK, Errors.Rollup__TooFewForcedTxs(MIN_FORCED_TXS_PER_BLOCK, n)
+            );
+            require(args.txCount == n, Errors.Rollup__NonForcedTxsBeforeDueForcedTxs(next, current));
+        }
+        lv.forcedDueEpoch = uint48(Epoch.unwrap(next));
+        lv.forcedHead += uint40(n);
+        t.forcedUnproven = true;
+        return true;
+    }
+
+    // ------------------------------------------------------------------ internals: fallback
+
+    /// @dev Reverts in based fallback. Returns whether `lv` changed (a fallback recorded as over).
+    function _requireNoFallback(Liveness memory lv, Slot now_) internal returns (bool) {
+        // Fallback can only have begun FALLBACK_ENTER slots after the clock's anchor.
+        if (lv.progressSlot + FALLBACK_ENTER > Slot.unwrap(now_)) return false;
+        (bool active, uint256 start, uint256 end) = _syncFallback(lv, Slot.unwrap(now_));
+        require(!active, Errors.Rollup__InFallback(Slot.wrap(start), Slot.wrap(end)));
+        return true;
+    }
+
+    /// @dev Brings the recorded fallback period up to `now_` (events for what changed) and moves
+    ///      the clock's anchor in `lv`; returns the period as of now.
+    function _syncFallback(Liveness memory lv, uint256 now_)
+        internal
+        returns (bool active, uint256 start, uint256 end)
+    {
+        FallbackPeriod memory fp = fallbackPeriod;
+        uint256 anchor;
+        (active, start, end, anchor) = _fallbackAt(lv.progressSlot, fp, now_);
+        if (fp.start != 0) {
+            if (start == fp.start) return (active, start, end);
+            delete fallbackPeriod;
+            emit FallbackExited(_recordedEnd(fp));
+        }
+        lv.progressSlot = uint48(anchor);
+        if (active) {
+            fallbackPeriod = FallbackPeriod({start: uint48(start), lastActivity: uint48(start)});
+            emit FallbackEntered(start);
+        }
+    }
+
+    /// @dev The fallback period at `now_`, from the clock's anchor and the recorded period. With
+    ///      no one proving, normal mode and fallback alternate: FALLBACK_ENTER slots, then a
+    ///      fallback that ends after min(FALLBACK_EXIT_ACTIVITY, FALLBACK_EXIT_TOTAL). `anchor` is
+    ///      returned as the start of the current cycle.
+    function _fallbackAt(uint256 anchor, FallbackPeriod memory fp, uint256 now_)
+        internal
+        view
+        returns (bool active, uint256 start, uint256 end, uint256)
+    {
+        if (fp.start != 0) {
+            end = _recordedEnd(fp);
+            if (now_ < end) return (true, fp.start, end, anchor);
+            anchor = end;
+        }
+        uint256 idle =
+            FALLBACK_EXIT_ACTIVITY < FALLBACK_EXIT_TOTAL ? FALLBACK_EXIT_ACTIVITY : FALLBACK_EXIT_TOTAL;
+        uint256 cycle = FALLBACK_ENTER + idle;
+        anchor += (now_ - anchor) / cycle * cycle;
+        start = anchor + FALLBACK_ENTER;
+        return (now_ >= start, start, start + idle, anchor);
+    }
+
+    function _recordedEnd(FallbackPeriod memory fp) internal view returns (uint256) {
+        uint256 byTotal = fp.start + FALLBACK_EXIT_TOTAL;
+        uint256 byActivity = fp.lastActivity + FALLBACK_EXIT_ACTIVITY;
+        return byTotal < byActivity ? byTotal : byActivity;
+    }
 
     // ------------------------------------------------------------------ internals: proving
 
@@ -608,6 +757,8 @@ contract Rollup is IRollup, EIP712 {
         TimeConfig memory time = _time();
         Slot slot = TimeLib.slotAt(time, Timestamp.wrap(block.timestamp));
         EpochData memory ed = _ensureEpoch(TimeLib.epochOf(time, slot));
+        Liveness memory lv = liveness;
+        if (_requireNoFallback(lv, slot)) liveness = lv;
         Epoch epoch = _validateClaim(t, quote, msg.sender, slot, ed);
 
         EpochProofQuote calldata q = quote.quote;
@@ -691,26 +842,39 @@ contract Rollup is IRollup, EIP712 {
     }
 
     function _pruneIfDue(Tips memory t) internal returns (Tips memory) {
-        if (_pruneDue(t)) _prune(t);
+        if (_pruneDue(t)) _prune(t, true);
         return t;
     }
 
-    function _prune(Tips memory t) internal {
+    /// @dev Cuts the pending chain back to the proven tip. A live claim on the epoch to prove is
+    ///      slashed when `late` (its proof deadline passed: SPEC 5.5 case (b)), else released.
+    ///      Forced-inclusion entries the dropped blocks took go back to the queue's head.
+    function _prune(Tips memory t, bool late) internal {
         Claim memory c = claim;
-        // A live claim at prune time means case (b): its proof deadline passed.
-        bool slash = c.bondProvider != address(0) && c.epoch == t.epochToProve;
+        bool live = c.bondProvider != address(0) && c.epoch == t.epochToProve;
+        bool requeue = t.forcedUnproven;
         emit PrunedPending(t.proven, t.pending);
         t.pending = t.proven;
         t.tipSlot = 0;
         t.epochToProveEnd = 0;
+        t.forcedUnproven = false;
         tips = t;
-        if (slash) {
-            // Every write precedes the escrow call (which moves bond tokens).
-            claim.bondProvider = address(0);
+        // Every write precedes the escrow's and the queue's calls, but the queue's answer.
+        if (live) delete claim;
+        if (requeue) {
+            Liveness memory lv = liveness;
+            lv.forcedHead = lv.epochEndForcedHead = lv.provenForcedHead;
+            lv.forcedDueEpoch = uint48(Epoch.unwrap(QUEUE.rewind(lv.provenForcedHead)));
+            liveness = lv;
+        }
+        if (live) {
             uint256 bond = claimBond;
-            uint256 burned = bond * SLASH_BURN_BPS / BPS;
-            emit BondSlashed(c.epoch, c.bondProvider, bond, burned);
-            ESCROW.slashBond(c.bondProvider, bond, burned, SLASH_RECIPIENT);
+            if (late) {
+                emit BondSlashed(c.epoch, c.bondProvider, bond);
+                ESCROW.slashBond(c.bondProvider, bond, bond * SLASH_BURN_BPS / BPS, SLASH_RECIPIENT);
+            } else {
+                ESCROW.unstakeBond(c.bondProvider, bond);
+            }
         }
     }
 
@@ -753,16 +917,8 @@ contract Rollup is IRollup, EIP712 {
         return _member(SSTORE2.read(ed.committee, i * 20, i * 20 + 20), 0);
     }
 
-    function _sampleCommittee(Epoch epoch, bytes32 seed) internal view returns (address[] memory committee) {
-        uint48 key = _setKey(epoch);
-        uint256 n = setSize.valueAt(key);
-        uint256 k = n < TARGET_COMMITTEE_SIZE ? n : TARGET_COMMITTEE_SIZE;
-        if (k == 0) return committee;
-        uint256[] memory indices = SampleLib.sampleIndices(n, k, seed);
-        committee = new address[](k);
-        for (uint256 i = 0; i < k; ++i) {
-            committee[i] = address(uint160(setMembers[indices[i]].valueAt(key)));
-        }
+    function _sampleCommittee(Epoch epoch, bytes32 seed) internal view returns (address[] memory) {
+        return staking.sampleCommittee(_setKey(epoch), TARGET_COMMITTEE_SIZE, seed);
     }
 
     /// @dev Mixing in the epoch makes each epoch's draw distinct even when it inherits its seed.
@@ -843,6 +999,25 @@ contract Rollup is IRollup, EIP712 {
         require(
             escrowDelay > 2 * epochSeconds,
             Errors.Rollup__EscrowDelayTooShort(2 * epochSeconds + 1, escrowDelay)
+        );
+
+        require(cfg.forcedInclusionQueue != address(0), Errors.Rollup__ZeroParameter(11));
+        require(cfg.minForcedTxsPerBlock != 0, Errors.Rollup__ZeroParameter(12));
+        require(cfg.fallbackExitActivity != 0, Errors.Rollup__ZeroParameter(13));
+        require(cfg.fallbackExitTotal != 0, Errors.Rollup__ZeroParameter(14));
+        // Unproven blocks live at most two epochs: fallback must not begin while an honest
+        // committee's epoch can still be proven in time (SPEC 6).
+        require(
+            cfg.fallbackEnter > 2 * cfg.epochDuration,
+            Errors.Rollup__FallbackEnterTooShort(2 * cfg.epochDuration + 1, cfg.fallbackEnter)
+        );
+        IForcedInclusionQueue queue = IForcedInclusionQueue(cfg.forcedInclusionQueue);
+        address queueRollup = queue.ROLLUP();
+        require(queueRollup == address(this), Errors.Rollup__QueueNotBound(address(this), queueRollup));
+        require(
+            queue.GENESIS_TIME() == genesis && queue.SLOT_DURATION() == cfg.slotDuration
+                && queue.EPOCH_DURATION() == cfg.epochDuration,
+            Errors.Rollup__QueueTimeMismatch()
         );
     }
 

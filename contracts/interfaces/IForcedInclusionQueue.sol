@@ -3,12 +3,22 @@ pragma solidity 0.8.30;
 
 import {Epoch} from "../libraries/TimeLib.sol";
 
+// The due epoch of "no entry": later than any real one, so nothing is ever due.
+Epoch constant NO_DUE_EPOCH = Epoch.wrap(type(uint48).max);
+
 /// @notice A queued forced transaction (SPEC 7). `included` once a block consumed it, whether or
 ///         not it then succeeded at execution.
 struct ForcedTx {
     bytes32 txHash;
     Epoch includedByEpoch;
     bool included;
+}
+
+/// @notice What the queue tells its rollup: the queue went from empty to holding an entry due at
+///         `dueEpoch`. The rollup keeps the due epoch of the queue's head, so a block checks the
+///         forced-inclusion rule without calling the queue when nothing is due.
+interface IForcedInclusionSink {
+    function forcedTxQueued(Epoch dueEpoch) external;
 }
 
 /// @title IForcedInclusionQueue
@@ -20,16 +30,25 @@ interface IForcedInclusionQueue {
     event ForcedTxQueued(
         uint256 indexed index, bytes32 indexed txHash, uint256 includedByEpoch, bytes txData
     );
+    /// @notice A block took entries `fromIndex` .. `fromIndex + count - 1`.
     event ForcedTxsConsumed(uint256 fromIndex, uint256 count);
+    /// @notice A prune dropped the blocks that had taken entries `newHead` .. `oldHead - 1`: they
+    ///         are queued again, in their place, with their original due epochs.
+    event ForcedTxsRequeued(uint256 newHead, uint256 oldHead);
     event FeesSwept(address indexed to, uint256 amount);
 
     /// @notice Queue `txData` after checking its client proof. Pay at least `enqueueFee(txData.length)`
     ///         in ETH; the whole payment is the fee.
     function enqueue(bytes calldata txData, bytes calldata proof) external payable returns (uint256 index);
 
-    /// @notice Rollup only: mark the next `count` entries included, and return the hash a block's
-    ///         header commits to for them: keccak256(abi.encodePacked(txHash_0, ..., txHash_{count-1})).
-    function consume(uint256 count) external returns (bytes32 forcedTxsHash);
+    /// @notice Rollup only: mark the next `count` entries included. Returns the hash a block's
+    ///         header commits to for them, keccak256(abi.encodePacked(txHash_0, ..., txHash_{count-1})),
+    ///         and the due epoch of the entry that is now next (`NO_DUE_EPOCH` when none is left).
+    function consume(uint256 count) external returns (bytes32 forcedTxsHash, Epoch nextDueEpoch);
+
+    /// @notice Rollup only: move the head back to `newHead` (<= head) when the blocks that consumed
+    ///         the entries after it are pruned. Returns the due epoch of the new head.
+    function rewind(uint256 newHead) external returns (Epoch nextDueEpoch);
 
     /// @notice Send the collected fees to FEE_RECIPIENT (anyone may call).
     function sweepFees() external;
@@ -42,11 +61,17 @@ interface IForcedInclusionQueue {
     ///         entry whose includedByEpoch <= epoch.
     function dueCount(Epoch epoch) external view returns (uint256);
 
-    /// @notice includedByEpoch of the next entry to include (zero when the queue is empty).
+    /// @notice includedByEpoch of the next entry to include (`NO_DUE_EPOCH` when the queue is empty).
     function headDueEpoch() external view returns (Epoch);
 
     function getEntry(uint256 index) external view returns (ForcedTx memory);
     /// @notice Index of the next entry to include, and one past the last queued.
     function head() external view returns (uint256);
     function tail() external view returns (uint256);
+
+    function ROLLUP() external view returns (address);
+    function GENESIS_TIME() external view returns (uint256);
+    function SLOT_DURATION() external view returns (uint256);
+    function EPOCH_DURATION() external view returns (uint256);
+    function FORCED_INCLUSION_DELAY() external view returns (uint256);
 }

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {EpochProofQuote, SignedEpochProofQuote} from "../libraries/EpochProofQuoteLib.sol";
 import {Epoch, Slot, Timestamp} from "../libraries/TimeLib.sol";
+import {IForcedInclusionSink} from "./IForcedInclusionQueue.sol";
 
 /// @notice An ECDSA signature as (v, r, s). Malleable (high-s) and malformed ones are refused.
 struct Signature {
@@ -30,6 +31,11 @@ struct RollupConfig {
     address slashRecipient; // receives the unburned share of a slashed bond
     uint256 blockReward; // reward per proven block, before the prover/proposer split
     uint256 submitterReward; // SUBMITTER_REWARD
+    address forcedInclusionQueue; // ForcedInclusionQueue bound to this rollup, same time parameters
+    uint256 minForcedTxsPerBlock; // MIN_FORCED_TXS_PER_BLOCK, at least 1
+    uint256 fallbackEnter; // FALLBACK_ENTER, slots, more than 2 epochs
+    uint256 fallbackExitActivity; // FALLBACK_EXIT_ACTIVITY, slots
+    uint256 fallbackExitTotal; // FALLBACK_EXIT_TOTAL, slots
 }
 
 /// @notice What a proposer publishes for one block. The attesters sign its EIP-712 digest.
@@ -40,6 +46,9 @@ struct ProposeArgs {
     bytes32 archive; // archive after this block (a tree of block headers: commits to the header)
     bytes32 stateRoot; // root over the note-hash, nullifier and public-data trees (SPEC 9)
     bytes32[] blobHashes; // EIP-4844 versioned hashes of the block body, in blob order
+    uint256 txCount; // transactions in the block, forced ones first
+    uint256 forcedTxCount; // forced-inclusion queue entries leading the block (SPEC 7)
+    bytes32 forcedTxsHash; // keccak256(abi.encodePacked(their tx hashes)); zero when none
 }
 
 /// @notice Attestations of the block's epoch committee (the committee itself is read on-chain).
@@ -86,6 +95,15 @@ struct BlockLog {
     bytes32 archive;
 }
 
+/// @notice Based fallback (SPEC 6) as of now. When `active`, it runs [start, end) unless a
+///         block with proof lands (which pushes `end` to at most start + FALLBACK_EXIT_TOTAL);
+///         when not, `start` is the first slot it can begin if the proven chain stays still.
+struct FallbackStatus {
+    bool active;
+    Slot start;
+    Slot end;
+}
+
 /// @notice The chain's tips.
 struct ChainTips {
     uint256 pendingBlockNumber;
@@ -110,7 +128,7 @@ enum ValidatorStatus {
 /// @title IRollup
 /// @notice The pending chain (SPEC 4), its staked validators and committees (SPEC 3), time
 ///         (SPEC 2), and prover coordination: claims, proofs, rewards, prune and slash (SPEC 5).
-interface IRollup {
+interface IRollup is IForcedInclusionSink {
     /// @notice A block joined the pending chain.
     event L2BlockProposed(uint256 indexed blockNumber, bytes32 indexed archive, uint256 slot);
     /// @notice The committee of `epoch` was sampled and stored (as code, at `committee`).
@@ -130,10 +148,17 @@ interface IRollup {
     event L2ProofVerified(uint256 indexed epoch, uint256 endBlockNumber, address indexed prover);
     /// @notice The pending chain was cut back to the proven tip.
     event PrunedPending(uint256 provenBlockNumber, uint256 pendingBlockNumber);
-    /// @notice A claimed prover missed its deadline: its bond was slashed.
-    event BondSlashed(uint256 indexed epoch, address indexed bondProvider, uint256 amount, uint256 burned);
+    /// @notice A claimed prover missed its deadline: its bond was slashed (the escrow's own
+    ///         BondSlashed event, in the same transaction, says how much was burned and who got the rest).
+    event BondSlashed(uint256 indexed epoch, address indexed bondProvider, uint256 amount);
     event RewardsAccrued(address indexed to, uint256 amount);
     event RewardsWithdrawn(address indexed owner, address indexed to, uint256 amount);
+    /// @notice Based fallback began at `startSlot` (recorded by the first transaction that saw it).
+    event FallbackEntered(uint256 startSlot);
+    /// @notice Based fallback ended at `endSlot`.
+    event FallbackExited(uint256 endSlot);
+    /// @notice Block `blockNumber` was proposed in fallback with its proof: it is proven.
+    event L2BlockProvenInFallback(uint256 indexed blockNumber, address indexed proposer);
 
     // ---- validators ----
 
@@ -161,6 +186,17 @@ interface IRollup {
     ///         slot's proposer (anyone when the committee is empty), with floor(2n/3)+1 committee
     ///         attestations over `proposalDigest(args)` and the body's blobs in this transaction.
     function propose(ProposeArgs calldata args, CommitteeAttestations calldata attestations) external;
+
+    /// @notice Based fallback (SPEC 6): anyone may append a block together with its proof, without
+    ///         attestations and in any slot after its parent's (up to the current one). The block
+    ///         builds on the proven tip (any unproven blocks are dropped first) and is proven on
+    ///         arrival. The forced-inclusion rule holds as for `propose`. Public inputs of `proof`:
+    ///         see IEpochVerifier (block proofs).
+    function proposeWithProof(ProposeArgs calldata args, bytes calldata proof) external;
+
+    /// @notice Record based fallback entering or leaving now (its events), if it has. Every
+    ///         function that depends on the mode does this itself; anyone may call.
+    function syncFallback() external;
 
     // ---- proving ----
 
@@ -233,6 +269,8 @@ interface IRollup {
     function validateEpochProofRightClaim(SignedEpochProofQuote calldata quote, address proposer)
         external
         view;
+    /// @notice Based fallback now: whether it is active and its bounds.
+    function getFallbackStatus() external view returns (FallbackStatus memory);
     /// @notice Whether `prune()` would cut the pending chain now.
     function canPrune() external view returns (bool);
     function getEpochRewards(Epoch epoch) external view returns (EpochRewards memory);

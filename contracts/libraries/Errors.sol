@@ -16,6 +16,9 @@ library Errors {
     error Rollup__InvalidSlashBurnBps(uint256 bps);
     error Rollup__EscrowNotBound(address expectedRollup, address actualRollup);
     error Rollup__EscrowDelayTooShort(uint256 min, uint256 actual);
+    error Rollup__QueueNotBound(address expectedRollup, address actualRollup);
+    error Rollup__QueueTimeMismatch();
+    error Rollup__FallbackEnterTooShort(uint256 min, uint256 actual);
 
     // Rollup: pending chain
     error Rollup__InvalidSlot(Slot expected, Slot actual);
@@ -31,6 +34,19 @@ library Errors {
     error Rollup__InvalidAttestation(uint256 committeeIndex);
     error Rollup__EpochNotFixed(Epoch latestFixed, Epoch requested);
     error Rollup__BlockNotFound(uint256 pendingTip, uint256 blockNumber);
+
+    // forced inclusion (SPEC 7)
+    error Rollup__InvalidTxCount(uint256 forcedTxCount, uint256 txCount);
+    error Rollup__InvalidForcedTxsHash(bytes32 expected, bytes32 actual);
+    error Rollup__ForcedTxsDue(Epoch headDueEpoch, Epoch current);
+    error Rollup__TooFewForcedTxs(uint256 required, uint256 included);
+    error Rollup__NonForcedTxsBeforeDueForcedTxs(Epoch nextDueEpoch, Epoch current);
+    error Rollup__NotQueue(address queue, address caller);
+
+    // based fallback (SPEC 6)
+    error Rollup__InFallback(Slot start, Slot end);
+    error Rollup__NotInFallback(Slot nextStart);
+    error Rollup__FallbackSlotOutOfRange(Slot min, Slot max, Slot actual);
 
     // Rollup: claims (SPEC 5.3)
     error Rollup__NoEpochToProve();
@@ -92,6 +108,8 @@ library Errors {
     error Queue__FeeTooLow(uint256 required, uint256 paid);
     error Queue__NotEnoughQueued(uint256 queued, uint256 requested);
     error Queue__EntryNotFound(uint256 tail, uint256 index);
+    error Queue__FeeTransferFailed(address recipient, uint256 amount);
+    error Queue__InvalidRewind(uint256 head, uint256 newHead);
 
     // SnapshotLib
     error Snapshot__KeyDecreasing(uint256 latest, uint256 key);

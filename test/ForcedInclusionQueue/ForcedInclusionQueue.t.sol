@@ -4,10 +4,18 @@ pragma solidity 0.8.30;
 import {Test} from "forge-std/Test.sol";
 
 import {ForcedInclusionQueue} from "../../contracts/core/ForcedInclusionQueue.sol";
-import {ForcedTx, IForcedInclusionQueue} from "../../contracts/interfaces/IForcedInclusionQueue.sol";
+import {
+    ForcedTx,
+    IForcedInclusionQueue,
+    NO_DUE_EPOCH
+} from "../../contracts/interfaces/IForcedInclusionQueue.sol";
 import {Errors} from "../../contracts/libraries/Errors.sol";
 import {Epoch, TimeConfig} from "../../contracts/libraries/TimeLib.sol";
 import {InsecureDevTxProofVerifier} from "../../contracts/verifiers/InsecureDevTxProofVerifier.sol";
+import {SinkRecorder} from "../harnesses/SinkRecorder.sol";
+
+/// @notice A fee recipient that refuses ETH.
+contract RefusingRecipient {}
 
 contract ForcedInclusionQueueTest is Test {
     uint256 internal constant SLOT = 36;
@@ -17,7 +25,8 @@ contract ForcedInclusionQueueTest is Test {
 
     ForcedInclusionQueue internal queue;
     InsecureDevTxProofVerifier internal verifier;
-    address internal rollup = makeAddr("rollup");
+    SinkRecorder internal sink = new SinkRecorder();
+    address internal rollup = address(sink);
     address internal treasury = makeAddr("treasury");
     address internal user = makeAddr("user");
     uint256 internal genesis;
@@ -116,13 +125,86 @@ contract ForcedInclusionQueueTest is Test {
         _enqueue(_tx(1));
         _enqueue(_tx(2));
         vm.prank(rollup);
-        bytes32 h = queue.consume(2);
+        (bytes32 h, Epoch next) = queue.consume(2);
         assertEq(h, keccak256(abi.encodePacked(keccak256(_tx(0)), keccak256(_tx(1)))));
+        assertEq(Epoch.unwrap(next), DELAY);
         assertEq(queue.head(), 2);
         assertTrue(queue.getEntry(1).included);
         assertFalse(queue.getEntry(2).included);
         vm.prank(rollup);
-        assertEq(queue.consume(0), keccak256(""));
+        (h, next) = queue.consume(0);
+        assertEq(h, keccak256(""));
+        vm.prank(rollup);
+        (, next) = queue.consume(1);
+        assertEq(Epoch.unwrap(next), Epoch.unwrap(NO_DUE_EPOCH), "empty queue: nothing ever due");
+    }
+
+    /// @dev The rollup hears of the queue's head only when the queue goes from empty to one entry.
+    function test_enqueue_TellsTheRollupOnlyWhenTheHeadChanges() public {
+        _warpToEpoch(1);
+        _enqueue(_tx(0));
+        assertEq(sink.calls(), 1);
+        assertEq(Epoch.unwrap(sink.lastDue()), 1 + DELAY);
+        _warpToEpoch(2);
+        _enqueue(_tx(1));
+        assertEq(sink.calls(), 1, "a second entry leaves the head alone");
+        vm.prank(rollup);
+        queue.consume(2);
+        _warpToEpoch(4);
+        _enqueue(_tx(2));
+        assertEq(sink.calls(), 2);
+        assertEq(Epoch.unwrap(sink.lastDue()), 4 + DELAY);
+    }
+
+    function test_rewind_RequeuesConsumedEntriesWithTheirDueEpochs() public {
+        _warpToEpoch(1);
+        _enqueue(_tx(0));
+        _warpToEpoch(2);
+        _enqueue(_tx(1));
+        vm.prank(rollup);
+        queue.consume(2);
+        vm.expectEmit(address(queue));
+        emit IForcedInclusionQueue.ForcedTxsRequeued(0, 2);
+        vm.prank(rollup);
+        Epoch next = queue.rewind(0);
+        assertEq(Epoch.unwrap(next), 1 + DELAY);
+        assertEq(queue.head(), 0);
+        assertFalse(queue.getEntry(0).included);
+        assertEq(Epoch.unwrap(queue.headDueEpoch()), 1 + DELAY);
+        vm.prank(rollup);
+        (bytes32 h,) = queue.consume(1);
+        assertEq(h, keccak256(abi.encodePacked(keccak256(_tx(0)))), "the same entry comes out again");
+    }
+
+    function test_rewind_RevertWhen_PastTheHead() public {
+        _enqueue(_tx(0));
+        vm.expectRevert(abi.encodeWithSelector(Errors.Queue__InvalidRewind.selector, 0, 1));
+        vm.prank(rollup);
+        queue.rewind(1);
+    }
+
+    function test_rewind_RevertWhen_NotRollup() public {
+        vm.expectRevert(abi.encodeWithSelector(Errors.Queue__NotRollup.selector, rollup, address(this)));
+        queue.rewind(0);
+    }
+
+    function test_sweepFees_RevertWhen_RecipientRefuses() public {
+        address refusing = address(new RefusingRecipient());
+        ForcedInclusionQueue q = new ForcedInclusionQueue(
+            rollup,
+            verifier,
+            refusing,
+            TimeConfig({genesisTime: genesis, slotDuration: SLOT, epochDuration: EPOCH}),
+            DELAY,
+            INCLUSION_GAS
+        );
+        bytes memory txData = _tx(0);
+        uint256 fee = q.enqueueFee(txData.length);
+        vm.prank(user);
+        q.enqueue{value: fee}(txData, abi.encodePacked(keccak256(txData)));
+        vm.expectRevert(abi.encodeWithSelector(Errors.Queue__FeeTransferFailed.selector, refusing, fee));
+        q.sweepFees();
+        assertEq(address(q).balance, fee, "the fees stay until they can be paid");
     }
 
     function test_consume_RevertWhen_NotRollup() public {
@@ -184,8 +266,18 @@ contract ForcedInclusionQueueTest is Test {
             } else if (r % 4 == 3 && n > head) {
                 uint256 count = 1 + (r >> 8) % (n - head);
                 vm.prank(rollup);
-                queue.consume(count);
+                (, Epoch next) = queue.consume(count);
                 head += count;
+                assertEq(Epoch.unwrap(next), head < n ? dueOf[head] : Epoch.unwrap(NO_DUE_EPOCH), "next due");
+            } else if (r % 8 == 2 && head != 0) {
+                // A prune hands back some consumed entries.
+                uint256 back = (r >> 8) % (head + 1);
+                vm.prank(rollup);
+                Epoch next = queue.rewind(head - back);
+                head -= back;
+                assertEq(
+                    Epoch.unwrap(next), head < n ? dueOf[head] : Epoch.unwrap(NO_DUE_EPOCH), "rewound due"
+                );
             } else if (n < dueOf.length) {
                 _enqueue(_tx(n));
                 dueOf[n++] = epoch + DELAY;
@@ -205,6 +297,6 @@ contract ForcedInclusionQueueTest is Test {
             }
             assertEq(queue.dueCount(Epoch.wrap(e)), due, "due count");
         }
-        assertEq(Epoch.unwrap(queue.headDueEpoch()), head < n ? dueOf[head] : 0);
+        assertEq(Epoch.unwrap(queue.headDueEpoch()), head < n ? dueOf[head] : Epoch.unwrap(NO_DUE_EPOCH));
     }
 }

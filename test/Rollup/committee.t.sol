@@ -158,8 +158,9 @@ contract ConstructorTest is RollupBase {
     }
 
     function _expectDeployRevert(RollupConfig memory cfg, bytes memory err) internal {
-        address predicted = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
+        address predicted = _predictRollup();
         cfg.escrow = address(new ProverEscrow(bondAsset, predicted, ESCROW_DELAY));
+        cfg.forcedInclusionQueue = address(_deployQueue(cfg, predicted));
         vm.expectRevert(err);
         new Rollup(cfg);
     }
@@ -244,8 +245,9 @@ contract ConstructorTest is RollupBase {
     /// @dev An escrow bound to another address cannot be used: nothing binds it afterwards.
     function test_constructor_RevertWhen_EscrowBoundElsewhere() public {
         RollupConfig memory cfg = _config(48);
-        address predicted = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
+        address predicted = _predictRollup();
         cfg.escrow = address(new ProverEscrow(bondAsset, makeAddr("another rollup"), ESCROW_DELAY));
+        cfg.forcedInclusionQueue = address(_deployQueue(cfg, predicted));
         vm.expectRevert(
             abi.encodeWithSelector(
                 Errors.Rollup__EscrowNotBound.selector, predicted, makeAddr("another rollup")
@@ -259,8 +261,9 @@ contract ConstructorTest is RollupBase {
     function test_constructor_RevertWhen_EscrowDelayNotAboveTwoEpochs() public {
         RollupConfig memory cfg = _config(48);
         uint256 twoEpochs = 2 * EPOCH_DURATION * SLOT_DURATION;
-        address predicted = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
+        address predicted = _predictRollup();
         cfg.escrow = address(new ProverEscrow(bondAsset, predicted, twoEpochs));
+        cfg.forcedInclusionQueue = address(_deployQueue(cfg, predicted));
         vm.expectRevert(
             abi.encodeWithSelector(Errors.Rollup__EscrowDelayTooShort.selector, twoEpochs + 1, twoEpochs)
         );

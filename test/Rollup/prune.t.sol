@@ -49,7 +49,7 @@ contract PruneTest is ProvingBase {
         vm.expectEmit(address(rollup));
         emit IRollup.PrunedPending(0, BLOCKS);
         vm.expectEmit(address(rollup));
-        emit IRollup.BondSlashed(E, prover, MIN_BOND, MIN_BOND);
+        emit IRollup.BondSlashed(E, prover, MIN_BOND);
         rollup.prune();
 
         assertEq(rollup.getPendingBlockNumber(), 0);

@@ -6,13 +6,14 @@ import {Test} from "forge-std/Test.sol";
 import {ForcedInclusionQueue} from "../../contracts/core/ForcedInclusionQueue.sol";
 import {TimeConfig} from "../../contracts/libraries/TimeLib.sol";
 import {InsecureDevTxProofVerifier} from "../../contracts/verifiers/InsecureDevTxProofVerifier.sol";
+import {SinkRecorder} from "../harnesses/SinkRecorder.sol";
 
 /// @notice `enqueue` in the steady state (not the queue's first entry, not the first of its due
 ///         epoch), storage cold as in a real transaction. Snapshots in snapshots/QueueGas.json.
 contract QueueGasTest is Test {
     ForcedInclusionQueue internal queue;
     InsecureDevTxProofVerifier internal verifier;
-    address internal rollup = makeAddr("rollup");
+    address internal rollup = address(new SinkRecorder());
 
     function setUp() public {
         vm.warp(1_700_000_000);

@@ -6,7 +6,7 @@ import {Test} from "forge-std/Test.sol";
 import {EpochProofArgs, FeeRecipient, RollupConfig} from "../../contracts/interfaces/IRollup.sol";
 import {Errors} from "../../contracts/libraries/Errors.sol";
 import {Epoch, Slot, TimeConfig, TimeLib, Timestamp} from "../../contracts/libraries/TimeLib.sol";
-import {BoundEscrowStub, RollupTimeHarness} from "./RollupTimeHarness.sol";
+import {BoundEscrowStub, BoundQueueStub, RollupTimeHarness} from "./RollupTimeHarness.sol";
 
 /// @notice Symbolic (halmos) proofs of the slot/epoch arithmetic (TimeLib) and of the Rollup's
 ///         claim window, proof deadline and prune rule (SPEC 5.3-5.5). Run with `make halmos`;
@@ -62,7 +62,12 @@ contract ClaimWindowSymbolicTest is Test {
             slashBurnBps: 10_000,
             slashRecipient: address(0),
             blockReward: 0,
-            submitterReward: 0
+            submitterReward: 0,
+            forcedInclusionQueue: address(new BoundQueueStub(genesis, cfg.slotDuration, cfg.epochDuration)),
+            minForcedTxsPerBlock: 1,
+            fallbackEnter: 2 * cfg.epochDuration + 1,
+            fallbackExitActivity: 1,
+            fallbackExitTotal: 1
         });
         h = new RollupTimeHarness(rc);
     }

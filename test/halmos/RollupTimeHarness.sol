@@ -13,7 +13,12 @@ contract RollupTimeHarness is Rollup {
     /// @dev The proving bookkeeping only: pending > proven makes `epochToProve` the epoch to prove.
     function setTips(uint48 pending, uint48 proven, uint48 tipSlot, uint48 epochToProve) external {
         tips = Tips({
-            pending: pending, proven: proven, tipSlot: tipSlot, epochToProve: epochToProve, epochToProveEnd: 0
+            pending: pending,
+            proven: proven,
+            tipSlot: tipSlot,
+            epochToProve: epochToProve,
+            epochToProveEnd: 0,
+            forcedUnproven: false
         });
     }
 
@@ -44,5 +49,23 @@ contract BoundEscrowStub {
 
     function ESCROW_WITHDRAW_DELAY() external pure returns (uint256) {
         return type(uint128).max;
+    }
+}
+
+/// @notice Stands in for the ForcedInclusionQueue at construction: bound to whoever asks, on the
+///         clock it is given. Never called by the time checks under test.
+contract BoundQueueStub {
+    uint256 public immutable GENESIS_TIME;
+    uint256 public immutable SLOT_DURATION;
+    uint256 public immutable EPOCH_DURATION;
+
+    constructor(uint256 genesisTime, uint256 slotDuration, uint256 epochDuration) {
+        GENESIS_TIME = genesisTime;
+        SLOT_DURATION = slotDuration;
+        EPOCH_DURATION = epochDuration;
+    }
+
+    function ROLLUP() external view returns (address) {
+        return msg.sender;
     }
 }

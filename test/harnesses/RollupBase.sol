@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {Test} from "forge-std/Test.sol";
 
+import {ForcedInclusionQueue} from "../../contracts/core/ForcedInclusionQueue.sol";
 import {ProverEscrow} from "../../contracts/core/ProverEscrow.sol";
 import {Rollup} from "../../contracts/core/Rollup.sol";
 import {DevToken} from "../../contracts/dev/DevToken.sol";
@@ -12,8 +13,9 @@ import {
     RollupConfig,
     Signature
 } from "../../contracts/interfaces/IRollup.sol";
-import {Epoch, Slot, Timestamp} from "../../contracts/libraries/TimeLib.sol";
+import {Epoch, Slot, TimeConfig, Timestamp} from "../../contracts/libraries/TimeLib.sol";
 import {InsecureDevEpochVerifier} from "../../contracts/verifiers/InsecureDevEpochVerifier.sol";
+import {InsecureDevTxProofVerifier} from "../../contracts/verifiers/InsecureDevTxProofVerifier.sol";
 
 /// @notice Deploys a Rollup with known validator keys and builds real, signed proposals.
 abstract contract RollupBase is Test {
@@ -28,10 +30,21 @@ abstract contract RollupBase is Test {
     uint256 internal constant BLOCK_REWARD = 10 ether;
     uint256 internal constant SUBMITTER_REWARD = 1 ether;
     bytes32 internal constant GENESIS_ARCHIVE = keccak256("genesis");
+    uint256 internal constant FORCED_DELAY = 2; // epochs
+    uint256 internal constant INCLUSION_GAS = 30_000;
+    uint256 internal constant MIN_FORCED = 2;
+    /// @dev Far off, so suites about other rules never drift into fallback; test/Rollup/fallback.t.sol
+    ///      deploys with the SPEC default (3 epochs).
+    uint256 internal constant FALLBACK_ENTER = 100 * EPOCH_DURATION;
+    uint256 internal constant FALLBACK_EXIT_ACTIVITY = EPOCH_DURATION;
+    uint256 internal constant FALLBACK_EXIT_TOTAL = 2 * EPOCH_DURATION;
 
     Rollup internal rollup;
     ProverEscrow internal escrow;
     InsecureDevEpochVerifier internal verifier;
+    InsecureDevTxProofVerifier internal txVerifier;
+    ForcedInclusionQueue internal queue;
+    address internal queueTreasury = makeAddr("queueTreasury");
     DevToken internal stakingAsset;
     DevToken internal bondAsset;
     DevToken internal rewardAsset;
@@ -58,6 +71,7 @@ abstract contract RollupBase is Test {
         bondAsset = new DevToken("Bond", "BND");
         rewardAsset = new DevToken("Reward", "RWD");
         verifier = new InsecureDevEpochVerifier(address(this));
+        txVerifier = new InsecureDevTxProofVerifier(address(this));
     }
 
     /// @dev The Rollup and its escrow from `cfg`, with rewards funded.
@@ -66,13 +80,42 @@ abstract contract RollupBase is Test {
         rewardAsset.mint(address(rollup), 1e30);
     }
 
-    /// @dev The escrow is bound to the rollup's address, computed before either exists.
+    /// @dev The escrow and the queue are bound to the rollup's address, computed before any of
+    ///      them exists (the rollup is the third contract this deploys).
     function _deployRollup(RollupConfig memory cfg) internal returns (Rollup r, ProverEscrow e) {
-        address predicted = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
+        address predicted = _predictRollup();
         e = new ProverEscrow(bondAsset, predicted, ESCROW_DELAY);
         cfg.escrow = address(e);
+        queue = _deployQueue(cfg, predicted);
+        cfg.forcedInclusionQueue = address(queue);
         r = new Rollup(cfg);
         assertEq(address(r), predicted);
+    }
+
+    /// @dev The address of the rollup deployed after the next two contracts (escrow, queue).
+    function _predictRollup() internal view returns (address) {
+        return vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 2);
+    }
+
+    /// @dev A queue for `cfg`'s clock, bound to `rollupAddress`.
+    function _deployQueue(RollupConfig memory cfg, address rollupAddress)
+        internal
+        returns (ForcedInclusionQueue)
+    {
+        return new ForcedInclusionQueue(
+            rollupAddress,
+            txVerifier,
+            queueTreasury,
+            TimeConfig({
+                genesisTime: cfg.genesisTime == 0 ? vm.getBlockTimestamp() : cfg.genesisTime,
+                // A config the rollup refuses for a zero duration still gets a queue, so the
+                // rollup's own check is what refuses it.
+                slotDuration: cfg.slotDuration == 0 ? 1 : cfg.slotDuration,
+                epochDuration: cfg.epochDuration == 0 ? 1 : cfg.epochDuration
+            }),
+            FORCED_DELAY,
+            INCLUSION_GAS
+        );
     }
 
     function _config(uint256 k) internal view returns (RollupConfig memory) {
@@ -93,7 +136,12 @@ abstract contract RollupBase is Test {
             slashBurnBps: 10_000,
             slashRecipient: slashRecipient,
             blockReward: BLOCK_REWARD,
-            submitterReward: SUBMITTER_REWARD
+            submitterReward: SUBMITTER_REWARD,
+            forcedInclusionQueue: address(0), // set by _deployRollup
+            minForcedTxsPerBlock: MIN_FORCED,
+            fallbackEnter: FALLBACK_ENTER,
+            fallbackExitActivity: FALLBACK_EXIT_ACTIVITY,
+            fallbackExitTotal: FALLBACK_EXIT_TOTAL
         });
     }
 
@@ -105,6 +153,7 @@ abstract contract RollupBase is Test {
         vm.cool(address(rollup));
         vm.cool(address(escrow));
         vm.cool(address(verifier));
+        vm.cool(address(queue));
         vm.cool(address(stakingAsset));
         vm.cool(address(bondAsset));
         vm.cool(address(rewardAsset));
@@ -155,7 +204,10 @@ abstract contract RollupBase is Test {
             previousArchive: rollup.getBlock(n).archive,
             archive: keccak256(abi.encode("archive", n + 1)),
             stateRoot: keccak256(abi.encode("state", n + 1)),
-            blobHashes: blobs
+            blobHashes: blobs,
+            txCount: 0,
+            forcedTxCount: 0,
+            forcedTxsHash: bytes32(0)
         });
     }
 

@@ -501,7 +501,10 @@ contract RollupHandler is RollupBase {
             previousArchive: ghost_archives[n],
             archive: keccak256(abi.encode("archive", contentSeed, n + 1)),
             stateRoot: keccak256(abi.encode("state", contentSeed, n + 1)),
-            blobHashes: blobs
+            blobHashes: blobs,
+            txCount: 0,
+            forcedTxCount: 0,
+            forcedTxsHash: bytes32(0)
         });
         committee = rollup.getCommitteeAt(rollup.getCurrentEpoch());
     }
@@ -802,7 +805,10 @@ contract RollupHandler is RollupBase {
             previousArchive: a.previousArchive,
             archive: a.archive,
             stateRoot: a.stateRoot,
-            blobHashes: a.blobHashes
+            blobHashes: a.blobHashes,
+            txCount: a.txCount,
+            forcedTxCount: a.forcedTxCount,
+            forcedTxsHash: a.forcedTxsHash
         });
     }
 

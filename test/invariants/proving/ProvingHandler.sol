@@ -20,6 +20,7 @@ import {EpochProofQuote, SignedEpochProofQuote} from "../../../contracts/librari
 import {Errors} from "../../../contracts/libraries/Errors.sol";
 import {Epoch} from "../../../contracts/libraries/TimeLib.sol";
 import {InsecureDevEpochVerifier} from "../../../contracts/verifiers/InsecureDevEpochVerifier.sol";
+import {InsecureDevTxProofVerifier} from "../../../contracts/verifiers/InsecureDevTxProofVerifier.sol";
 import {ProvingBase} from "../../harnesses/ProvingBase.sol";
 
 /// @notice The actors of prover coordination in one contract, driven by ProvingInvariants: provers
@@ -179,6 +180,7 @@ contract ProvingHandler is ProvingBase {
         bondAsset = new DevToken("Bond", "BND");
         rewardAsset = new DevToken("Reward", "RWD");
         verifier = new InsecureDevEpochVerifier(address(this));
+        txVerifier = new InsecureDevTxProofVerifier(address(this));
         RollupConfig memory cfg = _config(H_K);
         cfg.epochDuration = H_EPOCH;
         cfg.proofClaimWindow = H_CLAIM_WINDOW;
@@ -186,9 +188,11 @@ contract ProvingHandler is ProvingBase {
         cfg.validatorExitDelay = 2 * H_EPOCH * SLOT_DURATION;
         // The escrow is bound to the rollup's address before the rollup exists (RollupBase does the
         // same with its own escrow delay).
-        address predicted = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
+        address predicted = _predictRollup();
         escrow = new ProverEscrow(bondAsset, predicted, H_ESCROW_DELAY);
         cfg.escrow = address(escrow);
+        queue = _deployQueue(cfg, predicted);
+        cfg.forcedInclusionQueue = address(queue);
         rollup = new Rollup(cfg);
         require(address(rollup) == predicted, "rollup address");
         rewardAsset.mint(address(rollup), REWARD_FUNDING);
@@ -756,7 +760,10 @@ contract ProvingHandler is ProvingBase {
             previousArchive: archiveOf[base],
             archive: keccak256(abi.encode("archive", seed, base + 1)),
             stateRoot: keccak256(abi.encode("state", seed, base + 1)),
-            blobHashes: blobs
+            blobHashes: blobs,
+            txCount: 0,
+            forcedTxCount: 0,
+            forcedTxsHash: bytes32(0)
         });
         address[] memory committee = rollup.getCommitteeAt(Epoch.wrap(_epochNow()));
         uint256 q = committee.length * 2 / 3 + 1;

@@ -128,6 +128,7 @@ lint: install
 	$(FORGE) lint
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets $(CARGO_FLAGS) -- -D warnings
+	$(MAKE) --no-print-directory analysis
 
 fmt: install
 	$(FORGE) fmt

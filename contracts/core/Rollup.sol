@@ -563,7 +563,10 @@ contract Rollup is IRollup, EIP712 {
         ) {
             // First block after the epoch to prove: its parent closes that epoch.
             t.epochToProveEnd = t.pending;
-            if (t.forcedUnproven) {
+            // The queue position after that epoch, which its proof makes the proven one. Kept
+            // even when no unproven block took entries: a proof that emptied the pending chain
+            // leaves the old value behind (found by test/Rollup/forcedInclusion.t.sol).
+            if (lv.epochEndForcedHead != lv.forcedHead) {
                 lv.epochEndForcedHead = lv.forcedHead;
                 dirty = true;
             }

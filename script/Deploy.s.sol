@@ -23,7 +23,7 @@ import {InsecureDevTxProofVerifier} from "../contracts/verifiers/InsecureDevTxPr
 ///      MIN_STAKE              stake per validator, token base units  100 ether
 ///      VALIDATOR_EXIT_DELAY   seconds                                3 epochs
 ///      GENESIS_TIME           first second of slot 0                 the latest block's timestamp
-///      GENESIS_ARCHIVE        archive of L2 block 0                  keccak256("proofline.genesis")
+///      GENESIS_ARCHIVE        archive of L2 block 0                  the agents' genesis (see below)
 ///      STAKING_ASSET          ERC-20 to stake; zero deploys a DevToken
 ///      BOND_ASSET             ERC-20 of prover bonds; zero deploys a DevToken
 ///      REWARD_ASSET           ERC-20 of rewards; zero deploys a DevToken and funds the Rollup
@@ -49,6 +49,9 @@ import {InsecureDevTxProofVerifier} from "../contracts/verifiers/InsecureDevTxPr
 contract Deploy is Script {
     /// @dev anvil's default mnemonic. Index 0 is the deployer; STAKE_VALIDATORS uses 1..n.
     string internal constant TEST_MNEMONIC = "test test test test test test test test test test test junk";
+
+    bytes32 internal constant DEFAULT_GENESIS_ARCHIVE =
+        0x4a7d6209326e5bd8bd1f58338b1e76ebc9152d6559156698583f3ca1c42b5e0e;
 
     /// @dev Devnet funding of the Rollup's rewards when the reward asset is a DevToken.
     uint256 internal constant DEV_REWARD_FUNDING = 1e9 ether;
@@ -125,7 +128,9 @@ contract Deploy is Script {
             // Fixed here rather than left to the constructor (0 = deployment block) so the simulated
             // run that writes the JSON and the broadcast transaction agree on it.
             genesisTime: vm.envOr("GENESIS_TIME", block.timestamp),
-            genesisArchive: vm.envOr("GENESIS_ARCHIVE", keccak256("proofline.genesis")),
+            // The archive after the genesis header, as agents/proofline-l2 computes it (docs/l2-state.md;
+            // pinned by its `genesis` test): the agents build on it.
+            genesisArchive: vm.envOr("GENESIS_ARCHIVE", DEFAULT_GENESIS_ARCHIVE),
             slotDuration: slotDuration,
             epochDuration: epochDuration,
             targetCommitteeSize: vm.envOr("TARGET_COMMITTEE_SIZE", uint256(48)),

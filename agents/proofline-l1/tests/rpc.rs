@@ -1,0 +1,142 @@
+//! The retry layer against a scripted HTTP endpoint on loopback: it answers each request with
+//! the next scripted response and counts the requests.
+
+use std::{
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use alloy::{providers::Provider, transports::http::reqwest::Url};
+use proofline_l1::rpc::{connect, RpcConfig};
+use serde_json::{json, Value};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpListener,
+};
+
+#[derive(Clone, Copy)]
+enum Reply {
+    /// An HTTP error status without a JSON-RPC body.
+    Status(u16),
+    /// A JSON-RPC error object.
+    RpcError(i64, &'static str),
+    /// A JSON-RPC result: the chain id 0x7a69.
+    ChainId,
+    /// Close the connection without answering.
+    Hangup,
+}
+
+/// Serves `script` in order (the last entry repeats); returns the URL and the request count.
+async fn scripted_endpoint(script: Vec<Reply>) -> (Url, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap())
+        .parse()
+        .unwrap();
+    let count = Arc::new(AtomicUsize::new(0));
+    let served = Arc::clone(&count);
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let n = served.fetch_add(1, Ordering::SeqCst);
+            let reply = script[n.min(script.len() - 1)];
+            tokio::spawn(async move {
+                let Some(id) = read_request_id(&mut socket).await else {
+                    return;
+                };
+                let (status, body) = match reply {
+                    Reply::Hangup => return,
+                    Reply::Status(code) => (code, String::new()),
+                    Reply::RpcError(code, message) => {
+                        (200, json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}}).to_string())
+                    }
+                    Reply::ChainId => (200, json!({"jsonrpc": "2.0", "id": id, "result": "0x7a69"}).to_string()),
+                };
+                let response = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    (url, count)
+}
+
+/// Reads one HTTP request and returns its JSON-RPC id.
+async fn read_request_id(socket: &mut tokio::net::TcpStream) -> Option<Value> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&buf);
+        let Some(end) = text.find("\r\n\r\n") else {
+            continue;
+        };
+        let length = text[..end]
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length:")
+                    .map(|v| v.trim().parse::<usize>())
+            })?
+            .ok()?;
+        if buf.len() >= end + 4 + length {
+            let body: Value = serde_json::from_slice(&buf[end + 4..end + 4 + length]).ok()?;
+            return Some(body["id"].clone());
+        }
+    }
+}
+
+fn config(url: Url, max_retries: u32) -> RpcConfig {
+    let mut config = RpcConfig::new(url);
+    config.max_retries = max_retries;
+    config.initial_backoff = Duration::from_millis(1);
+    config.max_backoff = Duration::from_millis(4);
+    config
+}
+
+#[tokio::test]
+async fn transient_failures_are_retried_until_an_answer() {
+    let script = vec![
+        Reply::Status(503),
+        Reply::Hangup,
+        Reply::RpcError(429, "rate limited"),
+        Reply::ChainId,
+    ];
+    let (url, count) = scripted_endpoint(script).await;
+    let provider = connect(&config(url, 5)).unwrap();
+    assert_eq!(provider.get_chain_id().await.unwrap(), 0x7a69);
+    assert_eq!(count.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn a_revert_is_returned_at_once() {
+    let (url, count) = scripted_endpoint(vec![Reply::RpcError(3, "execution reverted")]).await;
+    let provider = connect(&config(url, 5)).unwrap();
+    let err = provider.get_chain_id().await.unwrap_err();
+    assert!(err.to_string().contains("execution reverted"), "{err}");
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn retries_stop_at_the_configured_maximum() {
+    let (url, count) = scripted_endpoint(vec![Reply::Status(502)]).await;
+    let provider = connect(&config(url, 3)).unwrap();
+    let err = provider.get_chain_id().await.unwrap_err();
+    assert!(err.to_string().contains("502"), "{err}");
+    assert_eq!(
+        count.load(Ordering::SeqCst),
+        4,
+        "the first attempt and three retries"
+    );
+}

@@ -282,7 +282,12 @@ contract Rollup is IRollup, EIP712 {
         Slot now_ = TimeLib.slotAt(time, Timestamp.wrap(block.timestamp));
         Epoch current = TimeLib.epochOf(time, now_);
         Liveness memory lv = liveness;
-        _requireNoFallback(lv, now_);
+        // Fallback does not close a proof window: a claimed prover keeps its deadline (SPEC 5.4),
+        // and a proof advances the proven chain, which is fallback activity (SPEC 6).
+        bool inFallback;
+        if (lv.progressSlot + FALLBACK_ENTER <= Slot.unwrap(now_)) {
+            (inFallback,,) = _syncFallback(lv, Slot.unwrap(now_));
+        }
         // Accepted from the end of the epoch until the end of the next (SPEC 5.4).
         require(current > epoch, Errors.Rollup__EpochNotEnded(epoch, current));
         require(
@@ -334,7 +339,10 @@ contract Rollup is IRollup, EIP712 {
             lv.provenForcedHead = t.pending > end ? lv.epochEndForcedHead : lv.forcedHead;
             t.forcedUnproven = lv.provenForcedHead != lv.forcedHead;
         }
-        lv.progressSlot = uint48(Slot.unwrap(now_));
+        // In fallback a proof is activity, like a fallback block; the clock restarts only in
+        // normal mode (a recorded fallback anchors it at its own end).
+        if (inFallback) fallbackPeriod.lastActivity = uint48(Slot.unwrap(now_));
+        else lv.progressSlot = uint48(Slot.unwrap(now_));
         liveness = lv;
         tips = t;
 

@@ -213,7 +213,8 @@ interface IRollup is IForcedInclusionSink {
     ) external;
 
     /// @notice Prove the whole epoch to prove (SPEC 5.4). Anyone may submit, from the end of the
-    ///         epoch until the end of the next, unless the chain is due to be pruned. Advances the
+    ///         epoch until the end of the next, unless the chain is due to be pruned; in based
+    ///         fallback too, where it counts as fallback activity. Advances the
     ///         proven tip, releases the bond, books the rewards, pays SUBMITTER_REWARD to the caller.
     function submitEpochRootProof(EpochProofArgs calldata args) external;
 

@@ -70,9 +70,12 @@ contract FallbackTest is FallbackBase {
         assertEq(rollup.getBlock(1).archive, fb.archive, "block 1 is the fallback block");
     }
 
-    /// @dev In fallback the committee's proving path is closed too: claiming and submitting an
-    ///      epoch proof (here one that would be in time without the fallback) revert InFallback.
-    function test_enter_ClaimAndEpochProofRefusedInFallback() public {
+    /// @dev In fallback the committee cannot claim, but an epoch proof in its window is accepted
+    ///      (SPEC 5.4 holds in either mode; here an unclaimed epoch, inside its claim window). The
+    ///      proof records the fallback first (FallbackEntered: it is the first transaction to see
+    ///      it) and, advancing the proven chain, counts as fallback activity (SPEC 6): fallback
+    ///      stays on, now ending FALLBACK_EXIT_ACTIVITY after the proof.
+    function test_enter_ClaimRefusedButEpochProofAcceptedInFallback() public {
         _fillEpoch(2, 2); // blocks 1, 2 in slots 64, 66 by the committee
         _warpToSlot(START - 1);
         EpochProofArgs memory a = _proofArgs(2, 2, prover);
@@ -83,7 +86,7 @@ contract FallbackTest is FallbackBase {
         vm.prank(submitter);
         rollup.submitEpochRootProof(a);
 
-        _warpToSlot(START); // slot 0 of epoch 3: claim window of epoch 2 open, proof in time
+        _warpToSlot(START); // slot 0 of epoch 3: claim window of epoch 2 open
         rollup.setupEpoch();
         SignedEpochProofQuote memory q = _signedQuote(2);
         address p = _proposer();
@@ -92,10 +95,63 @@ contract FallbackTest is FallbackBase {
         vm.expectRevert(_inFallback(START, IDLE_END));
         vm.prank(p);
         rollup.claimEpochProofRight(q);
-        vm.expectRevert(_inFallback(START, IDLE_END));
-        vm.prank(submitter);
-        rollup.submitEpochRootProof(a);
-        assertEq(rollup.getProvenBlockNumber(), 0);
+
+        // Slot 101, still in epoch 2's claim window (96..108): its unclaimed proof lands.
+        uint256 at = START + 5;
+        uint256 end = _min(at + FB_ACTIVITY, START + FB_TOTAL); // 117
+        _warpToSlot(at);
+        _assertStatus(true, START, IDLE_END, "before the proof");
+        uint256 held = bondAsset.balanceOf(address(escrow));
+        vm.expectEmit(address(rollup));
+        emit IRollup.FallbackEntered(START);
+        vm.expectEmit(address(rollup));
+        emit IRollup.L2ProofVerified(2, 2, prover);
+        vm.recordLogs();
+        _submit(a);
+        assertEq(_logsOf(vm.getRecordedLogs(), IRollup.FallbackExited.selector), 0, "fallback exited");
+        assertEq(rollup.getProvenBlockNumber(), 2, "proven tip");
+        assertEq(rollup.getPendingBlockNumber(), 2);
+        assertEq(rollup.rewardsOf(submitter), SUBMITTER_REWARD);
+        assertEq(escrow.stakedBalance(prover), 0, "no bond involved");
+        assertEq(bondAsset.balanceOf(address(escrow)), held, "escrow moved");
+
+        // Activity at 101: still fallback, until 117 now (not 112); then the clock restarts at
+        // the end, 117 + 96 = 213.
+        _assertStatus(true, START, end, "after the proof");
+        _warpToSlot(end - 1);
+        _assertStatus(true, START, end, "slot 116");
+        _warpToSlot(end);
+        _assertStatus(false, end + FB_ENTER, end + FB_ENTER + FB_ACTIVITY, "slot 117");
+    }
+
+    /// @dev After an epoch proof in fallback, fallback goes on (to the end the proof moved): the
+    ///      committee is still refused (propose and claim) and fallback blocks accepted until then;
+    ///      from that end on it is the reverse, and the committee's first block records the exit.
+    function test_enter_CommitteeRefusedUntilTheEndAnEpochProofMoved() public {
+        _fillEpoch(2, 2); // blocks 1, 2 in slots 64, 66
+        _warpToSlot(101);
+        _submit(_proofArgs(2, 2, prover)); // in fallback: it now ends at 117
+        assertEq(rollup.getProvenBlockNumber(), 2);
+        _assertStatus(true, START, 117, "after the proof");
+        _expectProposeRevert(_inFallback(START, 117));
+
+        _warpToSlot(116);
+        _expectProposeRevert(_inFallback(START, 117));
+        _fallbackBlock(105); // a fallback block: more activity, the end moves to 132
+        _assertStatus(true, START, 132, "after the fallback block");
+        _expectProposeRevert(_inFallback(START, 132));
+
+        _warpToSlot(131);
+        _expectProposeRevert(_inFallback(START, 132));
+        _warpToSlot(132);
+        _assertStatus(false, 132 + FB_ENTER, 132 + FB_ENTER + FB_ACTIVITY, "slot 132");
+        _expectFallbackRevert(_fbArgs(132), outsider, _notInFallback(132 + FB_ENTER));
+        (ProposeArgs memory args, CommitteeAttestations memory att, address p) = _prepPropose();
+        vm.expectEmit(address(rollup));
+        emit IRollup.FallbackExited(132);
+        vm.prank(p);
+        rollup.propose(args, att);
+        assertEq(rollup.getPendingBlockNumber(), 4);
     }
 
     // ------------------------------------------------------------------ the clock
@@ -125,6 +181,32 @@ contract FallbackTest is FallbackBase {
         _expectProposeRevert(_inFallback(start, start + FB_ACTIVITY));
         _fallbackBlock(start);
         assertEq(rollup.getProvenBlockNumber(), 3);
+    }
+
+    /// @dev A proof in fallback counts as activity; the next proof, in normal mode after that
+    ///      fallback ended, is proven progress again: the clock restarts at the slot it lands in
+    ///      (SPEC 6), not at the end of the fallback the earlier proof extended.
+    function test_clock_EpochProofAfterAFallbackItExtendedRestartsIt() public {
+        _fillEpoch(2, 1); // block 1 in slot 64
+        _warpToSlot(101);
+        _submit(_proofArgs(2, 1, prover)); // in fallback: it now ends at 117
+        _assertStatus(true, START, 117, "after the proof in fallback");
+
+        _warpToSlot(118);
+        _proposeNext(); // block 2, epoch 3
+        _warpToSlot(130); // epoch 4's claim window
+        _submit(_proofArgs(3, 2, prover));
+        assertEq(rollup.getProvenBlockNumber(), 2);
+        uint256 start = 130 + FB_ENTER; // 226
+        _assertStatus(false, start, start + FB_ACTIVITY, "clock restarted at the proof");
+
+        _warpToSlot(start - 1);
+        _assertStatus(false, start, start + FB_ACTIVITY, "slot 225");
+        _expectFallbackRevert(_fbArgs(start - 1), outsider, _notInFallback(start));
+        _proposeNext();
+        _warpToSlot(start);
+        _assertStatus(true, start, start + FB_ACTIVITY, "slot 226");
+        _expectProposeRevert(_inFallback(start, start + FB_ACTIVITY));
     }
 
     // ------------------------------------------------------------------ leaving
@@ -598,6 +680,95 @@ contract FallbackLateDeployTest is FallbackBase {
         assertEq(rollup.getProvenBlockNumber(), 1);
     }
 
+    /// @dev Epoch 2 (blocks 1..3 in slots 64, 66, 68) claimed at slot 96, before fallback begins at
+    ///      101: its proof is due by the end of epoch 3 (slot 128), so its window overlaps the
+    ///      fallback [101, 117).
+    function _claimedEpochOverlappingFallback() internal {
+        _fillEpoch(2, 3);
+        _claimAt(2, 0, _signedQuote(2)); // slot 96
+        assertEq(escrow.stakedBalance(prover), MIN_BOND);
+        assertEq(escrow.freeBalance(prover), 9 * MIN_BOND);
+        _assertStatus(false, START, START + FB_ACTIVITY, "claimed");
+    }
+
+    /// @dev The claimed prover proves in fallback, in time (SPEC 5.4): the proof is accepted, the
+    ///      bond released (never slashed, not at the deadline either), the fee paid; the proof
+    ///      records the fallback and counts as its activity (SPEC 6).
+    function test_epochProof_ClaimedProverProvesInFallback_BondReleased() public {
+        _claimedEpochOverlappingFallback();
+        uint256 at = 110;
+        _warpToSlot(at);
+        _assertStatus(true, START, START + FB_ACTIVITY, "in fallback");
+        uint256 held = bondAsset.balanceOf(address(escrow));
+
+        EpochProofArgs memory a = _proofArgs(2, 3, prover);
+        vm.expectEmit(address(rollup));
+        emit IRollup.FallbackEntered(START);
+        vm.expectEmit(address(escrow));
+        emit IProverEscrow.BondUnstaked(prover, MIN_BOND);
+        vm.expectEmit(address(rollup));
+        emit IRollup.L2ProofVerified(2, 3, prover);
+        vm.recordLogs();
+        _submit(a);
+        _assertNotSlashed(vm.getRecordedLogs());
+
+        assertEq(rollup.getProvenBlockNumber(), 3, "proven tip");
+        assertEq(rollup.getProofClaim(Epoch.wrap(2)).bondProvider, address(0), "claim kept");
+        assertEq(escrow.stakedBalance(prover), 0, "bond still staked");
+        assertEq(escrow.freeBalance(prover), 10 * MIN_BOND, "bond not back to free balance");
+        assertEq(bondAsset.balanceOf(address(escrow)), held, "tokens left the escrow");
+        // 3 blocks * 10 + fees 1 + 2 + 3 = 36 ether; the quote's fee is 2,000 bps.
+        assertEq(rollup.rewardsOf(prover), 36 ether * 2000 / 10_000, "prover fee");
+        _assertStatus(true, START, at + FB_ACTIVITY, "the proof is fallback activity");
+
+        // The deadline passes: nothing to prune, nothing slashed.
+        _warpToEpoch(4);
+        assertFalse(rollup.canPrune());
+        vm.expectRevert(Errors.Rollup__NothingToPrune.selector);
+        rollup.prune();
+        assertEq(escrow.freeBalance(prover), 10 * MIN_BOND);
+        assertEq(bondAsset.balanceOf(escrow.BURN_ADDRESS()), 0);
+        assertEq(bondAsset.balanceOf(slashRecipient), 0);
+    }
+
+    /// @dev The same claim, and the prover does not prove: fallback does not excuse it. Its proof
+    ///      would be accepted up to the last slot of epoch 3; at the deadline it is refused and
+    ///      the prune slashes the bond (SPEC 5.5 (b)).
+    function test_epochProof_ClaimedProverSilentThroughFallback_SlashedAtDeadline() public {
+        _claimedEpochOverlappingFallback();
+        _warpToSlot(START);
+        _assertStatus(true, START, START + FB_ACTIVITY, "fallback begins");
+        _warpToSlot(4 * EPOCH_DURATION - 1); // slot 127, fallback over (117), proof still in time
+        assertFalse(rollup.canPrune(), "pruned before the deadline");
+        assertEq(escrow.stakedBalance(prover), MIN_BOND);
+
+        _warpToEpoch(4); // slot 128: the deadline
+        assertTrue(rollup.canPrune(), "deadline missed");
+        EpochProofArgs memory a = _proofArgs(2, 3, prover);
+        vm.expectRevert(
+            abi.encodeWithSelector(Errors.Rollup__ProofDeadlinePassed.selector, Epoch.wrap(2), Epoch.wrap(4))
+        );
+        vm.prank(submitter);
+        rollup.submitEpochRootProof(a);
+
+        vm.expectEmit(address(rollup));
+        emit IRollup.PrunedPending(0, 3);
+        vm.expectEmit(address(rollup));
+        emit IRollup.BondSlashed(2, prover, MIN_BOND);
+        rollup.prune();
+        assertEq(escrow.stakedBalance(prover), 0);
+        assertEq(escrow.freeBalance(prover), 9 * MIN_BOND, "bond not slashed");
+        assertEq(bondAsset.balanceOf(escrow.BURN_ADDRESS()), MIN_BOND);
+        assertEq(rollup.getPendingBlockNumber(), 0);
+    }
+
+    function _assertNotSlashed(Vm.Log[] memory logs) internal pure {
+        for (uint256 i = 0; i < logs.length; ++i) {
+            assertTrue(logs[i].topics[0] != IRollup.BondSlashed.selector, "slashed");
+            assertTrue(logs[i].topics[0] != IProverEscrow.BondSlashed.selector, "slashed in escrow");
+        }
+    }
+
     /// @dev The dropped epoch was claimed and its proof is not late: the bond goes back to the
     ///      prover's free balance, nothing is slashed or burned, and the claim is deleted.
     function test_proposeWithProof_ReleasesLiveClaimOfDroppedBlocks() public {
@@ -661,6 +832,20 @@ contract FallbackTotalCapTest is FallbackBase {
         _warpToSlot(212 + 116 + 1);
         _assertStatus(true, 212 + 116, 212 + 116 + 20, "an idle cycle later");
     }
+
+    /// @dev An epoch proof in fallback is activity, capped the same way: 100 + 60 is past
+    ///      96 + 20, so fallback still ends at 116.
+    function test_status_TotalCapsTheActivityOfAnEpochProof() public {
+        _fillEpoch(2, 2); // no validators: anyone proposes
+        _warpToSlot(100); // epoch 2's claim window (96..108), in fallback [96, 116)
+        _submit(_proofArgs(2, 2, prover));
+        assertEq(rollup.getProvenBlockNumber(), 2);
+        _assertStatus(true, 96, 116, "activity does not extend past the total");
+        _warpToSlot(115);
+        _assertStatus(true, 96, 116, "slot 115");
+        _warpToSlot(116);
+        _assertStatus(false, 116 + 96, 116 + 96 + 20, "ended by total");
+    }
 }
 
 /// @notice Fuzz: getFallbackStatus and what each entry point accepts follow an independent,
@@ -670,7 +855,7 @@ contract FallbackTimelineFuzzTest is FallbackBase {
         bool active;
         uint256 progress; // anchor of the clock (deployment, proof, end of the last fallback)
         uint256 start;
-        uint256 lastActivity;
+        uint256 lastActivity; // fallback block or epoch proof in this fallback (its start if none)
     }
 
     mapping(uint256 blockNumber => uint256 slot) internal slotOf;
@@ -724,7 +909,7 @@ contract FallbackTimelineFuzzTest is FallbackBase {
 
     /// @dev How often each outcome happened (a fuzz run that never reaches one proves nothing
     ///      about it): fallback block accepted / refused, committee block accepted / refused, epoch
-    ///      proof accepted / refused in fallback, syncFallback.
+    ///      proof accepted in normal mode / in fallback, syncFallback.
     uint256[7] internal seen;
 
     function testFuzz_timeline_MatchesModel(
@@ -757,8 +942,8 @@ contract FallbackTimelineFuzzTest is FallbackBase {
         assertGt(seen[1], 0, "no fallback block refused");
         assertGt(seen[2], 0, "no committee block accepted");
         assertGt(seen[3], 0, "no committee block refused");
-        assertGt(seen[4], 0, "no epoch proof accepted");
-        assertGt(seen[5], 0, "no epoch proof refused in fallback");
+        assertGt(seen[4], 0, "no epoch proof accepted in normal mode");
+        assertGt(seen[5], 0, "no epoch proof accepted in fallback");
         assertGt(seen[6], 0, "no syncFallback");
         emit log_named_array("outcomes", _seen());
     }
@@ -805,7 +990,8 @@ contract FallbackTimelineFuzzTest is FallbackBase {
             } else if (action == 3) {
                 _tryPropose(m, now_);
             } else if (action == 4) {
-                _tryEpochProof(m, now_);
+                // Then the committee in the same slot: a proof in fallback must not reopen it.
+                if (_tryEpochProof(m, now_)) _tryPropose(m, now_);
             }
             _check(m, "after");
         }
@@ -848,27 +1034,29 @@ contract FallbackTimelineFuzzTest is FallbackBase {
         ++seen[2];
     }
 
-    function _tryEpochProof(Model memory m, uint256 now_) internal {
+    /// @dev Returns whether a proof landed.
+    function _tryEpochProof(Model memory m, uint256 now_) internal returns (bool) {
         uint256 proven = rollup.getProvenBlockNumber();
         uint256 pending = rollup.getPendingBlockNumber();
-        if (pending == proven) return;
+        if (pending == proven) return false;
         uint256 epoch = Epoch.unwrap(rollup.getEpochToProve());
         uint256 end = pending;
         while (end > proven + 1 && slotOf[end] / EPOCH_DURATION != epoch) --end;
         assertEq(slotOf[proven + 1] / EPOCH_DURATION, epoch, "epoch to prove");
         EpochProofArgs memory a = _proofArgs(epoch, end, prover);
-        if (m.active) {
-            vm.expectRevert(_inFallback(m.start, _end(m)));
-            vm.prank(submitter);
-            rollup.submitEpochRootProof(a);
-            ++seen[5];
-            return;
-        }
-        // Unclaimed: accepted in the claim window of the next epoch.
-        if (now_ / EPOCH_DURATION != epoch + 1 || now_ % EPOCH_DURATION >= CLAIM_WINDOW) return;
+        // Unclaimed: accepted in the claim window of the next epoch, in either mode (SPEC 5.4).
+        if (now_ / EPOCH_DURATION != epoch + 1 || now_ % EPOCH_DURATION >= CLAIM_WINDOW) return false;
         _submit(a);
         assertEq(rollup.getProvenBlockNumber(), end);
-        m.progress = now_;
-        ++seen[4];
+        if (m.active) {
+            // SPEC 6: advancing the proven chain in fallback is fallback activity.
+            m.lastActivity = now_;
+            ++seen[5];
+        } else {
+            // Proven progress: the clock restarts here.
+            m.progress = now_;
+            ++seen[4];
+        }
+        return true;
     }
 }

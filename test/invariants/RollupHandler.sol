@@ -533,11 +533,11 @@ contract RollupHandler is RollupBase {
     }
 
     /// @dev SPEC 4: the attested digest binds slot, block number, both archives, state root and
-    ///      the blobs. Changing any one of them must change it, or an attestation could be reused
-    ///      for a different block.
+    ///      the blobs, and (SPEC 7) the tx count, forced-tx count and forced-txs hash. Changing any
+    ///      one of them must change it, or an attestation could be reused for a different block.
     function _checkDigestBindsEveryField(ProposeArgs memory args) internal {
         bytes32 digest = rollup.proposalDigest(args);
-        for (uint256 field = 0; field < 7; ++field) {
+        for (uint256 field = 0; field < 10; ++field) {
             ProposeArgs memory other = _copy(args);
             if (field == 0) {
                 other.slot = Slot.wrap(Slot.unwrap(args.slot) + 1);
@@ -551,6 +551,12 @@ contract RollupHandler is RollupBase {
                 other.stateRoot = ~args.stateRoot;
             } else if (field == 5) {
                 other.blobHashes = _copyHashes(args.blobHashes, args.blobHashes.length + 1);
+            } else if (field == 7) {
+                other.txCount = args.txCount + 1; // SPEC 7's header fields are attested too
+            } else if (field == 8) {
+                other.forcedTxCount = args.forcedTxCount + 1;
+            } else if (field == 9) {
+                other.forcedTxsHash = ~args.forcedTxsHash;
             } else if (args.blobHashes.length != 0) {
                 other.blobHashes = _copyHashes(args.blobHashes, args.blobHashes.length);
                 other.blobHashes[0] = ~args.blobHashes[0];

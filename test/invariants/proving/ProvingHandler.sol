@@ -7,6 +7,8 @@ import {console} from "forge-std/console.sol";
 import {ProverEscrow} from "../../../contracts/core/ProverEscrow.sol";
 import {Rollup} from "../../../contracts/core/Rollup.sol";
 import {DevToken} from "../../../contracts/dev/DevToken.sol";
+import {IForcedInclusionQueue, NO_DUE_EPOCH} from "../../../contracts/interfaces/IForcedInclusionQueue.sol";
+import {IProverEscrow} from "../../../contracts/interfaces/IProverEscrow.sol";
 import {
     CommitteeAttestations,
     EpochProofArgs,
@@ -18,7 +20,7 @@ import {
 } from "../../../contracts/interfaces/IRollup.sol";
 import {EpochProofQuote, SignedEpochProofQuote} from "../../../contracts/libraries/EpochProofQuoteLib.sol";
 import {Errors} from "../../../contracts/libraries/Errors.sol";
-import {Epoch} from "../../../contracts/libraries/TimeLib.sol";
+import {Epoch, Slot} from "../../../contracts/libraries/TimeLib.sol";
 import {InsecureDevEpochVerifier} from "../../../contracts/verifiers/InsecureDevEpochVerifier.sol";
 import {InsecureDevTxProofVerifier} from "../../../contracts/verifiers/InsecureDevTxProofVerifier.sol";
 import {ProvingBase} from "../../harnesses/ProvingBase.sol";
@@ -33,6 +35,12 @@ import {ProvingBase} from "../../harnesses/ProvingBase.sol";
 ///      would vanish silently, so every surprise is counted in a ghost counter the invariants read.
 ///      Events are checked on their own, independently of the model: claims, proofs, slashes and
 ///      prunes are recorded with the time they happened.
+///      Forced inclusion (SPEC 7) and based fallback (SPEC 6) are modelled too: users queue forced
+///      txs, every block carries a forced-tx count of the proposer's choice (valid ones follow the
+///      rule, `proposeForced` breaks it on purpose), and the ghost FIFO records the queue head after
+///      every block, so a prune must give back exactly what the blocks above the proven tip took.
+///      Deployed with `shortFallback`, FALLBACK_ENTER is 2 epochs + 1 slot (else far off, as in RollupBase):
+///      the model then follows SPEC 6's clock, and anyone may `proposeWithProof` in fallback.
 contract ProvingHandler is ProvingBase {
     // ---------------------------------------------------------------- deployment
 
@@ -57,6 +65,10 @@ contract ProvingHandler is ProvingBase {
     /// @dev SPEC 5.1's type string, restated here rather than taken from the library.
     bytes32 internal constant QUOTE_TYPEHASH = keccak256(
         "EpochProofQuote(uint256 epochToProve,uint256 validUntilSlot,uint256 bondAmount,address prover,uint32 basisPointFee)"
+    );
+    /// @dev The proposal's EIP-712 type (ProposalLib), restated: the fallback proof binds its digest.
+    bytes32 internal constant PROPOSAL_TYPEHASH = keccak256(
+        "Proposal(uint256 slot,uint256 blockNumber,bytes32 previousArchive,bytes32 archive,bytes32 stateRoot,bytes32 blobsHash,uint256 txCount,uint256 forcedTxCount,bytes32 forcedTxsHash)"
     );
     bytes4 internal constant OK = bytes4(0);
 
@@ -173,7 +185,56 @@ contract ProvingHandler is ProvingBase {
     /// @dev Coverage counters (`coverage()`), summed over all runs with INVARIANT_SUMMARY=true.
     mapping(string what => uint256) public tally;
 
-    constructor() {
+    // ---------------------------------------------------------------- model: forced inclusion
+
+    /// @dev The ghost FIFO: every entry ever queued, in queue order, with its due epoch.
+    struct QEntry {
+        bytes32 txHash;
+        uint256 due;
+    }
+
+    QEntry[] internal qEntries;
+    /// @dev Queue head after the pending tip (entries below it are in blocks of the pending chain).
+    uint256 public qHead;
+    /// @dev Queue head after block n, the entries block n took and their hash, for n <= pending.
+    mapping(uint256 blockNumber => uint256) public headAfter;
+    mapping(uint256 blockNumber => uint256) public forcedOf;
+    mapping(uint256 blockNumber => bytes32) public forcedHashOf;
+    address[] public users;
+    /// @dev Queue head as the queue's events of the call in flight move it (ForcedTxsConsumed,
+    ///      ForcedTxsRequeued), starting from the model's head.
+    uint256 internal evQueueHead;
+    uint256 public ghost_dueSkipped; // an accepted block with non-forced txs left a due entry queued
+
+    // ---------------------------------------------------------------- model: based fallback
+
+    uint256 public immutable FB_ENTER; // slots
+    uint256 public immutable FB_ACTIVITY;
+    uint256 public immutable FB_TOTAL;
+    /// @dev SPEC 6's clock: the slot of the last proven progress outside fallback (an epoch proof;
+    ///      the deployment at first). The fallback with recorded activity (`fbActStart`) ends
+    ///      FB_ACTIVITY after its last activity (`fbActLast`: a fallback block, or an epoch proof
+    ///      accepted in it); any other after its first slots.
+    uint256 public fbAnchor;
+    uint256 public fbActStart;
+    uint256 public fbActLast;
+    /// @dev The rollup's tip slot as SPEC 4 uses it (a block must come after it; 0 after a prune).
+    uint256 public tipSlot;
+    bool public verifierAccepting = true;
+    uint256 internal refusingFor; // actions left before the verifier accepts again
+    /// @dev Set by a call whose proof the handler built from the exact public inputs, accepted by
+    ///      the verifier: the only calls allowed to move the proven tip.
+    bool internal provenAdvanceAllowed;
+    uint256 public ghost_unprovenAdvance; // the proven tip moved without such a call
+    /// @dev Claims a fallback block dropped (released, neither proven nor slashed), by epoch.
+    mapping(uint256 epoch => uint256) public releasedClaims;
+    /// @dev A valid proof of this (claimed) epoch, in its window, was refused: SPEC 5.4 accepts it
+    ///      whatever the mode, so its bond must never be slashed.
+    mapping(uint256 epoch => bool) public validProofRefused;
+    uint256 public ghost_slashAfterRefusal; // a bond slashed although a valid proof of it was refused
+    uint256 public ev_fallbackBlocks;
+
+    constructor(bool shortFallback) {
         vm.warp(1_700_000_000);
         genesis = vm.getBlockTimestamp();
         stakingAsset = new DevToken("Stake", "STK");
@@ -186,6 +247,17 @@ contract ProvingHandler is ProvingBase {
         cfg.proofClaimWindow = H_CLAIM_WINDOW;
         cfg.slashBurnBps = H_SLASH_BURN_BPS;
         cfg.validatorExitDelay = 2 * H_EPOCH * SLOT_DURATION;
+        if (shortFallback) {
+            // The shortest the Rollup accepts (two epochs and a slot: it must exceed the two epochs
+            // unproven blocks live), so fallback meets claims, proofs and prunes as often as it can;
+            // it then lasts one epoch without a fallback block, two at most.
+            cfg.fallbackEnter = 2 * H_EPOCH + 1;
+            cfg.fallbackExitActivity = H_EPOCH;
+            cfg.fallbackExitTotal = 2 * H_EPOCH;
+        }
+        FB_ENTER = cfg.fallbackEnter;
+        FB_ACTIVITY = cfg.fallbackExitActivity;
+        FB_TOTAL = cfg.fallbackExitTotal;
         // The escrow is bound to the rollup's address before the rollup exists (RollupBase does the
         // same with its own escrow delay).
         address predicted = _predictRollup();
@@ -222,6 +294,14 @@ contract ProvingHandler is ProvingBase {
             coinbases.push(c);
             rewardees.push(c);
         }
+        for (uint256 i = 0; i < 3; ++i) {
+            address u = makeAddr(string.concat("user", vm.toString(i)));
+            users.push(u);
+            vm.deal(u, 1000 ether);
+        }
+        vm.deal(address(this), 1000 ether);
+        // A nonzero base fee, so the enqueue fee is not zero and underpaying it can be tried.
+        vm.fee(1 gwei);
         archiveOf[0] = GENESIS_ARCHIVE;
         vm.warp(genesis + 2 * H_EPOCH * SLOT_DURATION);
         ghost_lastTimestamp = vm.getBlockTimestamp();
@@ -393,14 +473,15 @@ contract ProvingHandler is ProvingBase {
             mm.pending = mm.proven;
             mm.claimed = false;
         }
-        bytes4 expected;
+        // In fallback both refuse first (after the prune, which the revert undoes).
+        bytes4 expected = _fallbackActiveNow() ? Errors.Rollup__InFallback.selector : OK;
         ProposeArgs memory args;
         CommitteeAttestations memory att;
         if (viaPropose) {
             (args, att) = _proposal(due ? m.proven : m.pending, seed);
             if (mm.pending == mm.proven) mm.epochToProve = _epochNow();
             mm.pending++;
-            expected = sender != proposer ? Errors.Rollup__InvalidProposer.selector : OK;
+            if (expected == OK && sender != proposer) expected = Errors.Rollup__InvalidProposer.selector;
             what = string.concat("proposeAndClaim ", what);
         } else {
             what = string.concat("claimEpochProofRight ", what);
@@ -422,7 +503,7 @@ contract ProvingHandler is ProvingBase {
         if (_outcome(expected, ok, err, what) && ok) {
             if (due) _applyPrune();
             if (viaPropose) {
-                _applyPropose(args.archive, seed);
+                _applyPropose(args, seed);
                 tally["proposeAndClaim"]++;
             }
             _applyClaim(sq.quote);
@@ -444,9 +525,19 @@ contract ProvingHandler is ProvingBase {
         (EpochProofArgs memory a, string memory what) = _proofFor(seed, mode);
         bytes4 expected = _predictSubmit(a);
         address submitter_ = submitters[seed % submitters.length];
+        bool inFallback = _fallbackActiveNow();
+        bool claimed = m.claimed && m.claimEpoch == m.epochToProve;
         vm.prank(submitter_);
         (bool ok, bytes memory err) = _try(address(rollup), abi.encodeCall(rollup.submitEpochRootProof, (a)));
-        if (_outcome(expected, ok, err, what) && ok) _applyProof(a, submitter_);
+        // Kept apart from the prediction: a slash of this epoch would now punish an honest prover.
+        if (expected == OK && !ok && claimed) validProofRefused[m.claimEpoch] = true;
+        if (_outcome(expected, ok, err, what) && ok) {
+            if (inFallback) {
+                tally["fallback: epoch proof accepted in fallback"]++;
+                if (claimed) tally["fallback: claimed epoch proven in fallback"]++;
+            }
+            _applyProof(a, submitter_);
+        }
         tally[string.concat("proof: ", _errName(expected))]++;
         _end();
     }
@@ -568,6 +659,273 @@ contract ProvingHandler is ProvingBase {
         _end();
     }
 
+    // ================================================================ forced inclusion
+
+    /// @notice A user queues a forced tx of 1-300 bytes, paying the fee (sometimes more); or an
+    ///         empty tx, a bad client proof, or less than the fee, which are refused.
+    function enqueue(uint256 seed, uint256 len, uint8 mode) external {
+        _begin();
+        seed = _mix(seed);
+        mode %= 10;
+        bytes memory txData = mode == 0 ? new bytes(0) : _txBytes(seed, _bound(len, 1, 300));
+        (bytes memory proof, uint256 pay, bytes4 expected) = _enqueueTerms(txData, seed, mode);
+        vm.prank(users[seed % users.length]);
+        (bool ok, bytes memory ret) =
+            _tryValue(address(queue), pay, abi.encodeCall(queue.enqueue, (txData, proof)));
+        if (_outcome(expected, ok, ret, "enqueue") && ok) {
+            if (abi.decode(ret, (uint256)) != qEntries.length) _violation("enqueue: index != ghost tail");
+            qEntries.push(QEntry({txHash: keccak256(txData), due: _epochNow() + FORCED_DELAY}));
+        }
+        tally[string.concat("enqueue: ", _errName(expected))]++;
+        _end();
+    }
+
+    /// @dev The client proof (mode 1: a bad one), the payment (the fee, sometimes more; mode 2: less)
+    ///      and the outcome the queue's checks give, in its order: empty tx, fee, proof.
+    function _enqueueTerms(bytes memory txData, uint256 seed, uint8 mode)
+        internal
+        view
+        returns (bytes memory proof, uint256 pay, bytes4 expected)
+    {
+        proof = abi.encodePacked(keccak256(txData));
+        if (mode == 1) proof = abi.encodePacked(keccak256(abi.encode("not a proof", seed)));
+        uint256 fee = queue.enqueueFee(txData.length);
+        pay = fee + ((seed >> 8) % 4 == 0 ? (seed >> 16) % 1 gwei : 0);
+        if (mode == 2 && fee != 0) pay = (seed >> 16) % fee;
+        expected = OK;
+        if (txData.length == 0) expected = Errors.Queue__EmptyTx.selector;
+        else if (pay < fee) expected = Errors.Queue__FeeTooLow.selector;
+        else if (mode == 1) expected = Errors.Queue__InvalidTxProof.selector;
+    }
+
+    /// @notice The slot's proposer proposes one block (quorum, fresh slot) whose forced txs are
+    ///         chosen at random: valid, or breaking SPEC 7 in one way (`_forcedChoice`).
+    function proposeForced(uint256 seed, uint8 mode, uint8 gap) external {
+        _begin();
+        seed = _mix(seed);
+        gap %= 3;
+        if (gap != 0) _warpTo(_slotStart(_slotNow() + gap) + seed % SLOT_DURATION);
+        if (_slotNow() <= lastProposedSlot) {
+            _warpTo(_slotStart(lastProposedSlot + 1) + (seed >> 8) % SLOT_DURATION);
+        }
+        bool due = _pruneDue(m);
+        (ProposeArgs memory args, CommitteeAttestations memory att, bytes4 expected, string memory what) =
+            _forcedProposal(due ? m.proven : m.pending, seed, mode);
+        address proposer = rollup.getCurrentProposer();
+        vm.prank(proposer);
+        (bool ok, bytes memory err) = _try(address(rollup), abi.encodeCall(rollup.propose, (args, att)));
+        if (_outcome(expected, ok, err, string.concat("propose with ", what)) && ok) {
+            if (due) _applyPrune();
+            _applyPropose(args, seed);
+        }
+        tally[string.concat("proposeForced: ", _errName(expected))]++;
+        _end();
+    }
+
+    function _forcedProposal(uint256 base, uint256 seed, uint8 mode)
+        internal
+        returns (
+            ProposeArgs memory args,
+            CommitteeAttestations memory att,
+            bytes4 expected,
+            string memory what
+        )
+    {
+        uint256 fh = headAfter[base];
+        uint256 txCount;
+        uint256 k;
+        bytes32 h;
+        (txCount, k, h, what) = _forcedChoice(fh, seed >> 16, mode);
+        (args, att) = _proposalWith(base, seed, txCount, k, h);
+        expected =
+            _fallbackActiveNow() ? Errors.Rollup__InFallback.selector : _predictForced(fh, txCount, k, h);
+    }
+
+    // ================================================================ based fallback
+
+    /// @notice Anyone proposes a block with its proof (SPEC 6), sometimes after moving into (or to
+    ///         the edge of) fallback: valid, or with a bad proof (garbage, another proposer's, another
+    ///         block's), a slot outside [fallback start, now] or not after the tip's, a forced-tx
+    ///         choice breaking SPEC 7, built on the unproven tip, or on the wrong archive.
+    function proposeWithProof(uint256 seed, uint8 mode, uint8 timing) external {
+        _begin();
+        seed = _mix(seed);
+        _steerIntoFallback(seed, timing);
+        {
+            // A slot after the tip's must exist: move to it when the tip is in the current slot.
+            (bool a0, uint256 s0,) = _fallbackNow();
+            uint256 lo0 = m.pending != m.proven ? s0 : _max(s0, tipSlot + 1);
+            if (a0 && lo0 > _slotNow()) _warpTo(_slotStart(lo0) + seed % SLOT_DURATION);
+        }
+        FallbackCall memory c;
+        (c.active, c.start,) = _fallbackNow();
+        c.now_ = _slotNow();
+        c.lateDue = _pruneDue(m);
+        // In fallback the call prunes whatever is unproven: the block builds on the proven tip.
+        c.tipAfter = m.pending != m.proven ? 0 : tipSlot;
+        c.fh = headAfter[m.proven];
+        c.sender = users[(seed >> 48) % users.length];
+        c.proofValid = true;
+        c.what = "valid fallback block";
+        ProposeArgs memory args = _fallbackArgs(c, seed, mode % 12);
+        bytes memory proof = _fallbackProofFor(c, args, seed, mode % 12);
+        bytes4 expected = _predictFallbackBlock(c, args);
+        vm.prank(c.sender);
+        (bool ok, bytes memory err) =
+            _try(address(rollup), abi.encodeCall(rollup.proposeWithProof, (args, proof)));
+        if (_outcome(expected, ok, err, string.concat("proposeWithProof: ", c.what)) && ok) {
+            if (c.lateDue) _applyPrune();
+            if (m.pending != m.proven) _applyRelease();
+            _applyFallbackBlock(args, c.start);
+        }
+        tally[string.concat("proposeWithProof: ", _errName(expected))]++;
+        if (!verifierAccepting) tally["fallback: proposeWithProof while the verifier refuses"]++;
+        _end();
+    }
+
+    /// @dev What proposeWithProof's prediction needs, as the call will see it.
+    struct FallbackCall {
+        bool active;
+        uint256 start;
+        uint256 now_;
+        bool lateDue;
+        uint256 tipAfter;
+        uint256 fh;
+        address sender;
+        bool proofValid;
+        string what;
+    }
+
+    /// @dev The block: valid (modes 0-5), or with a slot outside [start, now] (6), a slot not after
+    ///      the tip's (7), a forced-tx choice breaking SPEC 7 (8), built on the unproven pending
+    ///      tip or on a wrong archive (9). Modes 10-11: valid.
+    function _fallbackArgs(FallbackCall memory c, uint256 seed, uint256 mode)
+        internal
+        returns (ProposeArgs memory args)
+    {
+        uint256 lo = _max(c.start, c.tipAfter + 1);
+        uint256 slot = lo <= c.now_ ? lo + (seed >> 8) % (c.now_ - lo + 1) : c.now_;
+        uint256 txCount;
+        uint256 k;
+        bytes32 h;
+        if (mode == 8) {
+            (txCount, k, h, c.what) = _forcedChoice(c.fh, seed >> 16, uint8(2 + (seed >> 24) % 6));
+        } else {
+            (txCount, k) = _validForced(c.fh, seed >> 16);
+            h = _rangeHash(c.fh, k);
+        }
+        if (mode == 6) {
+            slot = (seed >> 32) % 2 == 0 ? c.start - 1 : c.now_ + 1 + (seed >> 40) % 3;
+            c.what = "slot outside [fallback start, now]";
+        } else if (mode == 7 && m.pending == m.proven && m.proven != 0 && tipSlot >= c.start) {
+            slot = tipSlot - (seed >> 40) % (tipSlot - c.start + 1);
+            c.what = "slot not after the tip's";
+        }
+        uint256 base = m.proven;
+        if (mode == 9 && m.pending != m.proven) {
+            base = m.pending;
+            c.what = "built on the unproven pending tip";
+        }
+        args = _blockArgs(base, seed, txCount, k, h, slot);
+        if (mode == 9 && base == m.proven) {
+            args.previousArchive = keccak256(abi.encode("not the tip", seed));
+            c.what = "wrong previous archive";
+        }
+    }
+
+    /// @dev The block's proof, or (mode 5) a bad one: garbage, another proposer's (a copied proof
+    ///      does not let anyone else land the block), or the proof of another block.
+    function _fallbackProofFor(FallbackCall memory c, ProposeArgs memory args, uint256 seed, uint256 mode)
+        internal
+        returns (bytes memory)
+    {
+        if (mode != 5) return _fallbackProof(args, c.sender);
+        c.proofValid = false;
+        uint256 kind = (seed >> 56) % 3;
+        if (kind == 0) {
+            c.what = "garbage proof";
+            return abi.encodePacked(keccak256(abi.encode("not a proof", seed)));
+        }
+        if (kind == 1) {
+            c.what = "another proposer's proof";
+            address other = users[((seed >> 48) + 1) % users.length];
+            return _fallbackProof(args, other);
+        }
+        c.what = "the proof of another block";
+        ProposeArgs memory another = _copyArgs(args);
+        another.stateRoot = ~args.stateRoot;
+        return _fallbackProof(another, c.sender);
+    }
+
+    /// @notice The verifier's owner makes it refuse every proof for the next 1-4 actions (then the
+    ///         handler turns it back on), so fallback blocks and epoch proofs are tried against it.
+    function setVerifierAccepting(uint8 seed) external {
+        _begin();
+        verifier.setAccepting(false);
+        verifierAccepting = false;
+        refusingFor = 1 + seed % 4;
+        _end();
+    }
+
+    /// @notice Time passes without proofs: to the first slot of the (next) fallback or the second
+    ///         before it, to its end or the second before, or a long while on.
+    function warpFallback(uint8 kind, uint256 amount) external {
+        _begin();
+        (, uint256 start, uint256 end) = _fallbackNow();
+        uint256 now_ = _now();
+        uint256 to;
+        kind %= 6;
+        if (kind == 0) to = _slotStart(start);
+        else if (kind == 1) to = _slotStart(start) - 1;
+        else if (kind == 2) to = _slotStart(end);
+        else if (kind == 3) to = _slotStart(end) - 1;
+        else if (kind == 4) to = now_ + (FB_ENTER + amount % FB_ENTER) * SLOT_DURATION;
+        else to = now_ + _bound(amount, 1, H_EPOCH * SLOT_DURATION);
+        if (to <= now_) to = now_ + 1;
+        _warpTo(to);
+        _end();
+    }
+
+    /// @notice Anyone records fallback entering or leaving (never refused).
+    function syncFallback() external {
+        _begin();
+        (bool ok, bytes memory err) = _try(address(rollup), abi.encodeCall(rollup.syncFallback, ()));
+        _outcome(OK, ok, err, "syncFallback");
+        _end();
+    }
+
+    /// @dev Rollup.proposeWithProof's checks in order, after its prunes (undone if it reverts).
+    function _predictFallbackBlock(FallbackCall memory c, ProposeArgs memory args)
+        internal
+        view
+        returns (bytes4)
+    {
+        if (!c.active) return Errors.Rollup__NotInFallback.selector;
+        uint256 slot = Slot.unwrap(args.slot);
+        if (slot < c.start || slot > c.now_) return Errors.Rollup__FallbackSlotOutOfRange.selector;
+        if (m.proven != 0 && c.tipAfter >= slot) return Errors.Rollup__SlotAlreadyUsed.selector;
+        if (args.blockNumber != m.proven + 1) return Errors.Rollup__InvalidBlockNumber.selector;
+        if (args.previousArchive != archiveOf[m.proven]) return Errors.Rollup__InvalidArchive.selector;
+        bytes4 forced = _predictForced(c.fh, args.txCount, args.forcedTxCount, args.forcedTxsHash);
+        if (forced != OK) return forced;
+        if (!c.proofValid || !verifierAccepting) return Errors.Rollup__InvalidProof.selector;
+        return OK;
+    }
+
+    function _copyArgs(ProposeArgs memory a) internal pure returns (ProposeArgs memory) {
+        return ProposeArgs({
+            blockNumber: a.blockNumber,
+            slot: a.slot,
+            previousArchive: a.previousArchive,
+            archive: a.archive,
+            stateRoot: a.stateRoot,
+            blobHashes: a.blobHashes,
+            txCount: a.txCount,
+            forcedTxCount: a.forcedTxCount,
+            forcedTxsHash: a.forcedTxsHash
+        });
+    }
+
     // ================================================================ model: predictions
 
     /// @dev SPEC 5.5: due when the chain has unproven blocks and either the epoch after the epoch
@@ -612,6 +970,7 @@ contract ProvingHandler is ProvingBase {
         if (m.pending == m.proven) return Errors.Rollup__NoEpochToProve.selector;
         uint256 e = m.epochToProve;
         if (Epoch.unwrap(a.epoch) != e) return Errors.Rollup__NotEpochToProve.selector;
+        // Fallback does not close the proof window (SPEC 5.4 holds in either mode).
         uint256 cur = _epochNow();
         if (cur <= e) return Errors.Rollup__EpochNotEnded.selector;
         if (cur != e + 1) return Errors.Rollup__ProofDeadlinePassed.selector;
@@ -625,7 +984,9 @@ contract ProvingHandler is ProvingBase {
         if (a.previousArchive != archiveOf[m.proven]) return Errors.Rollup__InvalidPreviousArchive.selector;
         if (a.endArchive != archiveOf[end]) return Errors.Rollup__InvalidEndArchive.selector;
         if (a.fees.length != end - m.proven) return Errors.Rollup__InvalidFeesLength.selector;
-        if (keccak256(a.proof) != keccak256(_devProof(a))) return Errors.Rollup__InvalidProof.selector;
+        if (keccak256(a.proof) != keccak256(_devProof(a)) || !verifierAccepting) {
+            return Errors.Rollup__InvalidProof.selector;
+        }
         return OK;
     }
 
@@ -660,21 +1021,68 @@ contract ProvingHandler is ProvingBase {
         }
         m.claimed = false;
         m.pending = m.proven;
+        _requeue();
         ghost_prunesExpected++;
     }
 
-    function _applyPropose(bytes32 archive, uint256 seed) internal {
+    /// @dev A fallback block drops the committee's unproven blocks: their proof is not late, so a
+    ///      claim on them is released (its bond back to free funds), not slashed.
+    function _applyRelease() internal {
+        if (m.claimed) {
+            ProverAccount storage a = acct[m.claimProver];
+            a.staked -= m.claimBond;
+            a.free += m.claimBond;
+            releasedClaims[m.claimEpoch]++;
+            tally["fallback: claim released"]++;
+        }
+        m.claimed = false;
+        m.pending = m.proven;
+        _requeue();
+        ghost_prunesExpected++;
+        tally["fallback: committee blocks dropped"]++;
+    }
+
+    /// @dev SPEC 7 on a prune: the entries the dropped blocks took are queued again, in place.
+    function _requeue() internal {
+        if (qHead != headAfter[m.proven]) tally["forced: entries requeued by a prune"]++;
+        qHead = headAfter[m.proven];
+        tipSlot = 0;
+    }
+
+    function _applyPropose(ProposeArgs memory args, uint256 seed) internal {
         uint256 slot = _slotNow();
         if (m.pending == m.proven) m.epochToProve = slot / H_EPOCH;
         uint256 n = ++m.pending;
         blockSlot[n] = slot;
-        archiveOf[n] = archive;
+        archiveOf[n] = args.archive;
         feeOf[n] = FeeRecipient({
             recipient: coinbases[(seed >> 32) % coinbases.length],
             value: (seed >> 40) % 4 == 0 ? 0 : (seed >> 48) % MAX_FEE
         });
         lastProposedSlot = slot;
+        tipSlot = slot;
+        _applyForced(n, args);
         tally["blocks"]++;
+    }
+
+    /// @dev Block n took the queue's next `forcedTxCount` entries (the handler built their hash from
+    ///      the ghost FIFO, and the rollup accepted it, so the queue held the same ones).
+    function _applyForced(uint256 n, ProposeArgs memory args) internal {
+        uint256 k = args.forcedTxCount;
+        if (headAfter[n - 1] != qHead) _violation("model: the queue head is not the parent's");
+        forcedOf[n] = k;
+        forcedHashOf[n] = args.forcedTxsHash;
+        bool wasDue = _headDue(qHead);
+        qHead += k;
+        headAfter[n] = qHead;
+        // SPEC 7: a block may carry non-forced txs only if it carries every due entry.
+        if (args.txCount > k && _headDue(qHead)) ghost_dueSkipped++;
+        if (k != 0) {
+            tally["forced: blocks with forced txs"]++;
+            tally["forced: txs included"] += k;
+            if (!wasDue) tally["forced: included early (none due)"]++;
+        }
+        if (args.txCount == k && k != 0 && _headDue(qHead)) tally["forced: partial, due entries left"]++;
     }
 
     /// @dev SPEC 5.2: a bond is staked from free funds first, then pending ones.
@@ -693,6 +1101,12 @@ contract ProvingHandler is ProvingBase {
         m.claimBond = q.bondAmount;
         m.claimBps = q.basisPointFee;
         ghost_claimsExpected++;
+        // Coverage: the next fallback, if nobody proves first, begins before the proof deadline;
+        // the proof must still be accepted there.
+        (, uint256 fbStart,) = _fallbackNow();
+        if (fbStart < (m.epochToProve + 2) * H_EPOCH) {
+            tally["fallback: claim whose proof window fallback overlaps"]++;
+        }
     }
 
     function _applyProof(EpochProofArgs memory a, address submitter_) internal {
@@ -723,6 +1137,19 @@ contract ProvingHandler is ProvingBase {
         m.proven = end;
         if (m.pending > end) m.epochToProve = blockSlot[end + 1] / H_EPOCH;
         ghost_proofsExpected++;
+        (bool active, uint256 start,) = _fallbackNow();
+        if (active) {
+            // SPEC 6: in fallback, advancing the proven chain is fallback activity (the period ends
+            // FB_ACTIVITY after it, FB_TOTAL after its start at the latest); the clock restarts at
+            // the period's end, as after a fallback block.
+            fbAnchor = start - FB_ENTER;
+            fbActStart = start;
+            fbActLast = _slotNow();
+        } else {
+            // SPEC 6: proven progress restarts the fallback clock.
+            fbAnchor = _slotNow();
+        }
+        provenAdvanceAllowed = true;
     }
 
     function _book(address to, uint256 amount, uint256 e) internal {
@@ -737,34 +1164,36 @@ contract ProvingHandler is ProvingBase {
         (ProposeArgs memory args, CommitteeAttestations memory att) =
             _proposal(due ? m.proven : m.pending, seed);
         address proposer = rollup.getCurrentProposer();
+        bytes4 expected = _fallbackActiveNow() ? Errors.Rollup__InFallback.selector : OK;
         vm.prank(proposer);
         (bool ok, bytes memory err) = _try(address(rollup), abi.encodeCall(rollup.propose, (args, att)));
-        if (_outcome(OK, ok, err, "propose") && ok) {
+        if (_outcome(expected, ok, err, "propose") && ok) {
             if (due) _applyPrune();
-            _applyPropose(args.archive, seed);
+            _applyPropose(args, seed);
         }
+        if (expected != OK) tally["propose: InFallback"]++;
     }
 
     /// @dev The next block on `base` in the current slot, with one blob set on the transaction and
-    ///      a quorum of the current committee, from the ghost archives (never the rollup's).
+    ///      a quorum of the current committee, from the ghost archives (never the rollup's); its
+    ///      forced txs follow SPEC 7 (`_validForced`).
     function _proposal(uint256 base, uint256 seed)
         internal
         returns (ProposeArgs memory args, CommitteeAttestations memory att)
     {
-        bytes32[] memory blobs = new bytes32[](1);
-        blobs[0] = bytes32((uint256(0x01) << 248) | (uint256(keccak256(abi.encode("blob", seed))) >> 8));
-        vm.blobhashes(blobs);
-        args = ProposeArgs({
-            blockNumber: base + 1,
-            slot: rollup.getCurrentSlot(),
-            previousArchive: archiveOf[base],
-            archive: keccak256(abi.encode("archive", seed, base + 1)),
-            stateRoot: keccak256(abi.encode("state", seed, base + 1)),
-            blobHashes: blobs,
-            txCount: 0,
-            forcedTxCount: 0,
-            forcedTxsHash: bytes32(0)
-        });
+        uint256 fh = headAfter[base];
+        (uint256 txCount, uint256 k) = _validForced(fh, seed >> 64);
+        return _proposalWith(base, seed, txCount, k, _rangeHash(fh, k));
+    }
+
+    function _proposalWith(
+        uint256 base,
+        uint256 seed,
+        uint256 txCount,
+        uint256 forcedTxCount,
+        bytes32 forcedTxsHash
+    ) internal returns (ProposeArgs memory args, CommitteeAttestations memory att) {
+        args = _blockArgs(base, seed, txCount, forcedTxCount, forcedTxsHash, _slotNow());
         address[] memory committee = rollup.getCommitteeAt(Epoch.wrap(_epochNow()));
         uint256 q = committee.length * 2 / 3 + 1;
         bytes32 digest = rollup.proposalDigest(args);
@@ -778,6 +1207,265 @@ contract ProvingHandler is ProvingBase {
         for (uint256 i = 0; i < committee.length; ++i) {
             if (att.signers & (1 << i) != 0) att.signatures[k++] = _sign(keyOf[committee[i]], digest);
         }
+    }
+
+    /// @dev Block `base + 1` on the ghost archive of `base`, in `slot`, with one blob set on the
+    ///      transaction.
+    function _blockArgs(
+        uint256 base,
+        uint256 seed,
+        uint256 txCount,
+        uint256 forcedTxCount,
+        bytes32 forcedTxsHash,
+        uint256 slot
+    ) internal returns (ProposeArgs memory) {
+        bytes32[] memory blobs = new bytes32[](1);
+        blobs[0] = bytes32((uint256(0x01) << 248) | (uint256(keccak256(abi.encode("blob", seed))) >> 8));
+        vm.blobhashes(blobs);
+        return ProposeArgs({
+            blockNumber: base + 1,
+            slot: Slot.wrap(slot),
+            previousArchive: archiveOf[base],
+            archive: keccak256(abi.encode("archive", seed, base + 1)),
+            stateRoot: keccak256(abi.encode("state", seed, base + 1)),
+            blobHashes: blobs,
+            txCount: txCount,
+            forcedTxCount: forcedTxCount,
+            forcedTxsHash: forcedTxsHash
+        });
+    }
+
+    // ================================================================ forced inclusion: choices
+
+    /// @dev A forced-tx choice SPEC 7 allows for a block starting at queue position `fh`: with
+    ///      nothing due, none or a few entries early; with entries due, all of them (maybe one more)
+    ///      and other txs, or (when more than MIN are due) between MIN and all but one and nothing
+    ///      else.
+    function _validForced(uint256 fh, uint256 r) internal view returns (uint256 txCount, uint256 k) {
+        uint256 queued = qEntries.length - fh;
+        uint256 dueN = _dueFrom(fh);
+        uint256 extra = (r >> 8) % 3;
+        if (dueN == 0) {
+            k = r % 3 == 0 ? _min(queued, 1 + (r >> 16) % 3) : 0;
+            return (k + extra, k);
+        }
+        if (dueN > MIN_FORCED && r % 3 == 0) {
+            k = MIN_FORCED + (r >> 16) % (dueN - MIN_FORCED);
+            return (k, k);
+        }
+        k = dueN + _min(queued - dueN, (r >> 16) % 2);
+        return (k + extra, k);
+    }
+
+    /// @dev A forced-tx choice valid or broken in one way: no forced tx (refused while the head is
+    ///      due), random counts (maybe more than queued), part of the due entries with or without
+    ///      other txs, a wrong hash (skipping the head, starting at an entry already taken, two
+    ///      swapped, one entry short, garbage; nonzero with no forced tx), txCount < forcedTxCount.
+    function _forcedChoice(uint256 fh, uint256 r, uint8 mode)
+        internal
+        view
+        returns (uint256 txCount, uint256 k, bytes32 h, string memory what)
+    {
+        uint256 len = qEntries.length;
+        uint256 queued = len - fh;
+        uint256 dueN = _dueFrom(fh);
+        uint256 extra = (r >> 8) % 3;
+        mode %= 8;
+        if (mode < 2) {
+            (txCount, k) = _validForced(fh, r);
+            return (txCount, k, _rangeHash(fh, k), "a valid forced-tx choice");
+        }
+        if (mode == 2) return (extra, 0, bytes32(0), "no forced tx");
+        if (mode == 4 && dueN >= 2) {
+            // Half the time one entry: below MIN_FORCED with due entries left.
+            k = (r >> 16) % 2 == 0 ? 1 : 1 + (r >> 17) % (dueN - 1);
+            return (k, k, _rangeHash(fh, k), "part of the due entries, nothing else");
+        }
+        if (mode == 5 && dueN > MIN_FORCED) {
+            k = MIN_FORCED + (r >> 16) % (dueN - MIN_FORCED);
+            return (k + 1 + extra, k, _rangeHash(fh, k), "part of the due entries, and other txs");
+        }
+        if (mode == 6) {
+            (txCount, k) = _validForced(fh, r);
+            uint256 kind = (r >> 32) % 5;
+            if (k == 0) {
+                return (txCount, 0, keccak256(abi.encode("not zero", r)), "a hash without forced txs");
+            }
+            if (kind == 0 && fh + 1 + k <= len) return (txCount, k, _rangeHash(fh + 1, k), "skips the head");
+            if (kind == 1 && fh != 0) return (txCount, k, _rangeHash(fh - 1, k), "an entry already taken");
+            if (kind == 2 && k >= 2) return (txCount, k, _swappedHash(fh, k), "two entries swapped");
+            if (kind == 3) return (txCount, k, _rangeHash(fh, k - 1), "the hash of one entry fewer");
+            return (txCount, k, keccak256(abi.encode("wrong", r)), "a wrong forcedTxsHash");
+        }
+        if (mode == 7) {
+            k = 1 + (r >> 16) % (queued + 1);
+            return (k - 1, k, _rangeHash(fh, k), "txCount below forcedTxCount");
+        }
+        k = 1 + (r >> 16) % (queued + 2);
+        txCount = (r >> 24) % 3 == 0 ? k : k + extra;
+        return (txCount, k, _rangeHash(fh, k), "random forced-tx count");
+    }
+
+    /// @dev SPEC 7, checks in the order Rollup._includeForced makes them, for a block starting at
+    ///      queue position `fh` in the current epoch.
+    function _predictForced(uint256 fh, uint256 txCount, uint256 k, bytes32 h)
+        internal
+        view
+        returns (bytes4)
+    {
+        if (txCount < k) return Errors.Rollup__InvalidTxCount.selector;
+        if (k == 0) {
+            if (_headDue(fh)) return Errors.Rollup__ForcedTxsDue.selector;
+            if (h != bytes32(0)) return Errors.Rollup__InvalidForcedTxsHash.selector;
+            return OK;
+        }
+        if (fh + k > qEntries.length) return Errors.Queue__NotEnoughQueued.selector;
+        if (h != _rangeHash(fh, k)) return Errors.Rollup__InvalidForcedTxsHash.selector;
+        if (_headDue(fh + k)) {
+            if (k < MIN_FORCED) return Errors.Rollup__TooFewForcedTxs.selector;
+            if (txCount != k) return Errors.Rollup__NonForcedTxsBeforeDueForcedTxs.selector;
+        }
+        return OK;
+    }
+
+    /// @dev keccak256 of the ghost FIFO's hashes [from, from + k) (as many as exist); zero for none.
+    function _rangeHash(uint256 from, uint256 k) internal view returns (bytes32) {
+        if (k == 0) return bytes32(0);
+        uint256 end = _min(from + k, qEntries.length);
+        bytes32[] memory hashes = new bytes32[](end > from ? end - from : 0);
+        for (uint256 i = 0; i < hashes.length; ++i) {
+            hashes[i] = qEntries[from + i].txHash;
+        }
+        return keccak256(abi.encodePacked(hashes));
+    }
+
+    function _swappedHash(uint256 from, uint256 k) internal view returns (bytes32) {
+        bytes32[] memory hashes = new bytes32[](k);
+        for (uint256 i = 0; i < k; ++i) {
+            hashes[i] = qEntries[from + i].txHash;
+        }
+        (hashes[0], hashes[1]) = (hashes[1], hashes[0]);
+        return keccak256(abi.encodePacked(hashes));
+    }
+
+    /// @dev Due entries from queue position `fh` on, now (entries are in due-epoch order).
+    function _dueFrom(uint256 fh) internal view returns (uint256 n) {
+        uint256 e = _epochNow();
+        while (fh + n < qEntries.length && qEntries[fh + n].due <= e) ++n;
+    }
+
+    function _headDue(uint256 i) internal view returns (bool) {
+        return i < qEntries.length && qEntries[i].due <= _epochNow();
+    }
+
+    function _txBytes(uint256 seed, uint256 len) internal pure returns (bytes memory b) {
+        b = new bytes(len);
+        bytes32 h = keccak256(abi.encode("tx", seed));
+        assembly ("memory-safe") {
+            // new bytes(len >= 1) allocates at least one whole word.
+            mstore(add(b, 0x20), h)
+        }
+    }
+
+    // ================================================================ based fallback: the model
+
+    /// @dev SPEC 6 from the model's clock: fallback begins FB_ENTER slots after the last proven
+    ///      progress (or after the previous fallback ended) and ends FB_ACTIVITY after its last
+    ///      fallback block (its start, with none) or FB_TOTAL after it began, whichever is first.
+    ///      Returns the period containing now, or the next one.
+    function _fallbackNow() internal view returns (bool active, uint256 start, uint256 end) {
+        uint256 now_ = _slotNow();
+        uint256 anchor = fbAnchor;
+        uint256 idle = _min(FB_ACTIVITY, FB_TOTAL);
+        while (true) {
+            start = anchor + FB_ENTER;
+            if (now_ < start) return (false, start, start + idle);
+            uint256 last = start == fbActStart ? fbActLast : start;
+            end = _min(last + FB_ACTIVITY, start + FB_TOTAL);
+            if (now_ < end) return (true, start, end);
+            anchor = end;
+        }
+    }
+
+    function _fallbackActiveNow() internal view returns (bool active) {
+        (active,,) = _fallbackNow();
+    }
+
+    /// @dev timing 0-1: now; 2-3: into the (next) fallback, anywhere in its first epoch; 4: the last
+    ///      second before it; 5: the last second of the current one. Only forward.
+    function _steerIntoFallback(uint256 seed, uint8 timing) internal {
+        timing %= 6;
+        if (timing < 2) return;
+        (, uint256 start, uint256 end) = _fallbackNow();
+        uint256 ts;
+        if (timing < 4) ts = _slotStart(start + (seed >> 160) % H_EPOCH) + (seed >> 168) % SLOT_DURATION;
+        else if (timing == 4) ts = _slotStart(start) - 1;
+        else ts = _slotStart(end) - 1;
+        if (ts > _now()) _warpTo(ts);
+    }
+
+    /// @dev The proof a fallback block needs (SPEC 6): over [previousArchive, archive, epoch of its
+    ///      slot, block number, proposer, 0, its EIP-712 digest], the digest computed here from
+    ///      ProposalLib's type string and checked against `proposalDigest`.
+    function _fallbackProof(ProposeArgs memory args, address proposer) internal returns (bytes memory) {
+        bytes32 digest = _proposalDigest(args);
+        if (digest != rollup.proposalDigest(args)) ghost_digestMismatch++;
+        bytes32[] memory pi = new bytes32[](7);
+        pi[0] = args.previousArchive;
+        pi[1] = args.archive;
+        pi[2] = bytes32(Slot.unwrap(args.slot) / H_EPOCH);
+        pi[3] = bytes32(args.blockNumber);
+        pi[4] = bytes32(uint256(uint160(proposer)));
+        pi[6] = digest;
+        return verifier.devProof(pi);
+    }
+
+    function _proposalDigest(ProposeArgs memory a) internal view returns (bytes32) {
+        bytes32 domain = keccak256(
+            abi.encode(
+                DOMAIN_TYPEHASH, keccak256("Proofline Rollup"), keccak256("1"), block.chainid, address(rollup)
+            )
+        );
+        bytes32 structHash = keccak256(
+            abi.encode(
+                PROPOSAL_TYPEHASH,
+                Slot.unwrap(a.slot),
+                a.blockNumber,
+                a.previousArchive,
+                a.archive,
+                a.stateRoot,
+                keccak256(abi.encodePacked(a.blobHashes)),
+                a.txCount,
+                a.forcedTxCount,
+                a.forcedTxsHash
+            )
+        );
+        return keccak256(abi.encodePacked("\x19\x01", domain, structHash));
+    }
+
+    function _applyFallbackBlock(ProposeArgs memory args, uint256 start) internal {
+        uint256 n = ++m.pending;
+        m.proven = n;
+        uint256 slot = Slot.unwrap(args.slot);
+        blockSlot[n] = slot;
+        archiveOf[n] = args.archive;
+        tipSlot = slot;
+        if (slot > lastProposedSlot) lastProposedSlot = slot;
+        _applyForced(n, args);
+        // Earlier fallbacks are over: the clock now counts from this one's anchor.
+        fbAnchor = start - FB_ENTER;
+        fbActStart = start;
+        fbActLast = _slotNow();
+        provenAdvanceAllowed = true;
+        tally["fallback: blocks"]++;
+    }
+
+    function _min(uint256 a, uint256 b) internal pure returns (uint256) {
+        return a < b ? a : b;
+    }
+
+    function _max(uint256 a, uint256 b) internal pure returns (uint256) {
+        return a > b ? a : b;
     }
 
     /// @dev A quote from a random prover with random fee, bond and expiry, broken in at most one way.
@@ -1019,12 +1707,21 @@ contract ProvingHandler is ProvingBase {
     /// @dev Logs are recorded from here on; each call's are taken (and cleared) right after it.
     function _begin() internal {
         vm.recordLogs();
+        provenAdvanceAllowed = false;
+        if (refusingFor != 0 && --refusingFor == 0) {
+            verifier.setAccepting(true);
+            verifierAccepting = true;
+        }
     }
 
-    /// @dev After every action: the proven tip never moved back, time never went back.
+    /// @dev After every action: the proven tip never moved back, and moved forward only by a call
+    ///      whose proof the handler built for it (an epoch proof, or a fallback block's), accepted
+    ///      by the verifier; time never went back.
     function _end() internal {
         uint256 proven = rollup.getProvenBlockNumber();
         if (proven < ghost_lastProvenSeen) ghost_provenDecreased++;
+        if (proven > ghost_lastProvenSeen && !provenAdvanceAllowed) ghost_unprovenAdvance++;
+        provenAdvanceAllowed = false;
         ghost_lastProvenSeen = proven;
         if (_now() < ghost_lastTimestamp) ghost_timeWentBack++;
         ghost_lastTimestamp = _now();
@@ -1061,6 +1758,7 @@ contract ProvingHandler is ProvingBase {
             proofTime[e] = _now();
             if (ev_proofs[e] > 1) _violation("epoch proven twice");
             if (_epochNow() != e + 1) _violation("proof outside epoch + 1");
+            if (!verifierAccepting) _violation("an epoch proof landed while the verifier refuses");
             if (ev_slashes[e] != 0) _violation("proof of an epoch already slashed");
             if (ev_claims[e] != 0) {
                 if (address(uint160(uint256(log.topics[2]))) != claimRecord[e].prover) {
@@ -1071,7 +1769,7 @@ contract ProvingHandler is ProvingBase {
             }
         } else if (t0 == IRollup.BondSlashed.selector) {
             uint256 e = uint256(log.topics[1]);
-            (uint256 amount, uint256 burned) = abi.decode(log.data, (uint256, uint256));
+            uint256 amount = abi.decode(log.data, (uint256));
             ev_slashes[e]++;
             ev_slashesTotal++;
             slashTime[e] = _now();
@@ -1085,11 +1783,53 @@ contract ProvingHandler is ProvingBase {
             ) {
                 _violation("slashed another bond than the claim's");
             }
-            if (burned != amount * H_SLASH_BURN_BPS / BPS) _violation("burn share != SLASH_BURN_BPS");
+            if (validProofRefused[e]) ghost_slashAfterRefusal++;
         } else if (t0 == IRollup.PrunedPending.selector) {
             ev_prunesTotal++;
             lastPruneTime = _now();
+        } else if (t0 == IRollup.L2BlockProvenInFallback.selector) {
+            ev_fallbackBlocks++;
+            if (!verifierAccepting) _violation("a fallback block landed while the verifier refuses");
+            if (!_fallbackActiveNow()) _violation("a block proven in fallback outside fallback");
+        } else if (t0 == IRollup.FallbackEntered.selector) {
+            (bool active, uint256 start,) = _fallbackNow();
+            if (!active || abi.decode(log.data, (uint256)) != start) {
+                _violation("FallbackEntered other than SPEC 6's clock gives");
+            }
+        } else if (t0 == IRollup.FallbackExited.selector) {
+            if (abi.decode(log.data, (uint256)) > _slotNow()) _violation("FallbackExited in the future");
         }
+    }
+
+    /// @dev The queue's events: each entry where the ghost FIFO's tail is, with its due epoch; each
+    ///      block takes the entries at the queue's head (as this call's events move it); a prune puts
+    ///      the head back exactly where it was after the proven tip.
+    function _onQueueEvent(Vm.Log memory log) internal {
+        bytes32 t0 = log.topics[0];
+        if (t0 == IForcedInclusionQueue.ForcedTxQueued.selector) {
+            (uint256 due, bytes memory data) = abi.decode(log.data, (uint256, bytes));
+            if (uint256(log.topics[1]) != qEntries.length) _violation("ForcedTxQueued: index != ghost tail");
+            if (log.topics[2] != keccak256(data)) _violation("ForcedTxQueued: hash != keccak256(tx data)");
+            if (due != _epochNow() + FORCED_DELAY) _violation("ForcedTxQueued: due != epoch + delay");
+        } else if (t0 == IForcedInclusionQueue.ForcedTxsConsumed.selector) {
+            (uint256 from, uint256 count) = abi.decode(log.data, (uint256, uint256));
+            if (from != evQueueHead) _violation("queue order: a block took other than the next entries");
+            evQueueHead = from + count;
+        } else if (t0 == IForcedInclusionQueue.ForcedTxsRequeued.selector) {
+            (uint256 newHead, uint256 oldHead) = abi.decode(log.data, (uint256, uint256));
+            if (oldHead != evQueueHead) _violation("requeue from another head than the queue's");
+            if (newHead != headAfter[m.proven]) {
+                _violation("a prune requeued to another head than the proven tip's");
+            }
+            evQueueHead = newHead;
+        }
+    }
+
+    /// @dev The escrow's BondSlashed says how the bond was split: SLASH_BURN_BPS of it burned.
+    function _onEscrowEvent(Vm.Log memory log) internal {
+        if (log.topics[0] != IProverEscrow.BondSlashed.selector) return;
+        (uint256 amount, uint256 burned) = abi.decode(log.data, (uint256, uint256));
+        if (burned != amount * H_SLASH_BURN_BPS / BPS) _violation("burn share != SLASH_BURN_BPS");
     }
 
     function _violation(string memory what) internal {
@@ -1130,12 +1870,23 @@ contract ProvingHandler is ProvingBase {
         return uint256(keccak256(abi.encode(seed)));
     }
 
-    function _try(address target, bytes memory data) internal returns (bool ok, bytes memory ret) {
-        (ok, ret) = target.call(data);
+    function _try(address target, bytes memory data) internal returns (bool, bytes memory) {
+        return _tryValue(target, 0, data);
+    }
+
+    function _tryValue(address target, uint256 value, bytes memory data)
+        internal
+        returns (bool ok, bytes memory ret)
+    {
+        evQueueHead = qHead;
+        (ok, ret) = target.call{value: value}(data);
         Vm.Log[] memory logs = vm.getRecordedLogs();
         if (!ok) return (ok, ret);
         for (uint256 i = 0; i < logs.length; ++i) {
-            if (logs[i].emitter == address(rollup)) _onEvent(logs[i]);
+            address emitter = logs[i].emitter;
+            if (emitter == address(rollup)) _onEvent(logs[i]);
+            else if (emitter == address(queue)) _onQueueEvent(logs[i]);
+            else if (emitter == address(escrow)) _onEscrowEvent(logs[i]);
         }
     }
 
@@ -1202,6 +1953,35 @@ contract ProvingHandler is ProvingBase {
 
     function getSlashRecipient() external view returns (address) {
         return slashRecipient;
+    }
+
+    function getQueue() external view returns (IForcedInclusionQueue) {
+        return queue;
+    }
+
+    function queueLength() external view returns (uint256) {
+        return qEntries.length;
+    }
+
+    function queueEntry(uint256 i) external view returns (bytes32 txHash, uint256 due) {
+        QEntry storage q = qEntries[i];
+        return (q.txHash, q.due);
+    }
+
+    /// @notice keccak256 of the ghost FIFO's hashes [from, from + k): what a block taking those
+    ///         entries commits to.
+    function rangeHash(uint256 from, uint256 k) external view returns (bytes32) {
+        return _rangeHash(from, k);
+    }
+
+    /// @notice Entries due now from the model's head.
+    function modelDueCount() external view returns (uint256) {
+        return _dueFrom(qHead);
+    }
+
+    /// @notice SPEC 6 as the model has it: the fallback period containing now, or the next one.
+    function modelFallback() external view returns (bool active, uint256 start, uint256 end) {
+        return _fallbackNow();
     }
 
     function model() external view returns (Model memory) {
@@ -1272,7 +2052,32 @@ contract ProvingHandler is ProvingBase {
         ];
         string[5] memory rewardErrs =
             ["ok", "EpochNotProven", "InvalidFees", "BlockIndexOutOfRange", "RewardAlreadyClaimed"];
-        string[9] memory plain = [
+        string[4] memory enqueueErrs = ["ok", "Queue__EmptyTx", "Queue__FeeTooLow", "Queue__InvalidTxProof"];
+        string[8] memory forcedErrs = [
+            "ok",
+            "InvalidTxCount",
+            "ForcedTxsDue",
+            "InvalidForcedTxsHash",
+            "Queue__NotEnoughQueued",
+            "TooFewForcedTxs",
+            "NonForcedTxsBeforeDueForcedTxs",
+            "InFallback"
+        ];
+        string[12] memory fallbackErrs = [
+            "ok",
+            "NotInFallback",
+            "FallbackSlotOutOfRange",
+            "SlotAlreadyUsed",
+            "InvalidBlockNumber",
+            "InvalidArchive",
+            "InvalidProof",
+            "InvalidTxCount",
+            "ForcedTxsDue",
+            "InvalidForcedTxsHash",
+            "TooFewForcedTxs",
+            "NonForcedTxsBeforeDueForcedTxs"
+        ];
+        string[21] memory plain = [
             "blocks",
             "proposeAndClaim",
             "prune()",
@@ -1281,15 +2086,30 @@ contract ProvingHandler is ProvingBase {
             "executeWithdraw",
             "withdrawRewards",
             "claim: bond needs pending funds",
-            "claim: ... withdrawable at deadline"
+            "claim: ... withdrawable at deadline",
+            "propose: InFallback",
+            "forced: blocks with forced txs",
+            "forced: txs included",
+            "forced: included early (none due)",
+            "forced: partial, due entries left",
+            "forced: entries requeued by a prune",
+            "fallback: blocks",
+            "fallback: claim released",
+            "fallback: claim whose proof window fallback overlaps",
+            "fallback: committee blocks dropped",
+            "fallback: epoch proof accepted in fallback",
+            "fallback: claimed epoch proven in fallback"
         ];
-        keys = new string[](4 + plain.length + claimErrs.length + proofErrs.length + rewardErrs.length);
-        values = new uint256[](keys.length);
+        uint256 n = 5 + plain.length + claimErrs.length + proofErrs.length + rewardErrs.length
+            + enqueueErrs.length + forcedErrs.length + fallbackErrs.length + 1;
+        keys = new string[](n);
+        values = new uint256[](n);
         (keys[0], values[0]) = ("events: ProofRightClaimed", ev_claimsTotal);
         (keys[1], values[1]) = ("events: L2ProofVerified", ev_proofsTotal);
         (keys[2], values[2]) = ("events: BondSlashed", ev_slashesTotal);
         (keys[3], values[3]) = ("events: PrunedPending", ev_prunesTotal);
-        uint256 k = 4;
+        (keys[4], values[4]) = ("events: L2BlockProvenInFallback", ev_fallbackBlocks);
+        uint256 k = 5;
         for (uint256 i = 0; i < plain.length; ++i) {
             keys[k++] = plain[i];
         }
@@ -1302,7 +2122,17 @@ contract ProvingHandler is ProvingBase {
         for (uint256 i = 0; i < rewardErrs.length; ++i) {
             keys[k++] = string.concat("blockRewards: ", rewardErrs[i]);
         }
-        for (uint256 i = 4; i < keys.length; ++i) {
+        for (uint256 i = 0; i < enqueueErrs.length; ++i) {
+            keys[k++] = string.concat("enqueue: ", enqueueErrs[i]);
+        }
+        for (uint256 i = 0; i < forcedErrs.length; ++i) {
+            keys[k++] = string.concat("proposeForced: ", forcedErrs[i]);
+        }
+        for (uint256 i = 0; i < fallbackErrs.length; ++i) {
+            keys[k++] = string.concat("proposeWithProof: ", fallbackErrs[i]);
+        }
+        keys[k++] = "fallback: proposeWithProof while the verifier refuses";
+        for (uint256 i = 5; i < keys.length; ++i) {
             values[i] = tally[keys[i]];
         }
     }
@@ -1340,6 +2170,23 @@ contract ProvingHandler is ProvingBase {
         if (sel == Errors.Escrow__NoPendingWithdrawal.selector) return "Escrow__NoPendingWithdrawal";
         if (sel == Errors.Escrow__WithdrawNotReady.selector) return "Escrow__WithdrawNotReady";
         if (sel == Errors.Escrow__NotRollup.selector) return "Escrow__NotRollup";
+        if (sel == Errors.Queue__EmptyTx.selector) return "Queue__EmptyTx";
+        if (sel == Errors.Queue__FeeTooLow.selector) return "Queue__FeeTooLow";
+        if (sel == Errors.Queue__InvalidTxProof.selector) return "Queue__InvalidTxProof";
+        if (sel == Errors.Queue__NotEnoughQueued.selector) return "Queue__NotEnoughQueued";
+        if (sel == Errors.Rollup__InvalidTxCount.selector) return "InvalidTxCount";
+        if (sel == Errors.Rollup__InvalidForcedTxsHash.selector) return "InvalidForcedTxsHash";
+        if (sel == Errors.Rollup__ForcedTxsDue.selector) return "ForcedTxsDue";
+        if (sel == Errors.Rollup__TooFewForcedTxs.selector) return "TooFewForcedTxs";
+        if (sel == Errors.Rollup__NonForcedTxsBeforeDueForcedTxs.selector) {
+            return "NonForcedTxsBeforeDueForcedTxs";
+        }
+        if (sel == Errors.Rollup__InFallback.selector) return "InFallback";
+        if (sel == Errors.Rollup__NotInFallback.selector) return "NotInFallback";
+        if (sel == Errors.Rollup__FallbackSlotOutOfRange.selector) return "FallbackSlotOutOfRange";
+        if (sel == Errors.Rollup__SlotAlreadyUsed.selector) return "SlotAlreadyUsed";
+        if (sel == Errors.Rollup__InvalidBlockNumber.selector) return "InvalidBlockNumber";
+        if (sel == Errors.Rollup__InvalidArchive.selector) return "InvalidArchive";
         return vm.toString(abi.encodePacked(sel));
     }
 }

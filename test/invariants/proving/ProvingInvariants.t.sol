@@ -8,13 +8,20 @@ import {console} from "forge-std/console.sol";
 import {ProverEscrow} from "../../../contracts/core/ProverEscrow.sol";
 import {Rollup} from "../../../contracts/core/Rollup.sol";
 import {DevToken} from "../../../contracts/dev/DevToken.sol";
-import {EpochRewards, ProofClaim} from "../../../contracts/interfaces/IRollup.sol";
-import {Epoch, Timestamp} from "../../../contracts/libraries/TimeLib.sol";
+import {
+    ForcedTx,
+    IForcedInclusionQueue,
+    NO_DUE_EPOCH
+} from "../../../contracts/interfaces/IForcedInclusionQueue.sol";
+import {EpochRewards, FallbackStatus, ProofClaim} from "../../../contracts/interfaces/IRollup.sol";
+import {Epoch, Slot, Timestamp} from "../../../contracts/libraries/TimeLib.sol";
 import {ProvingHandler} from "./ProvingHandler.sol";
 
 /// @notice Prover coordination as a whole (SPEC 5): escrow, claims, proofs, prune and slash,
-///         rewards, under random sequences of every actor's calls, valid and invalid.
-///         test/invariants/PROPERTIES.md ("Prover coordination") states each property.
+///         rewards, under random sequences of every actor's calls, valid and invalid; with forced
+///         inclusion (SPEC 7) in every block. test/invariants/PROPERTIES.md ("Prover coordination",
+///         "Forced inclusion") states each property. FallbackInvariants runs the same with a short
+///         FALLBACK_ENTER and the fallback actors.
 contract ProvingInvariants is Test {
     ProvingHandler internal handler;
     Rollup internal rollup;
@@ -23,14 +30,26 @@ contract ProvingInvariants is Test {
     DevToken internal rewardToken;
     uint256 internal constant BPS = 10_000;
 
+    IForcedInclusionQueue internal queue;
+
     function setUp() public {
-        handler = new ProvingHandler();
+        handler = _newHandler();
         rollup = handler.getRollup();
         escrow = handler.getEscrow();
         bondToken = handler.getBondToken();
         rewardToken = handler.getRewardToken();
+        queue = handler.getQueue();
+        targetContract(address(handler));
+        targetSelector(StdInvariant.FuzzSelector({addr: address(handler), selectors: _selectors()}));
+    }
 
-        bytes4[] memory selectors = new bytes4[](14);
+    /// @dev FALLBACK_ENTER far off: this suite never enters fallback.
+    function _newHandler() internal virtual returns (ProvingHandler) {
+        return new ProvingHandler(false);
+    }
+
+    function _selectors() internal view virtual returns (bytes4[] memory selectors) {
+        selectors = new bytes4[](17);
         selectors[0] = ProvingHandler.deposit.selector;
         selectors[1] = ProvingHandler.startWithdraw.selector;
         selectors[2] = ProvingHandler.executeWithdraw.selector;
@@ -45,8 +64,9 @@ contract ProvingInvariants is Test {
         selectors[11] = ProvingHandler.claim.selector;
         selectors[12] = ProvingHandler.submitProof.selector;
         selectors[13] = ProvingHandler.propose.selector;
-        targetContract(address(handler));
-        targetSelector(StdInvariant.FuzzSelector({addr: address(handler), selectors: selectors}));
+        selectors[14] = ProvingHandler.enqueue.selector;
+        selectors[15] = ProvingHandler.proposeForced.selector;
+        selectors[16] = ProvingHandler.enqueue.selector;
     }
 
     // With a fixed fuzz seed every invariant_ function replays the same call sequences in its own
@@ -61,6 +81,8 @@ contract ProvingInvariants is Test {
         _assertChainMatchesModel();
         _assertEscrowAccounting();
         _assertRewardAccounting();
+        _assertForcedInclusion();
+        _assertFallback();
     }
 
     /// @notice End of each run: every claim ended in exactly one of proof or slash, or is still live.
@@ -71,10 +93,11 @@ contract ProvingInvariants is Test {
         ProvingHandler.Model memory mm = handler.model();
         for (uint256 i = 0; i < n; ++i) {
             uint256 e = handler.claimedEpochs(i);
-            uint256 outcomes = handler.ev_proofs(e) + handler.ev_slashes(e);
+            // A fallback block drops unproven blocks and releases their claim: a third ending.
+            uint256 outcomes = handler.ev_proofs(e) + handler.ev_slashes(e) + handler.releasedClaims(e);
             assertLe(outcomes, 1, "a claim ended twice");
             bool live = mm.claimed && mm.claimEpoch == e;
-            assertEq(outcomes == 0, live, "claim neither proven, slashed nor live");
+            assertEq(outcomes == 0, live, "claim neither proven, slashed, released nor live");
             assertEq(rollup.getProofClaim(Epoch.wrap(e)).bondProvider != address(0), live, "stale claim");
         }
         if (vm.envOr("INVARIANT_SUMMARY", false)) _printCoverage();
@@ -82,15 +105,21 @@ contract ProvingInvariants is Test {
 
     function _printCoverage() internal {
         (string[] memory keys, uint256[] memory values) = handler.coverage();
-        uint256 runs = vm.envOr("PROVING_COVERAGE_RUNS", uint256(0)) + 1;
-        vm.setEnv("PROVING_COVERAGE_RUNS", vm.toString(runs));
+        string memory prefix = _coveragePrefix();
+        uint256 runs = vm.envOr(string.concat(prefix, "RUNS"), uint256(0)) + 1;
+        vm.setEnv(string.concat(prefix, "RUNS"), vm.toString(runs));
         console.log("coverage summed over runs:", runs);
         for (uint256 i = 0; i < keys.length; ++i) {
-            string memory name = string.concat("PROVING_COVERAGE_", vm.toString(i));
+            string memory name = string.concat(prefix, vm.toString(i));
             uint256 total = vm.envOr(name, uint256(0)) + values[i];
             vm.setEnv(name, vm.toString(total));
             console.log(string.concat("  ", keys[i], ": ", vm.toString(total)));
         }
+    }
+
+    /// @dev Environment variables are process-wide: each suite sums its coverage under its own names.
+    function _coveragePrefix() internal pure virtual returns (string memory) {
+        return "PROVING_COVERAGE_";
     }
 
     // ---------------------------------------------------------------- outcomes
@@ -255,5 +284,61 @@ contract ProvingInvariants is Test {
             assertEq(r.proposerShareBps, BPS - bps, "proposer share != 10000 - fee");
             assertEq(r.feesHash, handler.provenFeesHash(e), "fees hash != the proof's fees");
         }
+    }
+
+    // ---------------------------------------------------------------- forced inclusion
+
+    /// @dev SPEC 7 against the ghost FIFO: head <= tail; the tail is every entry queued, each with
+    ///      its hash and due epoch (queue epoch + FORCED_INCLUSION_DELAY), included exactly when it
+    ///      is below the head; the head is where the blocks of the pending chain left it, so after a
+    ///      prune exactly the proven tip's head; each block above the proven tip took the next
+    ///      entries after its parent's (FIFO) and committed to their hash; no block with non-forced
+    ///      txs left a due entry behind; the queue's head due epoch and due count match.
+    function _assertForcedInclusion() internal view {
+        assertEq(handler.ghost_dueSkipped(), 0, "a block with non-forced txs left a due entry queued");
+        uint256 head = queue.head();
+        uint256 tail = queue.tail();
+        assertLe(head, tail, "queue head > tail");
+        assertEq(tail, handler.queueLength(), "queue tail != entries queued");
+        assertEq(head, handler.qHead(), "queue head != the head after the pending tip (model)");
+        ProvingHandler.Model memory mm = handler.model();
+        assertEq(handler.headAfter(mm.pending), head, "model: head after the pending tip");
+        // Blocks at or below the proven tip were checked while pending and never change.
+        uint256 from = mm.proven == 0 ? 1 : mm.proven;
+        for (uint256 n = from; n <= mm.pending; ++n) {
+            uint256 before = handler.headAfter(n - 1);
+            uint256 k = handler.forcedOf(n);
+            assertEq(handler.headAfter(n), before + k, "a block took other than the next entries");
+            assertEq(handler.forcedHashOf(n), handler.rangeHash(before, k), "forcedTxsHash != the FIFO's");
+        }
+        uint256 epoch = Epoch.unwrap(rollup.getCurrentEpoch());
+        for (uint256 i = 0; i < tail; ++i) {
+            ForcedTx memory e = queue.getEntry(i);
+            (bytes32 txHash, uint256 due) = handler.queueEntry(i);
+            assertEq(e.txHash, txHash, "entry hash != queued");
+            assertEq(Epoch.unwrap(e.includedByEpoch), due, "entry due epoch != queue epoch + delay");
+            assertEq(e.included, i < head, "entry included != below the head");
+        }
+        uint256 headDue;
+        if (head < tail) (, headDue) = handler.queueEntry(head);
+        else headDue = Epoch.unwrap(NO_DUE_EPOCH);
+        assertEq(Epoch.unwrap(queue.headDueEpoch()), headDue, "headDueEpoch != the head entry's");
+        assertEq(queue.dueCount(Epoch.wrap(epoch)), handler.modelDueCount(), "dueCount != model");
+    }
+
+    // ---------------------------------------------------------------- based fallback
+
+    /// @dev SPEC 6: the rollup's fallback status is the model's clock; the proven tip only ever
+    ///      advanced through a proof the handler built and the verifier accepted (an epoch proof,
+    ///      or a fallback block's own); no bond was slashed for an epoch whose valid proof was
+    ///      refused (fallback does not close a proof window).
+    function _assertFallback() internal view {
+        (bool active, uint256 start, uint256 end) = handler.modelFallback();
+        FallbackStatus memory fs = rollup.getFallbackStatus();
+        assertEq(fs.active, active, "fallback mode != SPEC 6 clock");
+        assertEq(Slot.unwrap(fs.start), start, "fallback start != SPEC 6 clock");
+        assertEq(Slot.unwrap(fs.end), end, "fallback end != SPEC 6 clock");
+        assertEq(handler.ghost_unprovenAdvance(), 0, "proven tip advanced without an accepted proof");
+        assertEq(handler.ghost_slashAfterRefusal(), 0, "bond slashed although its valid proof was refused");
     }
 }

@@ -284,7 +284,7 @@ contract Rollup is IRollup, EIP712 {
         Liveness memory lv = liveness;
         // Fallback does not close a proof window: a claimed prover keeps its deadline (SPEC 5.4),
         // and a proof advances the proven chain, which is fallback activity (SPEC 6).
-        bool inFallback;
+        bool inFallback = false;
         if (lv.progressSlot + FALLBACK_ENTER <= Slot.unwrap(now_)) {
             (inFallback,,) = _syncFallback(lv, Slot.unwrap(now_));
         }

@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
-# Local devnet: anvil + the Rollup deployed with the same forge script users run, then a live
-# view of slots, epochs and the pending tip until Ctrl-C (`make devnet`).
+# Local devnet (`make devnet`): anvil, the Rollup deployed with the same forge script users run,
+# a full committee of validators staked, `proofline node` processes holding those validators
+# (they exchange attestations over libp2p), a tx generator, and a live view of slots, epochs,
+# tips and txs per block until Ctrl-C.
 #
 # Environment (all optional):
-#   DEVNET_PORT          anvil port                                   8545
+#   DEVNET_PORT          anvil port; nodes use PORT+100+k (RPC), +200+k (metrics), +300+k (p2p)
+#                                                                     8545
 #   DEVNET_CHAIN_ID      anvil chain id (deployments/<id>.json)       31337
 #   DEVNET_BLOCK_TIME    seconds between L1 blocks                    2
 #   DEVNET_VALIDATORS    validators staked at deploy                  8
-#   DEVNET_POLL          seconds between status lines                 4
+#   DEVNET_NODES         node processes sharing the validators        2
+#   DEVNET_TX_RATE       txs per second from the generator (0: none)  5
+#   DEVNET_POLL          seconds between status lines                 2
 #   DEVNET_EXIT_AFTER    stop after watching this many seconds        (run until Ctrl-C)
-#   DEVNET_DIR           where anvil.log and deploy.log go            .devnet
+#   DEVNET_DIR           where the logs and the nodes' data go        .devnet
 #   FORGE, ANVIL, CAST   tool binaries                                node_modules/@foundry-rs/...
-# Deploy.s.sol's own variables (SLOT_DURATION, EPOCH_DURATION, ...) pass through.
+# Deploy.s.sol's own variables pass through; SLOT_DURATION defaults to 6 s and EPOCH_DURATION to
+# 8 slots here, so epochs pass in under a minute.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,12 +30,22 @@ PORT="${DEVNET_PORT:-8545}"
 CHAIN_ID="${DEVNET_CHAIN_ID:-31337}"
 BLOCK_TIME="${DEVNET_BLOCK_TIME:-2}"
 VALIDATORS="${DEVNET_VALIDATORS:-8}"
-POLL="${DEVNET_POLL:-4}"
+NODES="${DEVNET_NODES:-2}"
+TX_RATE="${DEVNET_TX_RATE:-5}"
+POLL="${DEVNET_POLL:-2}"
+export SLOT_DURATION="${SLOT_DURATION:-6}"
+export EPOCH_DURATION="${EPOCH_DURATION:-8}"
+# No prover runs in the devnet yet, so no epoch is ever proven and the pending chain is pruned
+# each epoch; based fallback (3 epochs without proven progress by default) would then stop the
+# committee for good. Until the prover agents join the devnet, fallback starts after 1,000 epochs.
+export FALLBACK_ENTER="${FALLBACK_ENTER:-$((1000 * EPOCH_DURATION))}"
 EXIT_AFTER="${DEVNET_EXIT_AFTER:-}"
 DIR="${DEVNET_DIR:-$ROOT/.devnet}"
 RPC="http://127.0.0.1:$PORT"
 # anvil's first test account (mnemonic "test test ... junk", index 0): public, devnet only.
 DEPLOYER_KEY=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
+MNEMONIC="test test test test test test test test test test test junk"
+PROOFLINE="$ROOT/target/debug/proofline"
 
 for tool in "$FORGE" "$ANVIL" "$CAST"; do
   [[ -x "$tool" ]] || { echo "devnet: $tool not found; run 'make install'" >&2; exit 1; }
@@ -37,7 +53,13 @@ done
 mkdir -p "$DIR"
 
 ANVIL_PID=""
+AGENT_PIDS=()
 stop_anvil() {
+  if ((${#AGENT_PIDS[@]})); then
+    kill -TERM "${AGENT_PIDS[@]}" 2>/dev/null || true
+    wait "${AGENT_PIDS[@]}" 2>/dev/null || true
+    echo "devnet: nodes stopped"
+  fi
   if [[ -n "$ANVIL_PID" ]]; then
     # On Ctrl-C anvil may already be on its way out: it handles SIGINT itself.
     kill "$ANVIL_PID" 2>/dev/null || true
@@ -68,10 +90,13 @@ fi
 # not minutes in the past on a fresh clone.
 echo "devnet: building contracts"
 "$FORGE" build script/Deploy.s.sol >/dev/null
+echo "devnet: building the proofline binary (cargo build -p proofline)"
+cargo build --quiet -p proofline ${CI:+--locked}
 
 echo "devnet: starting anvil on $RPC (chain $CHAIN_ID, prague, ${BLOCK_TIME}s blocks); log: $DIR/anvil.log"
+# Enough funded accounts for the deployer and every validator (they pay for their proposals).
 "$ANVIL" --host 127.0.0.1 --port "$PORT" --chain-id "$CHAIN_ID" --hardfork prague \
-  --block-time "$BLOCK_TIME" >"$DIR/anvil.log" 2>&1 &
+  --block-time "$BLOCK_TIME" --accounts $((VALIDATORS + 2)) >"$DIR/anvil.log" 2>&1 &
 ANVIL_PID=$!
 echo "$ANVIL_PID" >"$DIR/anvil.pid"
 echo "devnet: anvil pid $ANVIL_PID"
@@ -130,15 +155,62 @@ for ((s = current_slot + 1; s <= current_slot + 4; s++)); do
 done
 echo
 
+# The validators' keys (test mnemonic indices 1..VALIDATORS, as Deploy.s.sol staked them), dealt
+# round-robin to the nodes, so every node holds part of each committee.
+for ((k = 0; k < NODES; k++)); do
+  rm -rf "$DIR/node$k"
+  mkdir -p "$DIR/node$k"
+  : >"$DIR/node$k/validators.keys"
+done
+for ((i = 1; i <= VALIDATORS; i++)); do
+  "$CAST" wallet private-key --mnemonic "$MNEMONIC" --mnemonic-index "$i" \
+    >>"$DIR/node$(((i - 1) % NODES))/validators.keys"
+done
+
+p2p_addr() { echo "/ip4/127.0.0.1/tcp/$((PORT + 300 + $1))"; }
+for ((k = 0; k < NODES; k++)); do
+  peers=()
+  for ((j = 0; j < NODES; j++)); do
+    ((j == k)) || peers+=(--peer "$(p2p_addr "$j")")
+  done
+  "$PROOFLINE" node --l1-rpc "$RPC" --deployment "$ROOT/$DEPLOYMENT" \
+    --validator-keys-file "$DIR/node$k/validators.keys" --data-dir "$DIR/node$k" \
+    --rpc-addr "127.0.0.1:$((PORT + 100 + k))" --metrics-addr "127.0.0.1:$((PORT + 200 + k))" \
+    --p2p-listen "$(p2p_addr "$k")" "${peers[@]}" --poll-ms 500 \
+    >"$DIR/node$k.log" 2>&1 &
+  AGENT_PIDS+=($!)
+  echo "devnet: node $k (pid $!): rpc http://127.0.0.1:$((PORT + 100 + k)), metrics http://127.0.0.1:$((PORT + 200 + k))/metrics, log $DIR/node$k.log"
+done
+NODE_RPC="http://127.0.0.1:$((PORT + 100))"
+# One generator per node (nodes do not gossip txs yet), each with its share of the rate.
+if ((TX_RATE > 0)); then
+  for ((k = 0; k < NODES; k++)); do
+    "$PROOFLINE" txgen --node-rpc "http://127.0.0.1:$((PORT + 100 + k))" --seed $((k + 1)) \
+      --rate "$(node -e "console.log(Math.max(1, Math.round($TX_RATE / $NODES)))")" \
+      >"$DIR/txgen$k.log" 2>&1 &
+    AGENT_PIDS+=($!)
+  done
+  echo "devnet: tx generators: $TX_RATE txs/s over the nodes; logs $DIR/txgen*.log"
+fi
+echo
+
 echo "devnet: watching the chain every ${POLL}s${EXIT_AFTER:+ for ${EXIT_AFTER}s}; Ctrl-C to stop"
 start=$SECONDS
 while [[ -z "$EXIT_AFTER" ]] || ((SECONDS - start < EXIT_AFTER)); do
-  block="$("$CAST" block-number --rpc-url "$RPC")"
-  slot="$(call "$ROLLUP" "getCurrentSlot()(uint256)")"
-  epoch="$(call "$ROLLUP" "getCurrentEpoch()(uint256)")"
-  tip="$(call "$ROLLUP" "getPendingBlockNumber()(uint256)")"
-  proposer="$(call "$ROLLUP" "getCurrentProposer()(address)")"
-  echo "  L1 block $block  slot $slot  epoch $epoch  pending tip $tip  proposer $proposer"
+  for pid in "${AGENT_PIDS[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { echo "devnet: agent $pid exited; see $DIR/*.log" >&2; exit 1; }
+  done
+  status="$("$PROOFLINE" status --node-rpc "$NODE_RPC" 2>/dev/null | tr -d ' \n' || true)"
+  num() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" <<<"$status"; }
+  if [[ -n "$status" ]]; then
+    fallback=""
+    grep -q '"inFallback":true' <<<"$status" && fallback="  FALLBACK"
+    printf '  L1 block %s  slot %s  epoch %s  pending tip %s  proven tip %s  synced %s  txs in last block %s  pool %s%s\n' \
+      "$(num l1Block)" "$(num slot)" "$(num epoch)" "$(num pendingBlock)" "$(num provenBlock)" \
+      "$(num syncedBlock)" "$(num lastBlockTxs)" "$(num mempoolTxs)" "$fallback"
+  else
+    echo "  node 0 not answering yet"
+  fi
   pause "$POLL"
 done
 echo "devnet: DEVNET_EXIT_AFTER=${EXIT_AFTER}s reached"

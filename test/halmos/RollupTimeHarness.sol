@@ -22,6 +22,12 @@ contract RollupTimeHarness is Rollup {
         });
     }
 
+    /// @dev The slot of the proven chain's last progress: at or after the time under test keeps
+    ///      the fallback clock out of the proof-window checks.
+    function setProgressSlot(uint48 slot) external {
+        liveness.progressSlot = slot;
+    }
+
     function setClaim(address bondProvider, uint48 epoch) external {
         claim = Claim({bondProvider: bondProvider, basisPointFee: 0, epoch: epoch});
     }

@@ -1,0 +1,573 @@
+//! The validators' duties: proposing in their slots and attesting other proposers' blocks.
+//!
+//! # Proposing (SPEC 4, 7)
+//!
+//! When an L1 block of slot `s` exists and one of the node's validators is the proposer of `s`,
+//! the node builds the next block on its synced tip: the due forced-inclusion entries first (all
+//! of them, or [`MAX_FORCED_PER_BLOCK`] and nothing else when more are due), then pool txs by
+//! fee. It records the proposal's digest for `(proposer, s)` before anything leaves the process
+//! ([`crate::store::Store::record_proposal`]), so a restarted node never proposes a second,
+//! different block in a slot. It signs with its own committee members, asks its peers for the
+//! others' signatures over the attestation transport until it has a quorum, and sends `propose`
+//! with the body in blobs from the proposer's key.
+//!
+//! # Attesting
+//!
+//! An attester signs a proposal only if it is for the current slot, from that slot's proposer,
+//! builds on the attester's own tip, takes the queue entries the attester saw queued, and
+//! re-executing it gives exactly the proposed header (state root, archive, blobs, counts). Each
+//! signature is recorded per `(validator, slot)` first, so no validator signs two different
+//! blocks for one slot, even across restarts.
+
+use std::time::{Duration, Instant};
+
+use alloy::{
+    primitives::{Address, Bytes, B256, U256},
+    signers::{local::PrivateKeySigner, SignerSync},
+};
+use eyre::{bail, eyre};
+use proofline_bindings::Rollup;
+use proofline_core::Slot;
+use proofline_l1::{Purpose, TxCandidate};
+use proofline_l2::{L2Block, ProposeArgs, Tx};
+use serde::{Deserialize, Serialize};
+use tracing::{debug, info, warn};
+
+use crate::{
+    chain::{ApplyError, NodeChain, StoredBlock},
+    l1::{quorum, to_binding},
+    mempool::Mempool,
+    metrics::AttestationResult,
+    node::{Fault, NodeInner},
+    store::SignCheck,
+};
+
+/// Forced entries a block takes at most. SPEC 7 asks for min(due, MIN_FORCED_TXS_PER_BLOCK); a
+/// block that cannot take every due entry carries nothing else.
+pub const MAX_FORCED_PER_BLOCK: usize = 64;
+
+/// What a proposer sends its peers: the block and the header it claims.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AttestRequest {
+    pub block: StoredBlock,
+    pub args: ProposeArgs,
+}
+
+/// A peer's answer: its committee members' signatures, or why it refused.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum AttestResponse {
+    Signed(Vec<Attestation>),
+    Refused(String),
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Attestation {
+    pub validator: Address,
+    /// 65 bytes: r, s, v (27 or 28).
+    pub signature: Bytes,
+}
+
+impl Attestation {
+    fn sign(signer: &PrivateKeySigner, digest: B256) -> eyre::Result<Self> {
+        let sig = signer.sign_hash_sync(&digest)?;
+        Ok(Self {
+            validator: signer.address(),
+            signature: Bytes::from(sig.as_bytes().to_vec()),
+        })
+    }
+
+    fn to_binding(&self) -> Option<Rollup::Signature> {
+        let b = &self.signature;
+        if b.len() != 65 {
+            return None;
+        }
+        Some(Rollup::Signature {
+            r: B256::from_slice(&b[0..32]),
+            s: B256::from_slice(&b[32..64]),
+            v: b[64],
+        })
+    }
+
+    /// Whether this is `validator`'s signature over `digest`.
+    fn verify(&self, digest: B256) -> bool {
+        alloy::primitives::Signature::try_from(&self.signature[..])
+            .ok()
+            .and_then(|s| s.recover_address_from_prehash(&digest).ok())
+            == Some(self.validator)
+    }
+}
+
+/// The attestations `propose` takes: a bitmap of committee positions and the signatures in
+/// position order. Signatures of non-members or repeated members are left out.
+pub fn committee_attestations(
+    committee: &[Address],
+    attestations: &[Attestation],
+) -> Rollup::CommitteeAttestations {
+    let mut by_index: Vec<(usize, Rollup::Signature)> = Vec::new();
+    for a in attestations {
+        let Some(index) = committee.iter().position(|m| *m == a.validator) else {
+            continue;
+        };
+        if by_index.iter().any(|(i, _)| *i == index) {
+            continue;
+        }
+        if let Some(sig) = a.to_binding() {
+            by_index.push((index, sig));
+        }
+    }
+    by_index.sort_by_key(|(i, _)| *i);
+    let mut signers = U256::ZERO;
+    for (i, _) in &by_index {
+        signers |= U256::from(1) << *i;
+    }
+    Rollup::CommitteeAttestations {
+        signers,
+        signatures: by_index.into_iter().map(|(_, s)| s).collect(),
+    }
+}
+
+/// The block a proposer makes on `chain`'s tip in `slot` (of `epoch`): the due forced entries
+/// first (all of them, or [`MAX_FORCED_PER_BLOCK`] and nothing else), then the pool's txs by fee
+/// as long as they are valid together and fit the blobs.
+pub fn build_block(
+    chain: &NodeChain,
+    pool: &Mempool,
+    slot: Slot,
+    epoch: u64,
+    coinbase: Address,
+    max_txs: usize,
+) -> Result<(StoredBlock, L2Block), ApplyError> {
+    let due: Vec<Bytes> = chain
+        .pending_forced(MAX_FORCED_PER_BLOCK + 1)
+        .into_iter()
+        .filter(|e| e.due_epoch <= epoch)
+        .map(|e| e.data.clone())
+        .collect();
+    let only_forced = due.len() > MAX_FORCED_PER_BLOCK;
+    let forced: Vec<Bytes> = due.into_iter().take(MAX_FORCED_PER_BLOCK).collect();
+    let candidates: Vec<Tx> = if only_forced {
+        Vec::new()
+    } else {
+        pool.pending(max_txs)
+    };
+    let (txs, _left_out) = chain.l2().select_txs(&forced, candidates);
+    let mut block = StoredBlock {
+        number: chain.tip() + 1,
+        slot: slot.0,
+        coinbase,
+        forced,
+        txs: txs.iter().map(|t| Bytes::from(t.encode())).collect(),
+        archive: B256::ZERO,
+    };
+    let built = chain.preview(&block)?;
+    block.archive = built.archive;
+    Ok((block, built))
+}
+
+impl NodeInner {
+    /// Signs `digest` for `slot` with each of `members` the node holds, skipping a validator that
+    /// already signed something else for the slot.
+    fn sign_as(&self, members: &[Address], slot: u64, digest: B256) -> Vec<Attestation> {
+        let mut out = Vec::new();
+        for signer in &self.validators {
+            let validator = signer.address();
+            if !members.contains(&validator) {
+                continue;
+            }
+            match self.store.record_signature(validator, slot, digest) {
+                Ok(SignCheck::Fresh | SignCheck::Repeat) => match Attestation::sign(signer, digest)
+                {
+                    Ok(a) => out.push(a),
+                    Err(e) => warn!(%validator, %e, "signing failed"),
+                },
+                Ok(SignCheck::Conflict { recorded }) => warn!(
+                    %validator, slot, %recorded, %digest,
+                    "not signing: this validator already signed another block for the slot"
+                ),
+                Err(e) => warn!(%validator, %e, "cannot record the signature; not signing"),
+            }
+        }
+        out
+    }
+
+    /// Re-executes a proposal and signs it with the node's committee members if it holds.
+    pub async fn attest(&self, req: AttestRequest) -> AttestResponse {
+        match self.check_proposal(&req).await {
+            Ok(members) => {
+                let digest = req.args.digest(&self.domain);
+                let sigs = self.sign_as(&members, req.block.slot, digest);
+                self.metrics.attestation(AttestationResult::Signed);
+                if !sigs.is_empty() {
+                    self.remember_built(req.block.clone());
+                }
+                info!(
+                    block = req.block.number,
+                    slot = req.block.slot,
+                    signatures = sigs.len(),
+                    "attested"
+                );
+                AttestResponse::Signed(sigs)
+            }
+            Err(e) => {
+                self.metrics.attestation(AttestationResult::Refused);
+                warn!(
+                    block = req.block.number,
+                    slot = req.block.slot,
+                    "refusing to attest: {e:#}"
+                );
+                AttestResponse::Refused(format!("{e:#}"))
+            }
+        }
+    }
+
+    /// The node's committee members for the proposal's slot, if it should sign it.
+    async fn check_proposal(&self, req: &AttestRequest) -> eyre::Result<Vec<Address>> {
+        let block = &req.block;
+        let slot = Slot(block.slot);
+        let current = self.current_slot();
+        if slot != current {
+            bail!("proposal for slot {slot}, the current slot is {current}");
+        }
+        let epoch = self.reader.epoch_of(slot);
+        let committee = self.reader.committee(epoch).await?;
+        let members: Vec<Address> = self
+            .validators
+            .iter()
+            .map(|s| s.address())
+            .filter(|a| committee.contains(a))
+            .collect();
+        if members.is_empty() {
+            bail!("none of this node's validators is in the committee of epoch {epoch}");
+        }
+        let proposer = self.reader.proposer_at(slot).await?;
+        if block.coinbase != proposer {
+            bail!(
+                "coinbase {} is not the proposer of slot {slot} ({proposer})",
+                block.coinbase
+            );
+        }
+        if U256::from(block.number) != req.args.block_number
+            || U256::from(block.slot) != req.args.slot
+        {
+            bail!("the block and the header disagree on number or slot");
+        }
+        // The proposer may be a moment ahead of this node's sync: wait for the parent.
+        let deadline = Instant::now() + Duration::from_secs(self.reader.time.slot_duration() / 3);
+        loop {
+            let tip = self.chain.read().expect("poisoned").tip();
+            if tip + 1 >= block.number || Instant::now() >= deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let built = {
+            let chain = self.chain.read().expect("poisoned");
+            if block.number != chain.tip() + 1 {
+                bail!(
+                    "block {} does not build on this node's tip {}",
+                    block.number,
+                    chain.tip()
+                );
+            }
+            if req.args.previous_archive != chain.archive() {
+                bail!(
+                    "previous archive {} is not this node's tip archive {}",
+                    req.args.previous_archive,
+                    chain.archive()
+                );
+            }
+            let queued = chain.forced_data(block.forced.len() as u64).map_err(|i| {
+                eyre!("forced entry {i} was never queued on L1 as far as this node saw")
+            })?;
+            if queued != block.forced {
+                bail!("the forced txs are not the queue's next entries");
+            }
+            chain.preview(block)?
+        };
+        let expected = built.propose_args();
+        if expected.state_root != req.args.state_root {
+            bail!(
+                "state root mismatch: re-execution gives {}, the proposal says {}",
+                expected.state_root,
+                req.args.state_root
+            );
+        }
+        if expected != req.args {
+            bail!(
+                "header mismatch: re-execution gives {expected:?}, the proposal says {:?}",
+                req.args
+            );
+        }
+        Ok(members)
+    }
+
+    /// Builds, attests and sends the block of `slot` if one of the node's validators proposes it.
+    pub async fn propose_in(&self, slot: Slot) -> eyre::Result<()> {
+        let started = Instant::now();
+        let slot_start = self.reader.slot_start(slot);
+        let proposer = self.reader.proposer_at(slot).await?;
+        let signer = if proposer == Address::ZERO {
+            // No committee yet (the first epochs after deployment): anyone may propose. To keep
+            // the nodes from racing, the deployment's staked validators take turns by slot; a
+            // node with none of them proposes with its first key.
+            let staked = &self.deployment.validators;
+            let turn =
+                (!staked.is_empty()).then(|| staked[(slot.0 % staked.len() as u64) as usize]);
+            let holds_any = self
+                .validators
+                .iter()
+                .any(|s| staked.contains(&s.address()));
+            let chosen = match turn {
+                Some(turn) if holds_any => self.validators.iter().find(|s| s.address() == turn),
+                _ => self.validators.first(),
+            };
+            match chosen {
+                Some(s) => s.clone(),
+                None => return Ok(()),
+            }
+        } else {
+            match self.validators.iter().find(|s| s.address() == proposer) {
+                Some(s) => s.clone(),
+                None => return Ok(()),
+            }
+        };
+        if self.reader.can_prune().await? {
+            info!(%slot, "the pending chain is due to be pruned: pruning instead of proposing");
+            let txm = self.tx_manager(&signer).await?;
+            let call = Rollup::pruneCall {};
+            if let Err(e) = txm
+                .send(
+                    Purpose::new("prune"),
+                    TxCandidate::call(self.deployment.rollup, &call),
+                )
+                .await
+            {
+                debug!(%e, "prune not sent");
+            }
+            return Ok(());
+        }
+        let on_l1 = self.reader.pending_block().await?;
+        let (block, built) = {
+            let chain = self.chain.read().expect("poisoned");
+            if chain.tip() != on_l1 {
+                bail!(
+                    "not synced: this node is at block {}, L1 at {on_l1}",
+                    chain.tip()
+                );
+            }
+            let pool = self.mempool.lock().expect("poisoned");
+            build_block(
+                &chain,
+                &pool,
+                slot,
+                self.reader.epoch_of(slot).0,
+                signer.address(),
+                self.config.max_block_txs,
+            )?
+        };
+        let mut args = built.propose_args();
+        if self.config.fault == Some(Fault::WrongStateRoot) {
+            warn!(%slot, "fault injection: proposing a wrong state root");
+            args.state_root = B256::repeat_byte(0xee);
+        }
+        let digest = args.digest(&self.domain);
+        match self
+            .store
+            .record_proposal(signer.address(), slot.0, digest)?
+        {
+            SignCheck::Fresh | SignCheck::Repeat => {}
+            SignCheck::Conflict { recorded } => {
+                warn!(%slot, %recorded, "already proposed another block in this slot; not proposing again");
+                return Ok(());
+            }
+        }
+
+        let epoch = self.reader.epoch_of(slot);
+        let committee = self.reader.committee(epoch).await?;
+        let needed = quorum(committee.len());
+        let mut attestations = self.sign_as(&committee, slot.0, digest);
+        if attestations.len() < needed {
+            let request = AttestRequest {
+                block: block.clone(),
+                args: args.clone(),
+            };
+            let mut answers = self.p2p.request_all(request).await;
+            let deadline = tokio::time::Instant::now() + self.config.attestation_timeout;
+            while attestations.len() < needed {
+                match tokio::time::timeout_at(deadline, answers.recv()).await {
+                    Ok(Some((peer, Ok(AttestResponse::Signed(sigs))))) => {
+                        for a in sigs {
+                            if committee.contains(&a.validator)
+                                && a.verify(digest)
+                                && !attestations.iter().any(|b| b.validator == a.validator)
+                            {
+                                attestations.push(a);
+                            } else {
+                                warn!(%peer, validator = %a.validator, "dropping an invalid attestation");
+                            }
+                        }
+                    }
+                    Ok(Some((peer, Ok(AttestResponse::Refused(why))))) => {
+                        warn!(%peer, %why, "peer refused to attest");
+                    }
+                    Ok(Some((peer, Err(e)))) => debug!(%peer, %e, "no attestation from peer"),
+                    Ok(None) | Err(_) => break,
+                }
+            }
+        }
+        if attestations.len() < needed {
+            bail!(
+                "only {} of the {needed} attestations needed for block {} (slot {slot})",
+                attestations.len(),
+                block.number
+            );
+        }
+        let call = Rollup::proposeCall {
+            args: to_binding(&args),
+            attestations: committee_attestations(&committee, &attestations),
+        };
+        let mut candidate = TxCandidate::call(self.deployment.rollup, &call);
+        if !built.blobs.blobs.is_empty() {
+            candidate = candidate.with_sidecar(built.blobs.sidecar_4844()?);
+        }
+        let txm = self.tx_manager(&signer).await?;
+        self.remember_built(block.clone());
+        let pending = txm.send(Purpose::new("propose"), candidate).await?;
+        let latency = self
+            .clock_now_secs_f64()
+            .map(|now| (now - slot_start as f64).max(0.0))
+            .unwrap_or(0.0);
+        self.metrics
+            .observe_propose_latency(Duration::from_secs_f64(latency));
+        self.metrics.blocks_proposed.inc();
+        info!(
+            block = block.number,
+            %slot,
+            txs = block.txs.len() + block.forced.len(),
+            forced = block.forced.len(),
+            attestations = attestations.len(),
+            tx = %pending.tx_hash(),
+            build_ms = started.elapsed().as_millis() as u64,
+            "proposed"
+        );
+        let metrics = self.metrics.clone();
+        tokio::spawn(async move {
+            match pending.wait().await {
+                Ok(o) => metrics.l1_tx(
+                    "propose",
+                    if o.receipt.status() {
+                        "success"
+                    } else {
+                        "reverted"
+                    },
+                ),
+                Err(e) => {
+                    metrics.l1_tx("propose", "failed");
+                    warn!(%e, "propose transaction failed");
+                }
+            }
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{chain::QueueEntry, mempool::MempoolConfig, txgen::TxGen};
+
+    fn pool_of(chain: &NodeChain, n: usize) -> Mempool {
+        let mut pool = Mempool::new(MempoolConfig { max_txs: 1000 });
+        for tx in TxGen::new(7).take(n) {
+            pool.add(&tx.encode(), chain.l2().state()).expect("valid");
+        }
+        pool
+    }
+
+    fn queue(chain: &mut NodeChain, n: u64, due_epoch: u64) {
+        for i in 0..n {
+            let tx = TxGen::new(1000 + i).next_tx();
+            chain.on_queued(QueueEntry {
+                index: i,
+                tx_hash: alloy::primitives::keccak256(tx.encode()),
+                due_epoch,
+                data: Bytes::from(tx.encode()),
+                l1_block: 1,
+            });
+        }
+    }
+
+    #[test]
+    fn a_block_takes_pool_txs_up_to_the_limit() {
+        let chain = NodeChain::new();
+        let pool = pool_of(&chain, 30);
+        let (block, built) =
+            build_block(&chain, &pool, Slot(5), 0, Address::repeat_byte(1), 20).unwrap();
+        assert_eq!(block.txs.len(), 20);
+        assert!(block.forced.is_empty());
+        assert_eq!(built.header.tx_count, 20);
+        assert_eq!(block.number, 1);
+        // It applies as built.
+        let mut copy = chain.clone();
+        copy.apply(block).unwrap();
+    }
+
+    #[test]
+    fn due_forced_entries_lead_and_not_due_ones_wait() {
+        let mut chain = NodeChain::new();
+        queue(&mut chain, 3, 2);
+        let pool = pool_of(&chain, 5);
+        let (early, _) = build_block(&chain, &pool, Slot(5), 1, Address::ZERO, 100).unwrap();
+        assert!(early.forced.is_empty(), "not due in epoch 1");
+        assert_eq!(early.txs.len(), 5);
+        let (due, built) = build_block(&chain, &pool, Slot(20), 2, Address::ZERO, 100).unwrap();
+        assert_eq!(due.forced.len(), 3);
+        assert_eq!(due.txs.len(), 5);
+        assert_eq!(built.header.forced_tx_count, 3);
+    }
+
+    #[test]
+    fn more_due_entries_than_a_block_takes_leave_no_room_for_others() {
+        let mut chain = NodeChain::new();
+        queue(&mut chain, MAX_FORCED_PER_BLOCK as u64 + 1, 0);
+        let pool = pool_of(&chain, 5);
+        let (block, _) = build_block(&chain, &pool, Slot(1), 0, Address::ZERO, 100).unwrap();
+        assert_eq!(block.forced.len(), MAX_FORCED_PER_BLOCK);
+        assert!(block.txs.is_empty());
+    }
+
+    #[test]
+    fn attestations_are_ordered_by_committee_position() {
+        let signers: Vec<PrivateKeySigner> = (0..4).map(|_| PrivateKeySigner::random()).collect();
+        let committee: Vec<Address> = signers.iter().map(|s| s.address()).collect();
+        let digest = B256::repeat_byte(9);
+        // Signed in reverse order, one repeated, one outsider.
+        let mut atts: Vec<Attestation> = signers
+            .iter()
+            .rev()
+            .map(|s| Attestation::sign(s, digest).unwrap())
+            .collect();
+        atts.push(atts[0].clone());
+        atts.push(Attestation::sign(&PrivateKeySigner::random(), digest).unwrap());
+        assert!(atts.iter().all(|a| a.verify(digest)));
+        assert!(!atts[0].verify(B256::repeat_byte(8)));
+        let ca = committee_attestations(&committee[..], &atts[1..4]);
+        // Members 0, 1, 2 signed (atts[1..4] are members 2, 1, 0).
+        assert_eq!(ca.signers, U256::from(0b0111));
+        assert_eq!(ca.signatures.len(), 3);
+        for (i, sig) in ca.signatures.iter().enumerate() {
+            let mut bytes = [0u8; 65];
+            bytes[..32].copy_from_slice(sig.r.as_slice());
+            bytes[32..64].copy_from_slice(sig.s.as_slice());
+            bytes[64] = sig.v;
+            let a = Attestation {
+                validator: committee[i],
+                signature: Bytes::from(bytes.to_vec()),
+            };
+            assert!(a.verify(digest), "signature {i} is member {i}'s");
+        }
+        let all = committee_attestations(&committee, &atts);
+        assert_eq!(all.signers, U256::from(0b1111));
+        assert_eq!(all.signatures.len(), 4);
+    }
+}

@@ -1,0 +1,261 @@
+//! What the node reads from L1 besides events: the `propose` transaction behind an
+//! `L2BlockProposed` event, the committee and proposer of a slot, the Rollup's tips, and an
+//! estimate of the L1 clock.
+
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use alloy::{
+    consensus::Transaction as _,
+    network::TransactionResponse as _,
+    primitives::{Address, B256, U256},
+    providers::Provider,
+    sol_types::SolCall,
+};
+use eyre::{eyre, WrapErr};
+use proofline_bindings::Rollup;
+use proofline_core::{Epoch, Slot, TimeConfig, Timestamp};
+use proofline_l1::{Deployment, L1Provider};
+use proofline_l2::ProposeArgs;
+
+/// A `propose`, `proposeAndClaim` or `proposeWithProof` call as it was sent.
+#[derive(Clone, Debug)]
+pub struct ProposalTx {
+    pub from: Address,
+    pub args: ProposeArgs,
+}
+
+/// Decodes the block arguments of one of the Rollup's proposing calls.
+pub fn decode_propose_input(input: &[u8]) -> Option<ProposeArgs> {
+    let args = if let Ok(call) = Rollup::proposeCall::abi_decode(input) {
+        call.args
+    } else if let Ok(call) = Rollup::proposeAndClaimCall::abi_decode(input) {
+        call.args
+    } else if let Ok(call) = Rollup::proposeWithProofCall::abi_decode(input) {
+        call.args
+    } else {
+        return None;
+    };
+    Some(from_binding(&args))
+}
+
+pub fn from_binding(a: &Rollup::ProposeArgs) -> ProposeArgs {
+    ProposeArgs {
+        block_number: a.blockNumber,
+        slot: a.slot,
+        previous_archive: a.previousArchive,
+        archive: a.archive,
+        state_root: a.stateRoot,
+        blob_hashes: a.blobHashes.clone(),
+        tx_count: a.txCount,
+        forced_tx_count: a.forcedTxCount,
+        forced_txs_hash: a.forcedTxsHash,
+    }
+}
+
+pub fn to_binding(a: &ProposeArgs) -> Rollup::ProposeArgs {
+    Rollup::ProposeArgs {
+        blockNumber: a.block_number,
+        slot: a.slot,
+        previousArchive: a.previous_archive,
+        archive: a.archive,
+        stateRoot: a.state_root,
+        blobHashes: a.blob_hashes.clone(),
+        txCount: a.tx_count,
+        forcedTxCount: a.forced_tx_count,
+        forcedTxsHash: a.forced_txs_hash,
+    }
+}
+
+/// The transaction that emitted an `L2BlockProposed` event, decoded.
+pub async fn fetch_proposal(provider: &L1Provider, tx_hash: B256) -> eyre::Result<ProposalTx> {
+    let tx = provider
+        .get_transaction_by_hash(tx_hash)
+        .await?
+        .ok_or_else(|| eyre!("L1 transaction {tx_hash} not found"))?;
+    let args = decode_propose_input(tx.input())
+        .ok_or_else(|| eyre!("L1 transaction {tx_hash} is not a propose call"))?;
+    Ok(ProposalTx {
+        from: tx.from(),
+        args,
+    })
+}
+
+/// The Rollup's views the node asks, with the committee of each epoch cached (it is fixed once
+/// the epoch is set up, SPEC 3).
+pub struct RollupReader {
+    pub rollup: Rollup::RollupInstance<L1Provider>,
+    pub time: TimeConfig,
+    committees: Mutex<HashMap<u64, Vec<Address>>>,
+}
+
+impl RollupReader {
+    pub fn new(provider: L1Provider, deployment: &Deployment) -> eyre::Result<Self> {
+        let time = TimeConfig::new(
+            Timestamp(deployment.genesis_time),
+            deployment.slot_duration,
+            deployment.epoch_duration,
+        )
+        .map_err(|e| eyre!("deployment time parameters: {e}"))?;
+        Ok(Self {
+            rollup: Rollup::new(deployment.rollup, provider),
+            time,
+            committees: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn slot_start(&self, slot: Slot) -> u64 {
+        self.time.slot_start(slot).map(|t| t.0).unwrap_or(u64::MAX)
+    }
+
+    pub fn epoch_of(&self, slot: Slot) -> Epoch {
+        self.time.epoch_of(slot)
+    }
+
+    /// The proposer of `slot`; the zero address when the epoch has no committee (anyone may
+    /// propose, SPEC 3).
+    pub async fn proposer_at(&self, slot: Slot) -> eyre::Result<Address> {
+        let ts = U256::from(self.slot_start(slot));
+        self.rollup
+            .getProposerAt(ts)
+            .call()
+            .await
+            .wrap_err("Rollup.getProposerAt")
+    }
+
+    /// The committee of `epoch`, in committee order (empty: none).
+    pub async fn committee(&self, epoch: Epoch) -> eyre::Result<Vec<Address>> {
+        if let Some(c) = self.committees.lock().expect("poisoned").get(&epoch.0) {
+            return Ok(c.clone());
+        }
+        let committee = self
+            .rollup
+            .getCommitteeAt(U256::from(epoch.0))
+            .call()
+            .await
+            .wrap_err("Rollup.getCommitteeAt")?;
+        let mut cache = self.committees.lock().expect("poisoned");
+        // Keep a few epochs: the current one and its neighbours.
+        cache.retain(|e, _| e + 4 > epoch.0);
+        cache.insert(epoch.0, committee.clone());
+        Ok(committee)
+    }
+
+    pub async fn pending_block(&self) -> eyre::Result<u64> {
+        let n = self
+            .rollup
+            .getPendingBlockNumber()
+            .call()
+            .await
+            .wrap_err("Rollup.getPendingBlockNumber")?;
+        Ok(n.saturating_to())
+    }
+
+    pub async fn tips(&self) -> eyre::Result<(u64, u64)> {
+        let tips = self
+            .rollup
+            .getTips()
+            .call()
+            .await
+            .wrap_err("Rollup.getTips")?;
+        Ok((
+            tips.pendingBlockNumber.saturating_to(),
+            tips.provenBlockNumber.saturating_to(),
+        ))
+    }
+
+    pub async fn archive_of(&self, number: u64) -> eyre::Result<B256> {
+        let block = self
+            .rollup
+            .getBlock(U256::from(number))
+            .call()
+            .await
+            .wrap_err("Rollup.getBlock")?;
+        Ok(block.archive)
+    }
+
+    pub async fn can_prune(&self) -> eyre::Result<bool> {
+        self.rollup
+            .canPrune()
+            .call()
+            .await
+            .wrap_err("Rollup.canPrune")
+    }
+}
+
+/// The quorum of a committee of `size`: floor(2K/3) + 1 (SPEC 4), none without a committee.
+pub fn quorum(size: usize) -> usize {
+    if size == 0 {
+        0
+    } else {
+        2 * size / 3 + 1
+    }
+}
+
+/// The L1 clock as the node sees it: the newest block's timestamp, advanced by the time since
+/// the node saw that block. Follows anvil's clock when a test moves it, and the wall clock
+/// between blocks.
+#[derive(Clone, Copy, Debug)]
+pub struct L1Clock {
+    pub block: u64,
+    pub timestamp: u64,
+    pub seen_at: Instant,
+}
+
+impl L1Clock {
+    pub fn now(&self) -> u64 {
+        self.timestamp + self.seen_at.elapsed().as_secs()
+    }
+
+    /// How old the newest block is.
+    pub fn age(&self) -> Duration {
+        self.seen_at.elapsed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quorum_is_two_thirds_plus_one() {
+        assert_eq!(quorum(0), 0);
+        assert_eq!(quorum(1), 1);
+        assert_eq!(quorum(3), 3);
+        assert_eq!(quorum(4), 3);
+        assert_eq!(quorum(8), 6);
+        assert_eq!(quorum(48), 33);
+    }
+
+    #[test]
+    fn propose_calls_decode_to_their_args() {
+        let args = ProposeArgs {
+            block_number: U256::from(7),
+            slot: U256::from(70),
+            previous_archive: B256::repeat_byte(1),
+            archive: B256::repeat_byte(2),
+            state_root: B256::repeat_byte(3),
+            blob_hashes: vec![B256::repeat_byte(4)],
+            tx_count: U256::from(3),
+            forced_tx_count: U256::from(1),
+            forced_txs_hash: B256::repeat_byte(5),
+        };
+        let call = Rollup::proposeCall {
+            args: to_binding(&args),
+            attestations: Rollup::CommitteeAttestations {
+                signers: U256::ZERO,
+                signatures: vec![],
+            },
+        };
+        assert_eq!(decode_propose_input(&call.abi_encode()), Some(args.clone()));
+        let call = Rollup::proposeWithProofCall {
+            args: to_binding(&args),
+            proof: Default::default(),
+        };
+        assert_eq!(decode_propose_input(&call.abi_encode()), Some(args));
+        assert_eq!(decode_propose_input(&[1, 2, 3, 4]), None);
+    }
+}

@@ -1,0 +1,419 @@
+//! The node process: wires L1 sync, the mempool and its JSON-RPC, the attestation transport, the
+//! validators' duties, the store, and the metrics/health endpoint together.
+//!
+//! Tasks:
+//! - **clock**: polls the newest L1 block, so the node knows the slot (`L1Clock`) and whether L1
+//!   answers (health);
+//! - **sync**: the reorg-aware L1 follower, applying `L2BlockProposed`, prunes and queued forced
+//!   txs to the [`NodeChain`] and the store ([`crate::sync`]);
+//! - **duties**: once per slot, as soon as an L1 block of the slot exists, proposes if one of the
+//!   node's validators is the proposer ([`crate::duties`]);
+//! - **attester**: answers peers' attestation requests;
+//! - the JSON-RPC server and the metrics/health server.
+
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    path::PathBuf,
+    sync::{Arc, Mutex, RwLock},
+    time::{Duration, Instant},
+};
+
+use alloy::{
+    eips::BlockNumberOrTag,
+    primitives::{Address, B256},
+    providers::Provider,
+    signers::local::PrivateKeySigner,
+    sol_types::Eip712Domain,
+};
+use eyre::WrapErr;
+use libp2p::Multiaddr;
+use proofline_core::Slot;
+use proofline_l1::{Deployment, L1Provider, RpcConfig, TxManager, TxManagerConfig};
+use proofline_l2::rollup_domain;
+use tokio::{sync::watch, task::JoinSet};
+use tracing::{info, warn};
+
+use crate::{
+    blobs::BlobSource,
+    chain::{NodeChain, StoredBlock},
+    duties::{AttestRequest, AttestResponse},
+    l1::{L1Clock, RollupReader},
+    mempool::{Mempool, MempoolConfig},
+    metrics::{Health, Metrics},
+    p2p::{self, P2pConfig, P2pHandle},
+    rpc::{NodeStatus, RpcState},
+    store::Store,
+};
+
+/// A deliberate misbehaviour, for tests of the other nodes' checks. Never use outside a devnet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Propose headers with a state root that re-execution does not give.
+    WrongStateRoot,
+}
+
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    pub rpc: RpcConfig,
+    pub deployment: Deployment,
+    pub validators: Vec<PrivateKeySigner>,
+    pub data_dir: PathBuf,
+    pub rpc_listen: SocketAddr,
+    pub metrics_listen: SocketAddr,
+    pub p2p_listen: Multiaddr,
+    pub peers: Vec<Multiaddr>,
+    /// Seeds the node's libp2p identity, so a restarted node keeps its peer id.
+    pub p2p_seed: [u8; 32],
+    /// Beacon API for blobs; `None` reads them from the L1 node (anvil).
+    pub beacon_url: Option<String>,
+    pub max_block_txs: usize,
+    pub mempool_max_txs: usize,
+    pub attestation_timeout: Duration,
+    pub poll_interval: Duration,
+    pub fault: Option<Fault>,
+}
+
+pub(crate) struct NodeInner {
+    pub(crate) config: NodeConfig,
+    pub(crate) deployment: Deployment,
+    pub(crate) provider: L1Provider,
+    pub(crate) reader: RollupReader,
+    pub(crate) domain: Eip712Domain,
+    pub(crate) validators: Vec<PrivateKeySigner>,
+    pub(crate) chain: Arc<RwLock<NodeChain>>,
+    pub(crate) mempool: Arc<Mutex<Mempool>>,
+    pub(crate) store: Arc<Store>,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) p2p: P2pHandle<AttestRequest, AttestResponse>,
+    pub(crate) blobs: BlobSource,
+    clock: watch::Sender<Option<L1Clock>>,
+    tx_managers: tokio::sync::Mutex<HashMap<Address, TxManager>>,
+    /// Blocks this node built or attested, by archive: sync takes them from here instead of
+    /// fetching their blobs.
+    built: Mutex<HashMap<B256, StoredBlock>>,
+    status: watch::Sender<NodeStatus>,
+    health: watch::Sender<Health>,
+}
+
+/// A running node.
+pub struct Node {
+    inner: Arc<NodeInner>,
+    tasks: JoinSet<()>,
+    pub rpc_addr: SocketAddr,
+    pub metrics_addr: SocketAddr,
+    pub p2p_addrs: Vec<Multiaddr>,
+    rpc_handle: jsonrpsee::server::ServerHandle,
+}
+
+impl Node {
+    /// Opens the store, replays the blocks it holds, and starts every task.
+    pub async fn start(config: NodeConfig) -> eyre::Result<Self> {
+        let provider = proofline_l1::connect(&config.rpc)?;
+        let deployment = config.deployment.clone();
+        std::fs::create_dir_all(&config.data_dir)
+            .wrap_err_with(|| format!("creating {}", config.data_dir.display()))?;
+        let store = Arc::new(Store::open(&config.data_dir.join("node.redb"))?);
+        let reader = RollupReader::new(provider.clone(), &deployment)?;
+        let domain = rollup_domain(deployment.chain_id, deployment.rollup);
+        let metrics = Arc::new(Metrics::new());
+        let chain = Arc::new(RwLock::new(NodeChain::new()));
+        let mempool = Arc::new(Mutex::new(Mempool::new(MempoolConfig {
+            max_txs: config.mempool_max_txs,
+        })));
+        let blobs = match &config.beacon_url {
+            Some(url) => {
+                BlobSource::beacon_from_node(
+                    url.parse().wrap_err_with(|| format!("beacon URL {url}"))?,
+                )
+                .await?
+            }
+            None => BlobSource::Anvil {
+                rpc: provider.clone(),
+            },
+        };
+        let (p2p, inbound) = p2p::spawn::<AttestRequest, AttestResponse>(P2pConfig {
+            listen: config.p2p_listen.clone(),
+            peers: config.peers.clone(),
+            keypair: p2p::keypair_from_seed(config.p2p_seed),
+            request_timeout: config.attestation_timeout,
+            redial_interval: Duration::from_secs(1),
+        })
+        .await?;
+        let p2p_addrs = p2p.listen_addrs().await;
+
+        let (status, status_rx) = watch::channel(NodeStatus::default());
+        let (health, health_rx) = watch::channel(Health {
+            healthy: false,
+            l1_reachable: false,
+            synced: false,
+            last_l1_block_age_secs: 0,
+            detail: "starting".into(),
+        });
+        let inner = Arc::new(NodeInner {
+            validators: config.validators.clone(),
+            config,
+            deployment,
+            provider,
+            reader,
+            domain,
+            chain,
+            mempool,
+            store,
+            metrics,
+            p2p,
+            blobs,
+            clock: watch::channel(None).0,
+            tx_managers: tokio::sync::Mutex::new(HashMap::new()),
+            built: Mutex::new(HashMap::new()),
+            status,
+            health,
+        });
+        let start_l1 = inner.restore().await?;
+
+        let (rpc_addr, rpc_handle) = crate::rpc::serve(
+            inner.config.rpc_listen,
+            RpcState {
+                mempool: inner.mempool.clone(),
+                chain: inner.chain.clone(),
+                status: status_rx,
+            },
+        )
+        .await?;
+        let (metrics_addr, metrics_task) = crate::metrics::serve(
+            inner.config.metrics_listen,
+            inner.metrics.clone(),
+            health_rx,
+        )
+        .await?;
+
+        let mut tasks = JoinSet::new();
+        tasks.spawn(async move {
+            let _ = metrics_task.await;
+        });
+        tasks.spawn(inner.clone().clock_loop());
+        tasks.spawn(inner.clone().sync_loop(start_l1));
+        tasks.spawn(inner.clone().duty_loop());
+        tasks.spawn(inner.clone().attester_loop(inbound));
+        info!(
+            rpc = %rpc_addr,
+            metrics = %metrics_addr,
+            p2p = ?p2p_addrs,
+            validators = inner.validators.len(),
+            "node started"
+        );
+        Ok(Self {
+            inner,
+            tasks,
+            rpc_addr,
+            metrics_addr,
+            p2p_addrs,
+            rpc_handle,
+        })
+    }
+
+    pub fn status(&self) -> watch::Receiver<NodeStatus> {
+        self.inner.status.subscribe()
+    }
+
+    pub fn chain(&self) -> Arc<RwLock<NodeChain>> {
+        self.inner.chain.clone()
+    }
+
+    /// Runs until a task ends (none should) or `shutdown` resolves.
+    pub async fn run_until(mut self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::select! {
+            _ = shutdown => info!("shutting down"),
+            Some(res) = self.tasks.join_next() => warn!(?res, "a node task ended"),
+        }
+        self.stop().await;
+    }
+
+    pub async fn stop(mut self) {
+        self.tasks.abort_all();
+        while self.tasks.join_next().await.is_some() {}
+        let _ = self.rpc_handle.stop();
+        let managers: Vec<TxManager> = self
+            .inner
+            .tx_managers
+            .lock()
+            .await
+            .drain()
+            .map(|(_, m)| m)
+            .collect();
+        for m in managers {
+            m.shutdown().await;
+        }
+    }
+}
+
+impl NodeInner {
+    pub(crate) fn current_slot(&self) -> Slot {
+        let now = self.clock.borrow().map(|c| c.now()).unwrap_or(0);
+        self.reader
+            .time
+            .slot_at(proofline_core::Timestamp(now))
+            .unwrap_or(Slot(0))
+    }
+
+    pub(crate) fn clock_now_secs_f64(&self) -> Option<f64> {
+        self.clock
+            .borrow()
+            .map(|c| c.timestamp as f64 + c.seen_at.elapsed().as_secs_f64())
+    }
+
+    pub(crate) fn remember_built(&self, block: StoredBlock) {
+        let mut built = self.built.lock().expect("poisoned");
+        let tip = self.chain.read().expect("poisoned").tip();
+        built.retain(|_, b| b.number > tip);
+        built.insert(block.archive, block);
+    }
+
+    pub(crate) fn take_built(&self, archive: B256) -> Option<StoredBlock> {
+        self.built.lock().expect("poisoned").remove(&archive)
+    }
+
+    pub(crate) async fn tx_manager(&self, signer: &PrivateKeySigner) -> eyre::Result<TxManager> {
+        let mut managers = self.tx_managers.lock().await;
+        if let Some(m) = managers.get(&signer.address()) {
+            return Ok(m.clone());
+        }
+        let config = TxManagerConfig {
+            poll_interval: self.config.poll_interval,
+            resubmit_after_blocks: 2,
+            ..TxManagerConfig::default()
+        };
+        let m = TxManager::new(self.provider.clone(), signer.clone(), config).await?;
+        managers.insert(signer.address(), m.clone());
+        Ok(m)
+    }
+
+    async fn clock_loop(self: Arc<Self>) {
+        let mut last_ok = Instant::now();
+        loop {
+            match self
+                .provider
+                .get_block_by_number(BlockNumberOrTag::Latest)
+                .await
+            {
+                Ok(Some(block)) => {
+                    let number = block.header.number;
+                    let changed = self.clock.borrow().is_none_or(|c| c.block != number);
+                    if changed {
+                        self.clock.send_replace(Some(L1Clock {
+                            block: number,
+                            timestamp: block.header.timestamp,
+                            seen_at: Instant::now(),
+                        }));
+                    }
+                    last_ok = Instant::now();
+                    self.publish_status(true, last_ok).await;
+                }
+                Ok(None) | Err(_) => self.publish_status(false, last_ok).await,
+            }
+            tokio::time::sleep(self.config.poll_interval / 2).await;
+        }
+    }
+
+    async fn publish_status(&self, l1_ok: bool, _last_ok: Instant) {
+        let clock = *self.clock.borrow();
+        let slot = self.current_slot();
+        let epoch = self.reader.epoch_of(slot);
+        let (synced_block, archive) = {
+            let c = self.chain.read().expect("poisoned");
+            (c.tip(), c.archive())
+        };
+        let _ = archive;
+        let pool = self.mempool.lock().expect("poisoned").len();
+        let (pending, proven) = if l1_ok {
+            self.reader.tips().await.unwrap_or((0, 0))
+        } else {
+            let s = self.status.borrow();
+            (s.pending_block, s.proven_block)
+        };
+        let in_fallback = if l1_ok {
+            self.reader
+                .rollup
+                .getFallbackStatus()
+                .call()
+                .await
+                .map(|s| s.active)
+                .unwrap_or(false)
+        } else {
+            self.status.borrow().in_fallback
+        };
+        let status = NodeStatus {
+            l1_block: clock.map(|c| c.block).unwrap_or(0),
+            slot: slot.0,
+            epoch: epoch.0,
+            pending_block: pending,
+            proven_block: proven,
+            synced_block,
+            mempool_txs: pool as u64,
+            in_fallback,
+            last_block_txs: 0,
+        };
+        self.metrics.set_status(&status);
+        let age = clock.map(|c| c.age()).unwrap_or(Duration::MAX);
+        let synced = synced_block == pending;
+        let block_time = Duration::from_secs(self.reader.time.slot_duration().max(12));
+        let healthy = l1_ok && age < 3 * block_time && synced_block + 2 >= pending;
+        self.health.send_replace(Health {
+            healthy,
+            l1_reachable: l1_ok,
+            synced,
+            last_l1_block_age_secs: age.as_secs(),
+            detail: if !l1_ok {
+                "L1 RPC unreachable".into()
+            } else if !synced {
+                format!("syncing: at block {synced_block}, L1 at {pending}")
+            } else {
+                "ok".into()
+            },
+        });
+        self.status.send_replace(status);
+    }
+
+    async fn duty_loop(self: Arc<Self>) {
+        let mut done = Slot(0);
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        loop {
+            tick.tick().await;
+            let Some(clock) = *self.clock.borrow() else {
+                continue;
+            };
+            // Propose once an L1 block of the slot exists: `propose` is simulated against it,
+            // and the Rollup reads the slot from block.timestamp.
+            let Ok(block_slot) = self
+                .reader
+                .time
+                .slot_at(proofline_core::Timestamp(clock.timestamp))
+            else {
+                continue;
+            };
+            if block_slot <= done || block_slot != self.current_slot() {
+                continue;
+            }
+            done = block_slot;
+            if self.validators.is_empty() {
+                continue;
+            }
+            if let Err(e) = self.propose_in(block_slot).await {
+                warn!(slot = %block_slot, "no block proposed: {e:#}");
+            }
+        }
+    }
+
+    async fn attester_loop(
+        self: Arc<Self>,
+        mut inbound: tokio::sync::mpsc::Receiver<p2p::Inbound<AttestRequest, AttestResponse>>,
+    ) {
+        while let Some(request) = inbound.recv().await {
+            let inner = self.clone();
+            tokio::spawn(async move {
+                let answer = inner.attest(request.request.clone()).await;
+                request.respond(answer);
+            });
+        }
+    }
+}

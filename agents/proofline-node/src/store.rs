@@ -1,0 +1,491 @@
+//! The node's on-disk state (a redb file), so that a restarted node resumes where it stopped
+//! instead of re-syncing from genesis, and never signs or proposes twice differently for one slot.
+//!
+//! # Tables
+//!
+//! - `blocks`: L2 block number → the L1 block it was proposed in ([`L1Origin`]) and the block as
+//!   the node encodes it (opaque here). Value layout: L1 block number (u64 big-endian), L1 block
+//!   hash (32 bytes), then the block's bytes.
+//! - `signatures`, `proposals`: (slot, signer address) → the digest signed. One digest per signer
+//!   and slot is all that may ever be signed; see [`Store::record_signature`].
+//! - `meta`: free-form key → bytes (sync cursors, versions...).
+//!
+//! # Durability and concurrency
+//!
+//! Every write is its own redb write transaction, committed with [`Durability::Immediate`]: when
+//! a method returns `Ok`, the change is on disk. redb runs one write transaction at a time, so
+//! concurrent callers (the store is a cheap [`Clone`] around one database) see each other's
+//! writes in a single order. The methods block on disk I/O (an fsync per write); async code calls
+//! them from `tokio::task::spawn_blocking` or accepts the short stall.
+//!
+//! redb locks the file: a second [`Store::open`] of the same path, in this process or another,
+//! fails instead of letting two nodes share (and double-sign from) one store.
+
+use std::{path::Path, sync::Arc};
+
+use alloy::primitives::{Address, B256};
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
+const SIGNATURES: TableDefinition<(u64, [u8; 20]), [u8; 32]> = TableDefinition::new("signatures");
+const PROPOSALS: TableDefinition<(u64, [u8; 20]), [u8; 32]> = TableDefinition::new("proposals");
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+
+/// Bytes of the [`L1Origin`] prefix of a stored block.
+const ORIGIN_LEN: usize = 8 + 32;
+
+/// The L1 block an L2 block was proposed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct L1Origin {
+    pub block_number: u64,
+    pub block_hash: B256,
+}
+
+/// What recording a signature (or proposal) found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignCheck {
+    /// Nothing was recorded for this signer and slot; `digest` is recorded now (durably): sign it.
+    Fresh,
+    /// This exact digest was already recorded for this signer and slot: signing it again (or
+    /// re-sending the signature made before) is safe.
+    Repeat,
+    /// Another digest was recorded for this signer and slot: signing would equivocate. Refuse.
+    Conflict { recorded: B256 },
+}
+
+impl SignCheck {
+    /// Whether signing (or re-sending) the digest is safe: [`SignCheck::Fresh`] or
+    /// [`SignCheck::Repeat`].
+    pub fn may_sign(&self) -> bool {
+        !matches!(self, SignCheck::Conflict { .. })
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("store database: {0}")]
+    Db(#[from] redb::Error),
+    #[error(
+        "store is corrupt: block {number} has a {len}-byte record, shorter than its L1 origin"
+    )]
+    CorruptBlock { number: u64, len: usize },
+}
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError::Db(e.into())
+            }
+        }
+    )*};
+}
+from_redb!(
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError,
+    redb::SetDurabilityError
+);
+
+/// The node's store; clones share one open database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: Arc<Database>,
+}
+
+impl Store {
+    /// Opens the store at `path`, creating the file and its tables if missing.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let db = Database::create(path)?;
+        let store = Store { db: Arc::new(db) };
+        // Create every table now, so reads of a fresh store find them.
+        store.write(|txn| {
+            txn.open_table(BLOCKS)?;
+            txn.open_table(SIGNATURES)?;
+            txn.open_table(PROPOSALS)?;
+            txn.open_table(META)?;
+            Ok(())
+        })?;
+        Ok(store)
+    }
+
+    /// Stores L2 block `number` (replacing any block stored under that number) with the L1 block
+    /// it was proposed in.
+    pub fn put_block(&self, number: u64, l1: L1Origin, bytes: &[u8]) -> Result<(), StoreError> {
+        let mut value = Vec::with_capacity(ORIGIN_LEN + bytes.len());
+        value.extend_from_slice(&l1.block_number.to_be_bytes());
+        value.extend_from_slice(l1.block_hash.as_slice());
+        value.extend_from_slice(bytes);
+        self.write(|txn| {
+            txn.open_table(BLOCKS)?.insert(number, value.as_slice())?;
+            Ok(())
+        })
+    }
+
+    /// L2 block `number` and its L1 origin, if stored.
+    pub fn block(&self, number: u64) -> Result<Option<(L1Origin, Vec<u8>)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(BLOCKS)?;
+        let Some(value) = table.get(number)? else {
+            return Ok(None);
+        };
+        decode_block(number, value.value()).map(Some)
+    }
+
+    /// Every stored block numbered `first` or above, in ascending order.
+    pub fn blocks_from(&self, first: u64) -> Result<Vec<(u64, L1Origin, Vec<u8>)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(BLOCKS)?;
+        let mut out = Vec::new();
+        for entry in table.range(first..)? {
+            let (number, value) = entry?;
+            let number = number.value();
+            let (origin, bytes) = decode_block(number, value.value())?;
+            out.push((number, origin, bytes));
+        }
+        Ok(out)
+    }
+
+    /// The highest stored block number, or `None` when no block is stored.
+    pub fn tip(&self) -> Result<Option<u64>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(BLOCKS)?;
+        let tip = table.last()?.map(|(number, _)| number.value());
+        Ok(tip)
+    }
+
+    /// Removes every block numbered above `number` (an L1 reorg, or a pending chain pruned back)
+    /// and returns how many were removed. `truncate_above(0)` keeps only block 0, if stored.
+    pub fn truncate_above(&self, number: u64) -> Result<u64, StoreError> {
+        let Some(first) = number.checked_add(1) else {
+            return Ok(0);
+        };
+        self.write(|txn| {
+            let mut table = txn.open_table(BLOCKS)?;
+            let mut removed = 0u64;
+            table.retain_in(first.., |_, _| {
+                removed += 1;
+                false
+            })?;
+            Ok(removed)
+        })
+    }
+
+    /// Records that `validator` signs `digest` (an attestation) in `slot`, unless it already
+    /// signed something in that slot. Check and record are one write transaction, committed to
+    /// disk before [`SignCheck::Fresh`] is returned: sign only after that, and a crash at any
+    /// point can never let a second, different digest be signed for the same slot.
+    pub fn record_signature(
+        &self,
+        validator: Address,
+        slot: u64,
+        digest: B256,
+    ) -> Result<SignCheck, StoreError> {
+        self.record(SIGNATURES, validator, slot, digest)
+    }
+
+    /// As [`Store::record_signature`], for the block `proposer` proposes in `slot` (`digest`
+    /// identifies the proposal, e.g. its EIP-712 digest).
+    pub fn record_proposal(
+        &self,
+        proposer: Address,
+        slot: u64,
+        digest: B256,
+    ) -> Result<SignCheck, StoreError> {
+        self.record(PROPOSALS, proposer, slot, digest)
+    }
+
+    /// Forgets signatures and proposals of slots before `slot` (signing for a past slot is
+    /// useless: the Rollup only takes the current slot's proposal), and returns how many records
+    /// were removed. Never call it with a slot above the current one.
+    pub fn prune_records_below(&self, slot: u64) -> Result<u64, StoreError> {
+        self.write(|txn| {
+            let mut removed = 0u64;
+            for def in [SIGNATURES, PROPOSALS] {
+                let mut table = txn.open_table(def)?;
+                table.retain_in(..(slot, [0u8; 20]), |_, _| {
+                    removed += 1;
+                    false
+                })?;
+            }
+            Ok(removed)
+        })
+    }
+
+    pub fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(META)?;
+        let value = table.get(key)?.map(|v| v.value().to_vec());
+        Ok(value)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.write(|txn| {
+            txn.open_table(META)?.insert(key, value)?;
+            Ok(())
+        })
+    }
+
+    fn record(
+        &self,
+        def: TableDefinition<(u64, [u8; 20]), [u8; 32]>,
+        who: Address,
+        slot: u64,
+        digest: B256,
+    ) -> Result<SignCheck, StoreError> {
+        let key = (slot, who.into_array());
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
+        let check = {
+            let mut table = txn.open_table(def)?;
+            let recorded = table.get(key)?.map(|v| B256::from(v.value()));
+            match recorded {
+                Some(recorded) if recorded == digest => SignCheck::Repeat,
+                Some(recorded) => SignCheck::Conflict { recorded },
+                None => {
+                    table.insert(key, digest.0)?;
+                    SignCheck::Fresh
+                }
+            }
+        };
+        if check == SignCheck::Fresh {
+            txn.commit()?;
+        } else {
+            txn.abort()?;
+        }
+        Ok(check)
+    }
+
+    /// Runs `f` in a write transaction and commits it durably.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&redb::WriteTransaction) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
+        let out = f(&txn)?;
+        txn.commit()?;
+        Ok(out)
+    }
+}
+
+fn decode_block(number: u64, value: &[u8]) -> Result<(L1Origin, Vec<u8>), StoreError> {
+    if value.len() < ORIGIN_LEN {
+        return Err(StoreError::CorruptBlock {
+            number,
+            len: value.len(),
+        });
+    }
+    let (head, bytes) = value.split_at(ORIGIN_LEN);
+    let origin = L1Origin {
+        block_number: u64::from_be_bytes(head[..8].try_into().expect("8 bytes")),
+        block_hash: B256::from_slice(&head[8..]),
+    };
+    Ok((origin, bytes.to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    fn origin(n: u64) -> L1Origin {
+        L1Origin {
+            block_number: 1_000 + n,
+            block_hash: B256::with_last_byte(n as u8),
+        }
+    }
+
+    fn temp_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("node.redb")).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn store_empty_store_has_nothing() {
+        let (_dir, store) = temp_store();
+        assert_eq!(store.tip().unwrap(), None);
+        assert_eq!(store.block(0).unwrap(), None);
+        assert!(store.blocks_from(0).unwrap().is_empty());
+        assert_eq!(store.get_meta("x").unwrap(), None);
+        assert_eq!(store.truncate_above(0).unwrap(), 0);
+    }
+
+    #[test]
+    fn store_reopen_after_drop_keeps_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.redb");
+        let v = Address::repeat_byte(7);
+        {
+            let store = Store::open(&path).unwrap();
+            store.put_block(1, origin(1), b"one").unwrap();
+            store.put_block(2, origin(2), b"").unwrap();
+            store.set_meta("cursor", b"\x01\x02").unwrap();
+            assert_eq!(
+                store.record_signature(v, 5, B256::repeat_byte(1)).unwrap(),
+                SignCheck::Fresh
+            );
+            assert_eq!(
+                store.record_proposal(v, 5, B256::repeat_byte(2)).unwrap(),
+                SignCheck::Fresh
+            );
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.tip().unwrap(), Some(2));
+        assert_eq!(store.block(1).unwrap(), Some((origin(1), b"one".to_vec())));
+        assert_eq!(store.block(2).unwrap(), Some((origin(2), Vec::new())));
+        assert_eq!(store.get_meta("cursor").unwrap(), Some(vec![1, 2]));
+        assert_eq!(
+            store.record_signature(v, 5, B256::repeat_byte(3)).unwrap(),
+            SignCheck::Conflict {
+                recorded: B256::repeat_byte(1)
+            }
+        );
+        assert_eq!(
+            store.record_proposal(v, 5, B256::repeat_byte(2)).unwrap(),
+            SignCheck::Repeat
+        );
+    }
+
+    #[test]
+    fn store_refuses_a_second_open_of_the_same_file() {
+        let (dir, _store) = temp_store();
+        assert!(Store::open(&dir.path().join("node.redb")).is_err());
+    }
+
+    #[test]
+    fn store_signatures_are_fresh_then_repeat_or_conflict() {
+        let (_dir, store) = temp_store();
+        let (a, b) = (Address::repeat_byte(0xa), Address::repeat_byte(0xb));
+        let (d1, d2) = (B256::repeat_byte(1), B256::repeat_byte(2));
+        assert_eq!(store.record_signature(a, 9, d1).unwrap(), SignCheck::Fresh);
+        assert_eq!(store.record_signature(a, 9, d1).unwrap(), SignCheck::Repeat);
+        let conflict = store.record_signature(a, 9, d2).unwrap();
+        assert_eq!(conflict, SignCheck::Conflict { recorded: d1 });
+        assert!(!conflict.may_sign());
+        // A conflict records nothing: the first digest stays.
+        assert_eq!(store.record_signature(a, 9, d1).unwrap(), SignCheck::Repeat);
+        // Other slots, other validators and proposals are separate.
+        assert_eq!(store.record_signature(a, 10, d2).unwrap(), SignCheck::Fresh);
+        assert_eq!(store.record_signature(b, 9, d2).unwrap(), SignCheck::Fresh);
+        assert_eq!(store.record_proposal(a, 9, d2).unwrap(), SignCheck::Fresh);
+        assert_eq!(
+            store.record_proposal(a, 9, d1).unwrap(),
+            SignCheck::Conflict { recorded: d2 }
+        );
+    }
+
+    #[test]
+    fn store_prunes_records_of_past_slots() {
+        let (_dir, store) = temp_store();
+        let a = Address::repeat_byte(0xa);
+        let d = B256::repeat_byte(1);
+        for slot in [1, 2, 3] {
+            store.record_signature(a, slot, d).unwrap();
+        }
+        store.record_proposal(Address::ZERO, 2, d).unwrap();
+        store
+            .record_proposal(Address::repeat_byte(0xff), 1, d)
+            .unwrap();
+        assert_eq!(store.prune_records_below(3).unwrap(), 4);
+        assert_eq!(store.record_signature(a, 3, d).unwrap(), SignCheck::Repeat);
+        assert_eq!(store.record_signature(a, 2, d).unwrap(), SignCheck::Fresh);
+    }
+
+    #[test]
+    fn store_truncate_above_removes_the_higher_blocks() {
+        let (_dir, store) = temp_store();
+        for n in 0..6 {
+            store.put_block(n, origin(n), &[n as u8; 3]).unwrap();
+        }
+        assert_eq!(store.truncate_above(3).unwrap(), 2);
+        assert_eq!(store.tip().unwrap(), Some(3));
+        assert_eq!(store.block(4).unwrap(), None);
+        assert_eq!(
+            store
+                .blocks_from(2)
+                .unwrap()
+                .iter()
+                .map(|b| b.0)
+                .collect::<Vec<_>>(),
+            [2, 3]
+        );
+        assert_eq!(store.truncate_above(3).unwrap(), 0);
+        assert_eq!(store.truncate_above(u64::MAX).unwrap(), 0);
+        assert_eq!(store.truncate_above(0).unwrap(), 3);
+        assert_eq!(store.tip().unwrap(), Some(0));
+        // A block replaced under the same number.
+        store.put_block(0, origin(9), b"new").unwrap();
+        assert_eq!(store.block(0).unwrap(), Some((origin(9), b"new".to_vec())));
+    }
+
+    #[test]
+    fn store_serves_concurrent_callers_one_digest_per_slot() {
+        let (_dir, store) = temp_store();
+        let v = Address::repeat_byte(1);
+        let fresh: usize = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8u8)
+                .map(|i| {
+                    let store = store.clone();
+                    s.spawn(move || store.record_signature(v, 1, B256::repeat_byte(i)).unwrap())
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .filter(|c| *c == SignCheck::Fresh)
+                .count()
+        });
+        assert_eq!(fresh, 1);
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Put(u64, u64, Vec<u8>),
+        Truncate(u64),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => (0u64..40, any::<u64>(), prop::collection::vec(any::<u8>(), 0..16))
+                .prop_map(|(n, l1, b)| Op::Put(n, l1, b)),
+            1 => prop_oneof![0u64..40, Just(u64::MAX)].prop_map(Op::Truncate),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        /// After any sequence of puts and truncations, the store holds what a BTreeMap would.
+        #[test]
+        fn store_matches_a_btreemap_model(ops in prop::collection::vec(op(), 1..40), from in 0u64..45) {
+            let (_dir, store) = temp_store();
+            let mut model: BTreeMap<u64, (L1Origin, Vec<u8>)> = BTreeMap::new();
+            for op in ops {
+                match op {
+                    Op::Put(n, l1, bytes) => {
+                        let o = L1Origin { block_number: l1, block_hash: B256::from(alloy::primitives::U256::from(l1)) };
+                        store.put_block(n, o, &bytes).unwrap();
+                        model.insert(n, (o, bytes));
+                    }
+                    Op::Truncate(n) => {
+                        let removed = match n.checked_add(1) {
+                            Some(first) => model.split_off(&first).len() as u64,
+                            None => 0,
+                        };
+                        prop_assert_eq!(store.truncate_above(n).unwrap(), removed);
+                    }
+                }
+            }
+            let expected: Vec<_> = model.range(from..).map(|(n, (o, b))| (*n, *o, b.clone())).collect();
+            prop_assert_eq!(store.blocks_from(from).unwrap(), expected);
+            prop_assert_eq!(store.tip().unwrap(), model.keys().next_back().copied());
+        }
+    }
+}

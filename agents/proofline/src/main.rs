@@ -1,0 +1,372 @@
+//! `proofline`: the one binary of the Proofline agents.
+//!
+//! ```text
+//! proofline node     follow L1, keep the L2 state, take txs, propose and attest
+//! proofline txgen    send a stream of valid L2 txs to a node (devnet load)
+//! proofline status   print a node's status once
+//! proofline watch    a live line per L2 block: slot, epoch, tips, txs per block
+//! ```
+//!
+//! Every flag has an environment variable (shown in `--help`), so a deployment can be configured
+//! from the environment alone.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use alloy::{primitives::B256, signers::local::PrivateKeySigner};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use eyre::{bail, eyre, WrapErr};
+use proofline_l1::{Deployment, RpcConfig};
+use proofline_node::{
+    node::{Fault, Node, NodeConfig},
+    rpc::{NodeApiClient, NodeStatus},
+};
+use tracing::info;
+
+#[derive(Parser)]
+#[command(name = "proofline", version, about = "Proofline rollup agents", long_about = None)]
+struct Cli {
+    /// Log format.
+    #[arg(
+        long,
+        global = true,
+        env = "PROOFLINE_LOG_FORMAT",
+        default_value = "text"
+    )]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a node: follow L1, keep the L2 state, serve node_sendTx, and propose and attest with
+    /// the given validator keys.
+    Node(Box<NodeArgs>),
+    /// Send valid L2 txs to a node's JSON-RPC at a steady rate (for devnets and load tests).
+    Txgen(TxgenArgs),
+    /// Print a node's status (node_getStatus) as JSON.
+    Status(NodeRpcArg),
+    /// Print a line whenever a node's L2 tip moves: slot, epoch, pending and proven tips, txs in
+    /// the newest block, pool size. Stops on Ctrl-C.
+    Watch(WatchArgs),
+}
+
+#[derive(Args)]
+struct NodeArgs {
+    /// L1 JSON-RPC endpoint (http or https).
+    #[arg(
+        long,
+        env = "PROOFLINE_L1_RPC",
+        default_value = "http://127.0.0.1:8545"
+    )]
+    l1_rpc: alloy::transports::http::reqwest::Url,
+    /// The deployment file written by script/Deploy.s.sol; default: deployments/<chain id>.json.
+    #[arg(long, env = "PROOFLINE_DEPLOYMENT")]
+    deployment: Option<PathBuf>,
+    /// Validator private key (hex); repeat for several, or comma-separate in the env variable.
+    #[arg(
+        long = "validator-key",
+        env = "PROOFLINE_VALIDATOR_KEYS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    validator_keys: Vec<String>,
+    /// A file with one validator private key (hex) per line.
+    #[arg(long, env = "PROOFLINE_VALIDATOR_KEYS_FILE")]
+    validator_keys_file: Option<PathBuf>,
+    /// Where the node keeps its state (blocks, signatures it gave, its p2p identity).
+    #[arg(long, env = "PROOFLINE_DATA_DIR", default_value = ".proofline")]
+    data_dir: PathBuf,
+    /// JSON-RPC listen address (node_sendTx, node_getStatus).
+    #[arg(long, env = "PROOFLINE_RPC_ADDR", default_value = "127.0.0.1:8645")]
+    rpc_addr: SocketAddr,
+    /// Metrics (/metrics) and health (/health) listen address.
+    #[arg(long, env = "PROOFLINE_METRICS_ADDR", default_value = "127.0.0.1:9645")]
+    metrics_addr: SocketAddr,
+    /// libp2p listen address for attestation exchange.
+    #[arg(
+        long,
+        env = "PROOFLINE_P2P_LISTEN",
+        default_value = "/ip4/127.0.0.1/tcp/9745"
+    )]
+    p2p_listen: libp2p::Multiaddr,
+    /// Another node's libp2p address; repeat for several.
+    #[arg(long = "peer", env = "PROOFLINE_PEERS", value_delimiter = ',')]
+    peers: Vec<libp2p::Multiaddr>,
+    /// Beacon API URL to read blobs from (a testnet); without it, blobs are read from the L1
+    /// node (anvil).
+    #[arg(long, env = "PROOFLINE_BEACON_URL")]
+    beacon_url: Option<String>,
+    /// Most txs (besides forced ones) a proposed block takes from the pool.
+    #[arg(long, env = "PROOFLINE_MAX_BLOCK_TXS", default_value_t = 100)]
+    max_block_txs: usize,
+    /// Most txs the pool holds.
+    #[arg(long, env = "PROOFLINE_MEMPOOL_MAX_TXS", default_value_t = 50_000)]
+    mempool_max_txs: usize,
+    /// How long a proposer waits for its peers' attestations, in milliseconds.
+    #[arg(
+        long,
+        env = "PROOFLINE_ATTESTATION_TIMEOUT_MS",
+        default_value_t = 3_000
+    )]
+    attestation_timeout_ms: u64,
+    /// How often L1 is polled, in milliseconds.
+    #[arg(long, env = "PROOFLINE_POLL_MS", default_value_t = 1_000)]
+    poll_ms: u64,
+    /// Devnet fault injection, for testing the other nodes: never on a real network.
+    #[arg(long, env = "PROOFLINE_FAULT", hide = true)]
+    fault: Option<FaultArg>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FaultArg {
+    WrongStateRoot,
+}
+
+#[derive(Args)]
+struct NodeRpcArg {
+    /// The node's JSON-RPC URL.
+    #[arg(
+        long,
+        env = "PROOFLINE_NODE_RPC",
+        default_value = "http://127.0.0.1:8645"
+    )]
+    node_rpc: String,
+}
+
+#[derive(Args)]
+struct TxgenArgs {
+    #[command(flatten)]
+    node: NodeRpcArg,
+    /// Txs per second.
+    #[arg(long, env = "PROOFLINE_TXGEN_RATE", default_value_t = 5)]
+    rate: u64,
+    /// Stop after this many txs (default: run until Ctrl-C).
+    #[arg(long, env = "PROOFLINE_TXGEN_TOTAL")]
+    total: Option<u64>,
+    /// Seed of the generated txs (two generators need different seeds).
+    #[arg(long, env = "PROOFLINE_TXGEN_SEED", default_value_t = 1)]
+    seed: u64,
+}
+
+#[derive(Args)]
+struct WatchArgs {
+    #[command(flatten)]
+    node: NodeRpcArg,
+    /// Poll interval in milliseconds.
+    #[arg(long, default_value_t = 1_000)]
+    interval_ms: u64,
+    /// Stop after this many seconds (default: until Ctrl-C).
+    #[arg(long)]
+    exit_after: Option<u64>,
+}
+
+fn main() -> eyre::Result<()> {
+    let cli = Cli::parse();
+    init_tracing(cli.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Node(args) => run_node(*args).await,
+            Command::Txgen(args) => run_txgen(args).await,
+            Command::Status(args) => {
+                let status = client(&args.node_rpc)?.get_status().await?;
+                println!("{}", serde_json::to_string_pretty(&status)?);
+                Ok(())
+            }
+            Command::Watch(args) => watch(args).await,
+        }
+    })
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn ctrl_c() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c() => {},
+        _ = term.recv() => {},
+    }
+}
+
+fn parse_key(text: &str) -> eyre::Result<PrivateKeySigner> {
+    text.trim()
+        .parse::<PrivateKeySigner>()
+        .map_err(|e| eyre!("not a private key: {e}"))
+}
+
+fn load_keys(args: &NodeArgs) -> eyre::Result<Vec<PrivateKeySigner>> {
+    let mut keys = Vec::new();
+    for k in args.validator_keys.iter().filter(|k| !k.trim().is_empty()) {
+        keys.push(parse_key(k)?);
+    }
+    if let Some(path) = &args.validator_keys_file {
+        let text = std::fs::read_to_string(path)
+            .wrap_err_with(|| format!("reading {}", path.display()))?;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            keys.push(parse_key(line).wrap_err_with(|| format!("{}:{}", path.display(), i + 1))?);
+        }
+    }
+    Ok(keys)
+}
+
+/// The node's libp2p identity seed, kept in the data directory so a restart keeps the peer id.
+fn p2p_seed(data_dir: &Path) -> eyre::Result<[u8; 32]> {
+    let path = data_dir.join("p2p.seed");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let seed: B256 = text
+            .trim()
+            .parse()
+            .map_err(|e| eyre!("{}: {e}", path.display()))?;
+        return Ok(seed.0);
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let secret = libp2p::identity::Keypair::generate_ed25519()
+        .try_into_ed25519()
+        .map_err(|e| eyre!("{e}"))?
+        .secret();
+    let seed = B256::from_slice(secret.as_ref());
+    std::fs::write(&path, format!("{seed}\n"))?;
+    Ok(seed.0)
+}
+
+async fn run_node(args: NodeArgs) -> eyre::Result<()> {
+    let validators = load_keys(&args)?;
+    let rpc = RpcConfig::new(args.l1_rpc.clone());
+    let deployment = match &args.deployment {
+        Some(path) => Deployment::load_file(path)?,
+        None => {
+            let provider = proofline_l1::connect(&rpc)?;
+            let chain_id = alloy::providers::Provider::get_chain_id(&provider)
+                .await
+                .wrap_err_with(|| format!("cannot reach L1 at {}", args.l1_rpc))?;
+            Deployment::load(Path::new("deployments"), chain_id)?
+        }
+    };
+    if args.max_block_txs == 0 {
+        bail!("--max-block-txs must be at least 1");
+    }
+    let config = NodeConfig {
+        rpc,
+        deployment,
+        validators,
+        p2p_seed: p2p_seed(&args.data_dir)?,
+        data_dir: args.data_dir,
+        rpc_listen: args.rpc_addr,
+        metrics_listen: args.metrics_addr,
+        p2p_listen: args.p2p_listen,
+        peers: args.peers,
+        beacon_url: args.beacon_url,
+        max_block_txs: args.max_block_txs,
+        mempool_max_txs: args.mempool_max_txs,
+        attestation_timeout: Duration::from_millis(args.attestation_timeout_ms),
+        poll_interval: Duration::from_millis(args.poll_ms),
+        fault: args.fault.map(|f| match f {
+            FaultArg::WrongStateRoot => Fault::WrongStateRoot,
+        }),
+    };
+    let node = Node::start(config).await?;
+    node.run_until(shutdown_signal()).await;
+    info!("node stopped");
+    Ok(())
+}
+
+fn client(url: &str) -> eyre::Result<jsonrpsee::http_client::HttpClient> {
+    jsonrpsee::http_client::HttpClientBuilder::default()
+        .build(url)
+        .wrap_err_with(|| format!("node RPC URL {url}"))
+}
+
+async fn run_txgen(args: TxgenArgs) -> eyre::Result<()> {
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let stats = proofline_node::txgen::run_seeded(
+        &args.node.node_rpc,
+        args.rate as f64,
+        args.total,
+        stop,
+        args.seed,
+    )
+    .await?;
+    info!(?stats, "txgen done");
+    Ok(())
+}
+
+async fn watch(args: WatchArgs) -> eyre::Result<()> {
+    let client = client(&args.node.node_rpc)?;
+    let deadline = args
+        .exit_after
+        .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
+    let mut last: Option<NodeStatus> = None;
+    let mut interval = tokio::time::interval(Duration::from_millis(args.interval_ms));
+    loop {
+        tokio::select! {
+            _ = shutdown_signal() => return Ok(()),
+            _ = interval.tick() => {}
+        }
+        if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+            return Ok(());
+        }
+        let status = match client.get_status().await {
+            Ok(s) => s,
+            Err(e) => {
+                println!("node unreachable: {e}");
+                continue;
+            }
+        };
+        let moved = last.as_ref().is_none_or(|l| {
+            l.synced_block != status.synced_block
+                || l.proven_block != status.proven_block
+                || l.slot != status.slot
+        });
+        if moved {
+            println!(
+                "slot {:>5}  epoch {:>4}  pending {:>5}  proven {:>5}  synced {:>5}  txs in block {:>4}  pool {:>5}{}",
+                status.slot,
+                status.epoch,
+                status.pending_block,
+                status.proven_block,
+                status.synced_block,
+                status.last_block_txs,
+                status.mempool_txs,
+                if status.in_fallback { "  FALLBACK" } else { "" }
+            );
+            last = Some(status);
+        }
+    }
+}

@@ -60,10 +60,16 @@ build: install
 	$(FORGE) build
 	cargo build --workspace $(CARGO_FLAGS)
 
-# Stops at the first failing step, so the exit status is non-zero if anything fails.
+# Stops at the first failing step, so the exit status is non-zero if anything fails. forge's
+# tests and cargo's run side by side (script/parallel.sh): forge compiles with solc-js on one core
+# for most of its run, and cargo has the other. The contracts are built first, since the Rust
+# bindings read their artifacts (PROOFLINE_CONTRACTS_BUILT keeps cargo's build script from running
+# a second forge over the same out/).
 test: install
-	$(MAKE) --no-print-directory test-forge
-	$(MAKE) --no-print-directory test-cargo
+	$(FORGE) build contracts
+	PROOFLINE_CONTRACTS_BUILT=1 script/parallel.sh \
+		"forge tests" "$(MAKE) --no-print-directory test-forge" \
+		"cargo tests" "$(MAKE) --no-print-directory test-cargo"
 	$(MAKE) --no-print-directory test-selfcheck
 	$(MAKE) --no-print-directory test-devnet
 
@@ -123,12 +129,14 @@ test-devnet: install
 
 # forge lint reports (it does not fail the build): the casts and shifts it flags in contracts/ and
 # test/ are bounded by construction, see foundry.toml.
+# clippy and the static analysis (slither, halmos) run side by side, as in `make test`.
 lint: install
 	$(FORGE) fmt --check
 	$(FORGE) lint
 	cargo fmt --all --check
-	cargo clippy --workspace --all-targets $(CARGO_FLAGS) -- -D warnings
-	$(MAKE) --no-print-directory analysis
+	script/parallel.sh \
+		"clippy" "cargo clippy --workspace --all-targets $(CARGO_FLAGS) -- -D warnings" \
+		"analysis" "$(MAKE) --no-print-directory analysis"
 
 fmt: install
 	$(FORGE) fmt

@@ -2,7 +2,8 @@
 # Tests `make devnet` (script/devnet.sh) end to end, on a free port and its own chain id so a
 # devnet already running on this machine is left alone:
 #   1. `make devnet` with DEVNET_EXIT_AFTER deploys, writes deployments/<chainId>.json, prints the
-#      rollup address and the next slots' proposers, and exits 0 with anvil gone;
+#      rollup address and the next slots' proposers, shows L2 blocks with txs landing (two nodes,
+#      tx generators), and exits 0 with anvil and the nodes gone;
 #   2. SIGINT to the devnet's process group (what Ctrl-C does) exits 0 with anvil gone.
 set -euo pipefail
 
@@ -57,9 +58,9 @@ assert_stopped() {
 # ---- 1. make devnet, stopping by itself
 port="$(free_port)"
 rm -f "$DEPLOYMENT"
-echo "test-devnet: make devnet on port $port for 20 s"
+echo "test-devnet: make devnet on port $port for 45 s"
 rc=0
-DEVNET_PORT=$port DEVNET_DIR="$WORK/run1" DEVNET_EXIT_AFTER=20 \
+DEVNET_PORT=$port DEVNET_DIR="$WORK/run1" DEVNET_EXIT_AFTER=45 \
   "$MAKE" --no-print-directory devnet </dev/null >"$WORK/run1.out" 2>&1 || rc=$?
 ((rc == 0)) || fail "make devnet exited $rc"
 [[ -f "$DEPLOYMENT" ]] || fail "$DEPLOYMENT was not written"
@@ -69,8 +70,17 @@ grep -q "rollup *$rollup" "$WORK/run1.out" || fail "rollup address $rollup not p
 grep -Eq "slot [0-9]+ \(epoch [0-9]+, t=[0-9]+\): proposer 0x[0-9a-fA-F]{40}" "$WORK/run1.out" \
   || fail "no proposer line printed"
 grep -Eq "pending tip [0-9]+" "$WORK/run1.out" || fail "no status line printed"
+# The nodes proposed blocks that carried the generators' txs, and node 0 synced them.
+grep -Eq "pending tip [1-9][0-9]* .*synced [1-9][0-9]*  txs in last block [1-9]" "$WORK/run1.out" \
+  || fail "no L2 block with txs landed and synced"
+grep -q "devnet: nodes stopped" "$WORK/run1.out" || fail "the nodes were not stopped"
 assert_stopped "$WORK/run1.out" "$port"
-echo "test-devnet: ok: deployed $rollup, printed proposers, stopped after DEVNET_EXIT_AFTER"
+for k in 0 1; do
+  if pgrep -f "proofline node .*--data-dir $WORK/run1/node$k" >/dev/null; then
+    fail "node $k still running"
+  fi
+done
+echo "test-devnet: ok: deployed $rollup, blocks with txs landed, stopped after DEVNET_EXIT_AFTER"
 
 # ---- 2. Ctrl-C
 port="$(free_port)"

@@ -6,7 +6,8 @@
 //! the project's foundry.toml and the pinned platform binary. Whether out/ is missing or stale is
 //! forge's call: its cache compares source hashes, so an up-to-date out/ costs about a second and
 //! compiles nothing. The artifacts themselves are read by `sol!`, which tracks them with
-//! `include_bytes!`.
+//! `include_bytes!`. With `PROOFLINE_CONTRACTS_BUILT` set (`make test`, which has just built them
+//! and runs forge's tests at the same time), it only checks that they are there.
 
 use std::{
     env,
@@ -56,6 +57,23 @@ fn main() {
         println!("cargo:rerun-if-changed={}", artifact.display());
     }
 
+    // `make test` builds the contracts first and then runs forge's tests and cargo side by side:
+    // a second forge here would race the first one over out/ and forge's cache, so it only checks
+    // that the artifacts are there.
+    println!("cargo:rerun-if-env-changed=PROOFLINE_CONTRACTS_BUILT");
+    if env::var_os("PROOFLINE_CONTRACTS_BUILT").is_some() {
+        for artifact in &artifacts {
+            if !artifact.is_file() {
+                panic!(
+                    "proofline-bindings: PROOFLINE_CONTRACTS_BUILT is set but {} is missing \
+                     (run `forge build contracts`)",
+                    artifact.display()
+                );
+            }
+            check_artifact(artifact);
+        }
+        return;
+    }
     let forge = env::var_os("FORGE")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(DEFAULT_FORGE));

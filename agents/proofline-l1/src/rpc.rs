@@ -76,8 +76,11 @@ pub enum RpcSetupError {
     Http(#[from] reqwest::Error),
 }
 
-/// Connects to `config.url` over HTTP with retries. Nothing is sent until the first request.
+/// Connects to `config.url` over HTTP or HTTPS with retries. Nothing is sent until the first
+/// request. HTTPS uses rustls with the ring provider and the platform's root certificates.
 pub fn connect(config: &RpcConfig) -> Result<L1Provider, RpcSetupError> {
+    // Installed once per process; a second call (or another crate's provider) is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()
         .timeout(config.request_timeout)
         .build()?;

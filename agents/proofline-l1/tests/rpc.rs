@@ -140,3 +140,34 @@ async fn retries_stop_at_the_configured_maximum() {
         "the first attempt and three retries"
     );
 }
+
+/// An `https` endpoint is spoken to over TLS: the first bytes on the wire are a TLS handshake
+/// record (0x16, version 3.x), not an HTTP request, and not a refusal of the scheme before
+/// connecting (what a client built without TLS does).
+#[tokio::test]
+async fn https_endpoints_get_a_tls_handshake() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url: Url = format!("https://{}", listener.local_addr().unwrap())
+        .parse()
+        .unwrap();
+    let first_bytes = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 3];
+        socket.read_exact(&mut buf).await.unwrap();
+        buf
+    });
+    let provider = connect(&RpcConfig {
+        max_retries: 0,
+        request_timeout: Duration::from_secs(5),
+        ..RpcConfig::new(url)
+    })
+    .unwrap();
+    // The server never completes the handshake: the call fails, after the hello was sent.
+    let _ = tokio::time::timeout(Duration::from_secs(10), provider.get_chain_id()).await;
+    let hello = tokio::time::timeout(Duration::from_secs(10), first_bytes)
+        .await
+        .expect("the client connected")
+        .unwrap();
+    assert_eq!(hello[0], 0x16, "TLS handshake record type");
+    assert_eq!(hello[1], 0x03, "TLS record version major");
+}

@@ -64,11 +64,12 @@ build: install
 # tests and cargo's run side by side (script/parallel.sh): forge compiles with solc-js on one core
 # for most of its run, and cargo has the other. The contracts are built first, since the Rust
 # bindings read their artifacts (PROOFLINE_CONTRACTS_BUILT keeps cargo's build script from running
-# a second forge over the same out/).
+# a second forge over the same out/). forge runs niced: the node's end-to-end tests in cargo's
+# share keep real-time slots on a real anvil.
 test: install
 	$(FORGE) build contracts
 	PROOFLINE_CONTRACTS_BUILT=1 script/parallel.sh \
-		"forge tests" "$(MAKE) --no-print-directory test-forge" \
+		"forge tests" "nice -n 10 $(MAKE) --no-print-directory test-forge" \
 		"cargo tests" "$(MAKE) --no-print-directory test-cargo"
 	$(MAKE) --no-print-directory test-selfcheck
 	$(MAKE) --no-print-directory test-devnet

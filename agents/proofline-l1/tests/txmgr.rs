@@ -478,3 +478,34 @@ async fn a_nonce_taken_by_another_sender_fails_the_transaction() {
     );
     assert_eq!(devnet.balance(RECIPIENT).await, U256::from(1000));
 }
+
+#[tokio::test]
+async fn a_nonce_freed_by_a_reorg_after_its_transaction_settled_is_used_again() {
+    let Some(devnet) =
+        anvil("a_nonce_freed_by_a_reorg_after_its_transaction_settled_is_used_again")
+    else {
+        return;
+    };
+    let mgr = devnet.tx_manager(4, 3).await;
+    let key = mgr.address();
+    let transfer = TxCandidate::new(RECIPIENT, Bytes::new()).with_value(U256::from(1));
+    let first = devnet.land(&mgr, "pay", transfer.clone()).await;
+    assert_eq!(devnet.nonce(key).await, first.nonce + 1);
+
+    // The block that held it is reorged out after the manager settled it (anvil does not put its
+    // transactions back in the pool): the chain has that nonce free again.
+    devnet.rpc("anvil_reorg", serde_json::json!([1, []])).await;
+    assert_eq!(devnet.nonce(key).await, first.nonce);
+    assert_eq!(devnet.pool_size().await, 0);
+
+    // The next transaction takes it; one at the manager's count would wait behind the gap for ever.
+    let second = mgr.send("pay", transfer).await.unwrap();
+    assert_eq!(second.nonce(), first.nonce);
+    let outcome = tokio::time::timeout(Duration::from_secs(30), devnet.settle(second))
+        .await
+        .expect("the transaction lands")
+        .unwrap();
+    assert!(outcome.receipt.status());
+    assert_eq!(devnet.nonce(key).await, first.nonce + 1);
+    assert_eq!(mgr.next_nonce().await, first.nonce + 1);
+}

@@ -1,11 +1,13 @@
 //! The transaction manager: one per signing key, the only thing that sends with that key.
 //!
-//! It owns the key's nonce (read from the node's pending count at start, then counted locally),
-//! prices EIP-1559 and EIP-4844 transactions, and drives every transaction it sent until it is
-//! mined: after `resubmit_after_blocks` blocks without inclusion it replaces the transaction at the
-//! same nonce with higher fees (+10% on each field, x2 for blob transactions, as geth's pools
-//! require), never above the configured caps. A caller can cancel an in-flight transaction, which
-//! replaces it with a 0-value self-transfer at the same nonce.
+//! It owns the key's nonce (read from the node's pending count at start, then counted locally;
+//! taken from the node again when nothing is in flight and the node's count is lower, i.e. a
+//! reorg dropped a settled transaction), prices EIP-1559 and EIP-4844 transactions, and drives
+//! every transaction it sent until it is mined: after `resubmit_after_blocks` blocks without
+//! inclusion it replaces the transaction at the same nonce with higher fees (+10% on each field,
+//! x2 for blob transactions, as geth's pools require), never above the configured caps. A caller
+//! can cancel an in-flight transaction, which replaces it with a 0-value self-transfer at the same
+//! nonce.
 //!
 //! At most one transaction per [`Purpose`] is in flight: an agent that decides again on the next
 //! tick what to send gets [`TxError::PurposeBusy`] while the previous one is still pending, rather
@@ -481,6 +483,26 @@ impl TxManager {
             return Err(TxError::PurposeBusy(purpose));
         }
         let mut nonce = *next_nonce;
+        // With nothing in flight, every nonce below ours was settled as mined. If the node's
+        // count is lower, an L1 reorg has since dropped one of those transactions without putting
+        // it back in the pool (anvil does that): its nonce is free again, and a transaction at
+        // our count would wait behind the gap for ever. Take the node's count.
+        let idle = shared
+            .in_flight
+            .lock()
+            .expect("in-flight map poisoned")
+            .is_empty();
+        if idle {
+            let pending = shared
+                .provider
+                .get_transaction_count(shared.address)
+                .pending()
+                .await?;
+            if pending < nonce {
+                warn!(%purpose, nonce, pending, "a settled transaction was reorged out; reusing its nonce");
+                nonce = pending;
+            }
+        }
         let mut resynced = false;
         let sent = loop {
             let tx = shared.build(&candidate, nonce, gas_limit, &fees);

@@ -86,6 +86,9 @@ pub struct NodeChain {
     chain: L2Chain,
     /// Blocks 1..=tip, in order.
     blocks: Vec<StoredBlock>,
+    /// The state root each of blocks 1..=tip executed to (its header's), in the same order: what
+    /// `node_getBlock` reports, so nodes can be compared block by block.
+    state_roots: Vec<B256>,
     /// Index of the next queue entry a block takes (after the tip).
     forced_head: u64,
     queue: BTreeMap<u64, QueueEntry>,
@@ -119,6 +122,14 @@ impl NodeChain {
 
     pub fn blocks(&self) -> &[StoredBlock] {
         &self.blocks
+    }
+
+    /// The state root block `number` (1..=tip) executed to.
+    pub fn state_root_of(&self, number: u64) -> Option<B256> {
+        number
+            .checked_sub(1)
+            .and_then(|i| self.state_roots.get(i as usize))
+            .copied()
     }
 
     pub fn forced_head(&self) -> u64 {
@@ -185,6 +196,7 @@ impl NodeChain {
         }
         self.forced_head += block.forced.len() as u64;
         self.blocks.push(block);
+        self.state_roots.push(produced.header.state_root);
         Ok(produced)
     }
 
@@ -229,9 +241,11 @@ impl NodeChain {
         if number >= tip {
             return Vec::new();
         }
-        let (mut chain, from) = match self.checkpoint.take() {
-            Some((chain, at)) if at <= number => (chain, at),
-            _ => (L2Chain::genesis(), 0),
+        // A checkpoint above `number` is of a block being dropped: forget it.
+        let checkpoint = self.checkpoint.take().filter(|(_, at)| *at <= number);
+        let (mut chain, from) = match &checkpoint {
+            Some((chain, at)) => (chain.clone(), *at),
+            None => (L2Chain::genesis(), 0),
         };
         let mut forced_head: u64 = self.blocks[..from as usize]
             .iter()
@@ -243,12 +257,12 @@ impl NodeChain {
                 .expect("a block the chain applied before applies again");
             forced_head += block.forced.len() as u64;
         }
-        self.checkpoint = Some((chain.clone(), from));
-        if from == 0 {
-            self.checkpoint = None;
-        }
+        // The checkpoint keeps the state of its own block, not the replayed one: the next
+        // rollback replays from there again.
+        self.checkpoint = checkpoint;
         self.chain = chain;
         let dropped = self.blocks.split_off(number as usize);
+        self.state_roots.truncate(number as usize);
         self.forced_head = forced_head;
         dropped
     }
@@ -370,6 +384,79 @@ mod tests {
         assert_eq!(a.rollback(1).len(), 3);
         assert_eq!(a.tip(), 1);
         assert_eq!(a.archive(), a.blocks()[0].archive);
+    }
+
+    /// The sequence of the e2e reorg test: a proof checkpoints block 2, an L1 reorg drops block 6
+    /// (a rollback to 5, replayed from the checkpoint), then a prune cuts back to the proven
+    /// block 2, or a second reorg to 3. Each must give the state of applying those blocks afresh.
+    #[test]
+    fn the_checkpoint_stays_at_its_block_through_rollbacks() {
+        let mut a = NodeChain::new();
+        for n in 1..=6u64 {
+            let b = build(&a, n, vec![], vec![tx(n)]);
+            a.apply(b).unwrap();
+            if n == 2 {
+                a.checkpoint_at(2);
+            }
+        }
+        let blocks = a.blocks().to_vec();
+        let fresh = |n: usize| {
+            let mut c = NodeChain::new();
+            for b in blocks[..n].iter().cloned() {
+                c.apply(b).unwrap();
+            }
+            c
+        };
+        let mut prune = a.clone();
+        assert_eq!(prune.rollback(5).len(), 1);
+        assert_eq!(prune.archive(), fresh(5).archive());
+        // Back to the checkpoint itself (a prune to the proven tip).
+        assert_eq!(prune.rollback(2).len(), 3);
+        assert_eq!(prune.tip(), 2);
+        assert_eq!(prune.archive(), fresh(2).archive());
+        assert_eq!(
+            prune.l2().state().state_root(),
+            fresh(2).l2().state().state_root()
+        );
+        // Between the checkpoint and the tip (a second reorg).
+        let mut reorg = a.clone();
+        reorg.rollback(5);
+        assert_eq!(reorg.rollback(3).len(), 2);
+        assert_eq!(reorg.archive(), fresh(3).archive());
+        // And the chain builds on from there.
+        let next = build(&reorg, 4, vec![], vec![tx(44)]);
+        reorg.apply(next).unwrap();
+    }
+
+    #[test]
+    fn state_roots_are_kept_per_block_and_follow_rollbacks() {
+        let mut chain = NodeChain::new();
+        let mut roots = Vec::new();
+        for n in 1..=4u64 {
+            let b = build(&chain, n, vec![], vec![tx(n)]);
+            let produced = chain.apply(b).unwrap();
+            assert_eq!(produced.header.state_root, chain.l2().state().state_root());
+            roots.push(produced.header.state_root);
+        }
+        assert_eq!(chain.state_root_of(0), None);
+        assert_eq!(chain.state_root_of(5), None);
+        for (i, root) in roots.iter().enumerate() {
+            assert_eq!(chain.state_root_of(i as u64 + 1), Some(*root));
+        }
+        // A refused block records nothing.
+        let mut bad = build(&chain, 5, vec![], vec![tx(5)]);
+        bad.archive = B256::repeat_byte(1);
+        assert!(chain.apply(bad).is_err());
+        assert_eq!(chain.state_root_of(5), None);
+        // A rollback forgets the dropped blocks' roots; a different block 3 records its own.
+        chain.rollback(2);
+        assert_eq!(chain.state_root_of(3), None);
+        assert_eq!(chain.state_root_of(2), Some(roots[1]));
+        let other = build(&chain, 3, vec![], vec![tx(33)]);
+        chain.apply(other).unwrap();
+        let root3 = chain.state_root_of(3).unwrap();
+        assert_ne!(root3, roots[2]);
+        assert_eq!(root3, chain.l2().state().state_root());
     }
 
     #[test]

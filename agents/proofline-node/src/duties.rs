@@ -3,9 +3,10 @@
 //! # Proposing (SPEC 4, 7)
 //!
 //! When an L1 block of slot `s` exists and one of the node's validators is the proposer of `s`,
-//! the node builds the next block on its synced tip: the due forced-inclusion entries first (all
-//! of them, or [`MAX_FORCED_PER_BLOCK`] and nothing else when more are due), then pool txs by
-//! fee. It records the proposal's digest for `(proposer, s)` before anything leaves the process
+//! the node builds the next block on its synced tip (waiting up to a third of the slot for its
+//! sync to reach L1's pending tip): the due forced-inclusion entries first (all of them, or
+//! [`MAX_FORCED_PER_BLOCK`] and nothing else when more are due), then pool txs by fee. It records
+//! the proposal's digest for `(proposer, s)` before anything leaves the process
 //! ([`crate::store::Store::record_proposal`]), so a restarted node never proposes a second,
 //! different block in a slot. It signs with its own committee members, asks its peers for the
 //! others' signatures over the attestation transport until it has a quorum, and sends `propose`
@@ -13,7 +14,8 @@
 //!
 //! # Attesting
 //!
-//! An attester signs a proposal only if it is for the current slot, from that slot's proposer,
+//! An attester signs a proposal only if it is for the current slot (waiting up to a third of a
+//! slot for its own L1 clock when the proposal is for the next one), from that slot's proposer,
 //! builds on the attester's own tip, takes the queue entries the attester saw queued, and
 //! re-executing it gives exactly the proposed header (state root, archive, blobs, counts). Each
 //! signature is recorded per `(validator, slot)` first, so no validator signs two different
@@ -164,27 +166,55 @@ pub fn build_block(
     Ok((block, built))
 }
 
+/// Where a proposal's time went, for its `proposed` log line: the Rollup reads (proposer, prune
+/// check, pending tip, committee), building the block (tx selection, execution on a copy of the
+/// state, blob commitments), recording and making the node's own signatures (while the peers
+/// re-execute the block), waiting for the rest of the peers' attestations after that, waiting for
+/// the blob proofs (computed meanwhile), and sending `propose` (fees, gas estimate, signing,
+/// broadcast).
+#[derive(Debug, Default)]
+struct ProposePhases {
+    l1_reads: Duration,
+    execute: Duration,
+    sign: Duration,
+    attest: Duration,
+    blobs: Duration,
+    send: Duration,
+}
+
 impl NodeInner {
     /// Signs `digest` for `slot` with each of `members` the node holds, skipping a validator that
-    /// already signed something else for the slot.
+    /// already signed something else for the slot. The signatures are recorded together, in one
+    /// durable write, before any is made.
     fn sign_as(&self, members: &[Address], slot: u64, digest: B256) -> Vec<Attestation> {
-        let mut out = Vec::new();
-        for signer in &self.validators {
-            let validator = signer.address();
-            if !members.contains(&validator) {
-                continue;
+        let held: Vec<&PrivateKeySigner> = self
+            .validators
+            .iter()
+            .filter(|s| members.contains(&s.address()))
+            .collect();
+        if held.is_empty() {
+            return Vec::new();
+        }
+        let addresses: Vec<Address> = held.iter().map(|s| s.address()).collect();
+        let checks = match self.store.record_signatures(&addresses, slot, digest) {
+            Ok(checks) => checks,
+            Err(e) => {
+                warn!(%e, slot, "cannot record the signatures; not signing");
+                return Vec::new();
             }
-            match self.store.record_signature(validator, slot, digest) {
-                Ok(SignCheck::Fresh | SignCheck::Repeat) => match Attestation::sign(signer, digest)
-                {
+        };
+        let mut out = Vec::new();
+        for (signer, check) in held.into_iter().zip(checks) {
+            let validator = signer.address();
+            match check {
+                SignCheck::Fresh | SignCheck::Repeat => match Attestation::sign(signer, digest) {
                     Ok(a) => out.push(a),
                     Err(e) => warn!(%validator, %e, "signing failed"),
                 },
-                Ok(SignCheck::Conflict { recorded }) => warn!(
+                SignCheck::Conflict { recorded } => warn!(
                     %validator, slot, %recorded, %digest,
                     "not signing: this validator already signed another block for the slot"
                 ),
-                Err(e) => warn!(%validator, %e, "cannot record the signature; not signing"),
             }
         }
         out
@@ -224,6 +254,13 @@ impl NodeInner {
     async fn check_proposal(&self, req: &AttestRequest) -> eyre::Result<Vec<Address>> {
         let block = &req.block;
         let slot = Slot(block.slot);
+        // The proposer proposes as soon as it sees the slot's first L1 block; this node's L1
+        // clock (its newest block's timestamp plus whole seconds since) can still be in the slot
+        // before for up to a second: wait for it to get there rather than refuse.
+        let deadline = Instant::now() + Duration::from_secs(self.reader.time.slot_duration() / 3);
+        while Slot(self.current_slot().0 + 1) == slot && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         let current = self.current_slot();
         if slot != current {
             bail!("proposal for slot {slot}, the current slot is {current}");
@@ -304,6 +341,7 @@ impl NodeInner {
     /// Builds, attests and sends the block of `slot` if one of the node's validators proposes it.
     pub async fn propose_in(&self, slot: Slot) -> eyre::Result<()> {
         let started = Instant::now();
+        let mut phases = ProposePhases::default();
         let slot_start = self.reader.slot_start(slot);
         let proposer = self.reader.proposer_at(slot).await?;
         let signer = if proposer == Address::ZERO {
@@ -347,6 +385,15 @@ impl NodeInner {
             return Ok(());
         }
         let on_l1 = self.reader.pending_block().await?;
+        phases.l1_reads += started.elapsed();
+        // Just after a restart or an L1 outage (or when the parent landed late in the previous
+        // slot) the node's sync can be a moment behind L1's tip: wait for it, as an attester
+        // waits for the parent, rather than give the slot up at once.
+        let deadline = Instant::now() + Duration::from_secs(self.reader.time.slot_duration() / 3);
+        while self.chain.read().expect("poisoned").tip() < on_l1 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let t = Instant::now();
         let (block, built) = {
             let chain = self.chain.read().expect("poisoned");
             if chain.tip() != on_l1 {
@@ -365,6 +412,7 @@ impl NodeInner {
                 self.config.max_block_txs,
             )?
         };
+        phases.execute = t.elapsed();
         let mut args = built.propose_args();
         if self.config.fault == Some(Fault::WrongStateRoot) {
             warn!(%slot, "fault injection: proposing a wrong state root");
@@ -382,17 +430,43 @@ impl NodeInner {
             }
         }
 
+        // The blob proofs (KZG, tens of milliseconds) are needed only for the send: compute them on
+        // a blocking thread while the peers re-execute the block and attest.
+        let sidecar = (!built.blobs.blobs.is_empty()).then(|| {
+            let blobs = built.blobs.clone();
+            tokio::task::spawn_blocking(move || blobs.sidecar_4844())
+        });
+
+        let t = Instant::now();
         let epoch = self.reader.epoch_of(slot);
         let committee = self.reader.committee(epoch).await?;
+        phases.l1_reads += t.elapsed();
         let needed = quorum(committee.len());
-        let mut attestations = self.sign_as(&committee, slot.0, digest);
-        if attestations.len() < needed {
-            let request = AttestRequest {
-                block: block.clone(),
-                args: args.clone(),
-            };
-            let mut answers = self.p2p.request_all(request).await;
+        let held = self
+            .validators
+            .iter()
+            .filter(|s| committee.contains(&s.address()))
+            .count();
+        let request = || AttestRequest {
+            block: block.clone(),
+            args: args.clone(),
+        };
+        // The peers re-execute the block before they sign: when the node's own members cannot
+        // make the quorum, ask the peers first and sign while they work.
+        let mut answers = None;
+        if held < needed {
             let deadline = tokio::time::Instant::now() + self.config.attestation_timeout;
+            answers = Some((self.p2p.request_all(request()).await, deadline));
+        }
+        let t = Instant::now();
+        let mut attestations = self.sign_as(&committee, slot.0, digest);
+        phases.sign = t.elapsed();
+        let t = Instant::now();
+        if attestations.len() < needed && answers.is_none() {
+            let deadline = tokio::time::Instant::now() + self.config.attestation_timeout;
+            answers = Some((self.p2p.request_all(request()).await, deadline));
+        }
+        if let Some((mut answers, deadline)) = answers {
             while attestations.len() < needed {
                 match tokio::time::timeout_at(deadline, answers.recv()).await {
                     Ok(Some((peer, Ok(AttestResponse::Signed(sigs))))) => {
@@ -415,6 +489,7 @@ impl NodeInner {
                 }
             }
         }
+        phases.attest = t.elapsed();
         if attestations.len() < needed {
             bail!(
                 "only {} of the {needed} attestations needed for block {} (slot {slot})",
@@ -422,17 +497,24 @@ impl NodeInner {
                 block.number
             );
         }
+        let t = Instant::now();
         let call = Rollup::proposeCall {
             args: to_binding(&args),
             attestations: committee_attestations(&committee, &attestations),
         };
         let mut candidate = TxCandidate::call(self.deployment.rollup, &call);
-        if !built.blobs.blobs.is_empty() {
-            candidate = candidate.with_sidecar(built.blobs.sidecar_4844()?);
+        if let Some(sidecar) = sidecar {
+            let sidecar = sidecar
+                .await
+                .map_err(|e| eyre!("computing the blob proofs: {e}"))??;
+            candidate = candidate.with_sidecar(sidecar);
         }
+        phases.blobs = t.elapsed();
+        let t = Instant::now();
         let txm = self.tx_manager(&signer).await?;
         self.remember_built(block.clone());
         let pending = txm.send(Purpose::new("propose"), candidate).await?;
+        phases.send = t.elapsed();
         let latency = self
             .clock_now_secs_f64()
             .map(|now| (now - slot_start as f64).max(0.0))
@@ -448,6 +530,13 @@ impl NodeInner {
             attestations = attestations.len(),
             tx = %pending.tx_hash(),
             build_ms = started.elapsed().as_millis() as u64,
+            latency_ms = (latency * 1e3) as u64,
+            l1_reads_ms = phases.l1_reads.as_millis() as u64,
+            execute_ms = phases.execute.as_millis() as u64,
+            sign_ms = phases.sign.as_millis() as u64,
+            attest_ms = phases.attest.as_millis() as u64,
+            blobs_ms = phases.blobs.as_millis() as u64,
+            send_ms = phases.send.as_millis() as u64,
             "proposed"
         );
         let metrics = self.metrics.clone();

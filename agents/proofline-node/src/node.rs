@@ -46,6 +46,15 @@ use crate::{
     store::Store,
 };
 
+/// How often the clock loop polls L1 around a slot's start, until the slot's first block is seen.
+const SLOT_START_POLL: Duration = Duration::from_millis(50);
+/// How long after a slot's start (by the L1 clock) the clock loop keeps polling that fast.
+const SLOT_START_WINDOW: Duration = Duration::from_secs(2);
+/// How long one L1 read of the clock loop (newest block, tips, fallback status) may take. The
+/// provider retries a failing request for about 30 s; without a bound, the clock loop waited that
+/// long in an L1 outage and `/health` kept its last, healthy answer all along.
+const L1_POLL_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// A deliberate misbehaviour, for tests of the other nodes' checks. Never use outside a devnet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
@@ -288,15 +297,22 @@ impl NodeInner {
         Ok(m)
     }
 
+    /// Polls the newest L1 block every half poll interval, and every [`SLOT_START_POLL`] around
+    /// the start of a slot until the slot's first block is seen: proposing waits for that block
+    /// (see [`NodeInner::duty_loop`]), so the time to notice it is part of the propose latency.
+    /// The status (a few more Rollup reads) is published at the normal pace only.
     async fn clock_loop(self: Arc<Self>) {
+        let normal = self.config.poll_interval / 2;
         let mut last_ok = Instant::now();
+        let mut last_published: Option<Instant> = None;
         loop {
-            match self
-                .provider
-                .get_block_by_number(BlockNumberOrTag::Latest)
-                .await
-            {
-                Ok(Some(block)) => {
+            let latest = tokio::time::timeout(
+                L1_POLL_TIMEOUT,
+                self.provider.get_block_by_number(BlockNumberOrTag::Latest),
+            )
+            .await;
+            let l1_ok = match latest {
+                Ok(Ok(Some(block))) => {
                     let number = block.header.number;
                     let changed = self.clock.borrow().is_none_or(|c| c.block != number);
                     if changed {
@@ -307,12 +323,40 @@ impl NodeInner {
                         }));
                     }
                     last_ok = Instant::now();
-                    self.publish_status(true, last_ok).await;
+                    true
                 }
-                Ok(None) | Err(_) => self.publish_status(false, last_ok).await,
+                // Unreachable, failing, or still retrying after L1_POLL_TIMEOUT.
+                _ => false,
+            };
+            if last_published.is_none_or(|t| t.elapsed() >= normal) {
+                self.publish_status(l1_ok, last_ok).await;
+                last_published = Some(Instant::now());
             }
-            tokio::time::sleep(self.config.poll_interval / 2).await;
+            let pause = if l1_ok && self.slot_block_due(normal) {
+                SLOT_START_POLL.min(normal)
+            } else {
+                normal
+            };
+            tokio::time::sleep(pause).await;
         }
+    }
+
+    /// Whether the first L1 block of the next slot may be about to appear: the newest block seen
+    /// is from an earlier slot, and the L1 clock is within `ahead` before that slot's start or at
+    /// most [`SLOT_START_WINDOW`] after it (bounded, so a chain that mines no blocks is not polled
+    /// fast for ever).
+    fn slot_block_due(&self, ahead: Duration) -> bool {
+        let Some(clock) = *self.clock.borrow() else {
+            return false;
+        };
+        let time = &self.reader.time;
+        let Ok(block_slot) = time.slot_at(proofline_core::Timestamp(clock.timestamp)) else {
+            return false;
+        };
+        let next_start = self.reader.slot_start(Slot(block_slot.0 + 1)) as f64;
+        let now = clock.timestamp as f64 + clock.seen_at.elapsed().as_secs_f64();
+        now + ahead.as_secs_f64() >= next_start
+            && now <= next_start + SLOT_START_WINDOW.as_secs_f64()
     }
 
     async fn publish_status(&self, l1_ok: bool, _last_ok: Instant) {
@@ -325,22 +369,34 @@ impl NodeInner {
         };
         let _ = archive;
         let pool = self.mempool.lock().expect("poisoned").len();
-        let (pending, proven) = if l1_ok {
-            self.reader.tips().await.unwrap_or((0, 0))
-        } else {
-            let s = self.status.borrow();
-            (s.pending_block, s.proven_block)
-        };
-        let in_fallback = if l1_ok {
-            self.reader
-                .rollup
-                .getFallbackStatus()
-                .call()
+        // Bounded like the clock's read; a read that fails counts as L1 unreachable, and the
+        // last values stand (not zeros: a pending tip of 0 would pass for synced).
+        let tips = if l1_ok {
+            tokio::time::timeout(L1_POLL_TIMEOUT, self.reader.tips())
                 .await
-                .map(|s| s.active)
-                .unwrap_or(false)
+                .ok()
+                .and_then(Result::ok)
         } else {
-            self.status.borrow().in_fallback
+            None
+        };
+        let fallback = if tips.is_some() {
+            tokio::time::timeout(
+                L1_POLL_TIMEOUT,
+                self.reader.rollup.getFallbackStatus().call(),
+            )
+            .await
+            .ok()
+            .and_then(Result::ok)
+        } else {
+            None
+        };
+        let l1_ok = fallback.is_some();
+        let (pending, proven, in_fallback) = match (tips, fallback) {
+            (Some((pending, proven)), Some(f)) => (pending, proven, f.active),
+            _ => {
+                let s = self.status.borrow();
+                (s.pending_block, s.proven_block, s.in_fallback)
+            }
         };
         let status = NodeStatus {
             l1_block: clock.map(|c| c.block).unwrap_or(0),
@@ -377,8 +433,14 @@ impl NodeInner {
     async fn duty_loop(self: Arc<Self>) {
         let mut done = Slot(0);
         let mut tick = tokio::time::interval(Duration::from_millis(200));
+        let mut new_block = self.clock.subscribe();
         loop {
-            tick.tick().await;
+            // A new L1 block wakes the loop at once (the first block of a slot is what it waits
+            // for); the tick is a fallback.
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = new_block.changed() => {}
+            }
             let Some(clock) = *self.clock.borrow() else {
                 continue;
             };

@@ -7,6 +7,13 @@
 //! | `node_sendTx`       | `data`: hex bytes, the tx's canonical encoding | the tx hash (`keccak256(data)`) |
 //! | `node_getStatus`    | none                          | [`NodeStatus`]                           |
 //! | `node_getTxStatus`  | `hash`: 32-byte hex           | `"pending"` or `"unknown"` ([`TxStatus`]) |
+//! | `node_getBlock`     | `number`: L2 block number     | [`BlockInfo`], or `null` if the node does not hold that block |
+//!
+//! `node_getBlock` is read-only and answers from the node's chain (blocks 1 up to its synced tip;
+//! block 0, the genesis, is not a block the node holds): the block's slot, coinbase, tx counts,
+//! the archive L1 recorded for it and the state root the node's own execution of it gave. Two
+//! nodes that agree on every block's archive and state root hold the same L2 state; the
+//! end-to-end tests compare nodes with it (`agents/proofline/tests/e2e.rs`).
 //!
 //! `node_sendTx` validates the tx against the node's current L2 state and the mempool
 //! ([`crate::mempool`]) and pools it. Batches of up to [`MAX_BATCH_LEN`] requests are served.
@@ -41,7 +48,7 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 
-use alloy::primitives::{Bytes, B256};
+use alloy::primitives::{Address, Bytes, B256};
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
 use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
@@ -97,6 +104,24 @@ pub struct NodeStatus {
     pub last_block_txs: u64,
 }
 
+/// One block of the node's chain (`node_getBlock`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockInfo {
+    pub number: u64,
+    pub slot: u64,
+    /// Who proposed it (the sender of its `propose`).
+    pub coinbase: Address,
+    /// The archive after this block, as L1 recorded it (the node's execution reproduced it).
+    pub archive: B256,
+    /// The state root the node's execution of this block gave (its header's).
+    pub state_root: B256,
+    /// Txs in the block, forced ones included.
+    pub tx_count: u64,
+    /// Forced-inclusion entries leading the block.
+    pub forced_tx_count: u64,
+}
+
 /// Whether the node knows a tx (`node_getTxStatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -122,6 +147,10 @@ pub trait NodeApi {
     /// Whether a tx is in the mempool.
     #[method(name = "getTxStatus")]
     fn get_tx_status(&self, hash: B256) -> RpcResult<TxStatus>;
+
+    /// Block `number` of the node's chain (1..=synced tip), or `null`.
+    #[method(name = "getBlock")]
+    fn get_block(&self, number: u64) -> RpcResult<Option<BlockInfo>>;
 }
 
 /// What the server reads and writes; shared with the rest of the node (module doc, Locking).
@@ -213,6 +242,23 @@ impl NodeApiServer for NodeRpc {
         } else {
             TxStatus::Unknown
         })
+    }
+
+    fn get_block(&self, number: u64) -> RpcResult<Option<BlockInfo>> {
+        let chain = self.state.chain.read().map_err(|_| poisoned("chain"))?;
+        let (Some(block), Some(state_root)) = (chain.block(number), chain.state_root_of(number))
+        else {
+            return Ok(None);
+        };
+        Ok(Some(BlockInfo {
+            number: block.number,
+            slot: block.slot,
+            coinbase: block.coinbase,
+            archive: block.archive,
+            state_root,
+            tx_count: (block.forced.len() + block.txs.len()) as u64,
+            forced_tx_count: block.forced.len() as u64,
+        }))
     }
 }
 
@@ -435,6 +481,49 @@ mod tests {
         assert_eq!(raw["syncedBlock"], 1);
         assert_eq!(raw["mempoolTxs"], 1);
         assert_eq!(raw["inFallback"], true);
+    }
+
+    #[tokio::test]
+    async fn get_block_reports_the_chains_blocks_and_null_past_them() {
+        let node = start(100).await;
+        let (archive, state_root) = {
+            let chain = node.state.chain.read().unwrap();
+            (chain.archive(), chain.l2().state().state_root())
+        };
+        assert_ne!(
+            state_root,
+            proofline_l2::L2Chain::genesis().state().state_root()
+        );
+        let block = node.client.get_block(1).await.unwrap();
+        assert_eq!(
+            block,
+            Some(BlockInfo {
+                number: 1,
+                slot: 3,
+                coinbase: Address::ZERO,
+                archive,
+                state_root,
+                tx_count: 1,
+                forced_tx_count: 0,
+            })
+        );
+        // Genesis and blocks above the tip: null.
+        assert_eq!(node.client.get_block(0).await.unwrap(), None);
+        assert_eq!(node.client.get_block(2).await.unwrap(), None);
+        let raw: serde_json::Value = node
+            .client
+            .request("node_getBlock", rpc_params![1])
+            .await
+            .unwrap();
+        assert_eq!(raw["stateRoot"], json!(state_root));
+        assert_eq!(raw["txCount"], 1);
+        assert_eq!(raw["forcedTxCount"], 0);
+        let raw: serde_json::Value = node
+            .client
+            .request("node_getBlock", rpc_params![7])
+            .await
+            .unwrap();
+        assert!(raw.is_null());
     }
 
     #[tokio::test]

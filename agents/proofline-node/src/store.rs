@@ -188,6 +188,43 @@ impl Store {
         self.record(SIGNATURES, validator, slot, digest)
     }
 
+    /// [`Store::record_signature`] for each of `validators` (in order), in one write transaction
+    /// committed durably once: a node with many committee members pays one disk sync per slot
+    /// instead of one per member. The answers are as if each had been recorded on its own; a
+    /// validator listed twice gets [`SignCheck::Repeat`] the second time.
+    pub fn record_signatures(
+        &self,
+        validators: &[Address],
+        slot: u64,
+        digest: B256,
+    ) -> Result<Vec<SignCheck>, StoreError> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
+        let checks = {
+            let mut table = txn.open_table(SIGNATURES)?;
+            let mut checks = Vec::with_capacity(validators.len());
+            for validator in validators {
+                let key = (slot, validator.into_array());
+                let recorded = table.get(key)?.map(|v| B256::from(v.value()));
+                checks.push(match recorded {
+                    Some(recorded) if recorded == digest => SignCheck::Repeat,
+                    Some(recorded) => SignCheck::Conflict { recorded },
+                    None => {
+                        table.insert(key, digest.0)?;
+                        SignCheck::Fresh
+                    }
+                });
+            }
+            checks
+        };
+        if checks.contains(&SignCheck::Fresh) {
+            txn.commit()?;
+        } else {
+            txn.abort()?;
+        }
+        Ok(checks)
+    }
+
     /// As [`Store::record_signature`], for the block `proposer` proposes in `slot` (`digest`
     /// identifies the proposal, e.g. its EIP-712 digest).
     pub fn record_proposal(
@@ -377,6 +414,44 @@ mod tests {
         assert_eq!(store.record_proposal(a, 9, d2).unwrap(), SignCheck::Fresh);
         assert_eq!(
             store.record_proposal(a, 9, d1).unwrap(),
+            SignCheck::Conflict { recorded: d2 }
+        );
+    }
+
+    #[test]
+    fn store_batched_signatures_answer_as_one_by_one_and_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.redb");
+        let (a, b, c) = (
+            Address::repeat_byte(0xa),
+            Address::repeat_byte(0xb),
+            Address::repeat_byte(0xc),
+        );
+        let (d1, d2) = (B256::repeat_byte(1), B256::repeat_byte(2));
+        {
+            let store = Store::open(&path).unwrap();
+            assert_eq!(store.record_signature(a, 9, d1).unwrap(), SignCheck::Fresh);
+            assert_eq!(store.record_signature(b, 9, d2).unwrap(), SignCheck::Fresh);
+            assert_eq!(
+                store.record_signatures(&[a, b, c, c], 9, d1).unwrap(),
+                vec![
+                    SignCheck::Repeat,
+                    SignCheck::Conflict { recorded: d2 },
+                    SignCheck::Fresh,
+                    SignCheck::Repeat
+                ]
+            );
+            // Nothing fresh: nothing changes.
+            assert_eq!(
+                store.record_signatures(&[a, b], 9, d2).unwrap(),
+                vec![SignCheck::Conflict { recorded: d1 }, SignCheck::Repeat]
+            );
+            assert_eq!(store.record_signatures(&[], 9, d2).unwrap(), vec![]);
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.record_signature(c, 9, d1).unwrap(), SignCheck::Repeat);
+        assert_eq!(
+            store.record_signature(b, 9, d1).unwrap(),
             SignCheck::Conflict { recorded: d2 }
         );
     }

@@ -11,7 +11,8 @@
 //! - **Reorg**: a removed L1 block takes its queue entries and the L2 blocks it proposed with
 //!   it. Whenever the follower is caught up, the node compares its tip with the Rollup's at the
 //!   follower's L1 block; if they differ in a way the events cannot explain (a reorged-out prune,
-//!   a reorg deeper than the follower's window), it derives everything again from the deployment
+//!   a reorg deeper than the follower's window), and still do at the next check (one answer can
+//!   be a racing L1 node's, see `sync_loop`), it derives everything again from the deployment
 //!   block.
 
 use std::{collections::BTreeMap, sync::Arc};
@@ -134,6 +135,9 @@ impl NodeInner {
             ..FollowerConfig::new(contracts, from)
         };
         let mut follower = L1Follower::new(self.provider.clone(), config(start));
+        // The last consistency check saw a difference from L1: acted on only if the next one
+        // sees one again (see below).
+        let mut suspect = false;
         loop {
             let events = match follower.poll().await {
                 Ok(events) => events,
@@ -161,11 +165,21 @@ impl NodeInner {
             if idle {
                 if let Some(tip) = follower.tip().cloned() {
                     match self.consistent_with(&tip).await {
-                        Ok(None) => {}
-                        Ok(Some(why)) => {
+                        Ok(None) => suspect = false,
+                        // One answer is not enough: an L1 node can answer a call at a block
+                        // hash from the state of the block just mined after it, or of the new
+                        // chain while a reorg the follower has not polled yet is under way
+                        // (anvil does both). Those are gone by the next check (the follower
+                        // moves on or reports the removed blocks); a real difference stays.
+                        Ok(Some(why)) if suspect => {
                             warn!(l1_block = tip.number, %why, "the node's chain differs from L1's: syncing again from deployment");
+                            suspect = false;
                             follower = self.resync(&mut origins, config);
                             continue;
+                        }
+                        Ok(Some(why)) => {
+                            debug!(l1_block = tip.number, %why, "the node's chain seems to differ from L1's; checking again");
+                            suspect = true;
                         }
                         Err(e) => debug!(%e, "consistency check failed"),
                     }

@@ -40,10 +40,6 @@ impl StoredBlock {
     pub fn decode(bytes: &[u8]) -> Result<Self, serde_json::Error> {
         serde_json::from_slice(bytes)
     }
-
-    pub fn decode_txs(&self) -> Result<Vec<Tx>, TxError> {
-        self.txs.iter().map(|t| Tx::decode(t)).collect()
-    }
 }
 
 /// One entry of the forced-inclusion queue, from its `ForcedTxQueued` event.
@@ -265,15 +261,6 @@ impl NodeChain {
         self.state_roots.truncate(number as usize);
         self.forced_head = forced_head;
         dropped
-    }
-
-    /// The number of the last block whose `propose` was in an L1 block below `l1_block`, given
-    /// each block's L1 origin; used to undo an L1 reorg.
-    pub fn last_block_before(&self, origins: &BTreeMap<u64, u64>, l1_block: u64) -> u64 {
-        self.blocks
-            .iter()
-            .take_while(|b| origins.get(&b.number).is_some_and(|&o| o < l1_block))
-            .count() as u64
     }
 }
 

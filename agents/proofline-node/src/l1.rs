@@ -210,6 +210,11 @@ impl L1Clock {
         self.timestamp + self.seen_at.elapsed().as_secs()
     }
 
+    /// [`L1Clock::now`] to the sub-second.
+    pub fn now_secs_f64(&self) -> f64 {
+        self.timestamp as f64 + self.seen_at.elapsed().as_secs_f64()
+    }
+
     /// How old the newest block is.
     pub fn age(&self) -> Duration {
         self.seen_at.elapsed()

@@ -266,9 +266,7 @@ impl NodeInner {
     }
 
     pub(crate) fn clock_now_secs_f64(&self) -> Option<f64> {
-        self.clock
-            .borrow()
-            .map(|c| c.timestamp as f64 + c.seen_at.elapsed().as_secs_f64())
+        self.clock.borrow().map(|c| c.now_secs_f64())
     }
 
     pub(crate) fn remember_built(&self, block: StoredBlock) {
@@ -303,7 +301,6 @@ impl NodeInner {
     /// The status (a few more Rollup reads) is published at the normal pace only.
     async fn clock_loop(self: Arc<Self>) {
         let normal = self.config.poll_interval / 2;
-        let mut last_ok = Instant::now();
         let mut last_published: Option<Instant> = None;
         loop {
             let latest = tokio::time::timeout(
@@ -322,14 +319,13 @@ impl NodeInner {
                             seen_at: Instant::now(),
                         }));
                     }
-                    last_ok = Instant::now();
                     true
                 }
                 // Unreachable, failing, or still retrying after L1_POLL_TIMEOUT.
                 _ => false,
             };
             if last_published.is_none_or(|t| t.elapsed() >= normal) {
-                self.publish_status(l1_ok, last_ok).await;
+                self.publish_status(l1_ok).await;
                 last_published = Some(Instant::now());
             }
             let pause = if l1_ok && self.slot_block_due(normal) {
@@ -354,20 +350,16 @@ impl NodeInner {
             return false;
         };
         let next_start = self.reader.slot_start(Slot(block_slot.0 + 1)) as f64;
-        let now = clock.timestamp as f64 + clock.seen_at.elapsed().as_secs_f64();
+        let now = clock.now_secs_f64();
         now + ahead.as_secs_f64() >= next_start
             && now <= next_start + SLOT_START_WINDOW.as_secs_f64()
     }
 
-    async fn publish_status(&self, l1_ok: bool, _last_ok: Instant) {
+    async fn publish_status(&self, l1_ok: bool) {
         let clock = *self.clock.borrow();
         let slot = self.current_slot();
         let epoch = self.reader.epoch_of(slot);
-        let (synced_block, archive) = {
-            let c = self.chain.read().expect("poisoned");
-            (c.tip(), c.archive())
-        };
-        let _ = archive;
+        let synced_block = self.chain.read().expect("poisoned").tip();
         let pool = self.mempool.lock().expect("poisoned").len();
         // Bounded like the clock's read; a read that fails counts as L1 unreachable, and the
         // last values stand (not zeros: a pending tip of 0 would pass for synced).

@@ -63,17 +63,23 @@ impl NodeInner {
             self.store.truncate_above(tip)?;
         }
         self.load_queue().await?;
+        // Keep the highest stored block L1 still has (each rollback replays, so find it first and
+        // roll back once).
         let pending = self.reader.pending_block().await?;
-        loop {
-            let (tip, archive) = {
-                let c = self.chain.read().expect("poisoned");
-                (c.tip(), c.archive())
-            };
-            if tip == 0 || (tip <= pending && self.reader.archive_of(tip).await? == archive) {
+        let mut keep = self.chain.read().expect("poisoned").tip().min(pending);
+        while keep > 0 {
+            let stored = self
+                .chain
+                .read()
+                .expect("poisoned")
+                .block(keep)
+                .map(|b| b.archive);
+            if stored == Some(self.reader.archive_of(keep).await?) {
                 break;
             }
-            self.rollback_to(tip - 1, &mut origins)?;
+            keep -= 1;
         }
+        self.rollback_to(keep, &mut origins)?;
         let tip = self.chain.read().expect("poisoned").tip();
         let start = origins
             .get(&tip)

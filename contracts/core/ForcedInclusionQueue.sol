@@ -17,24 +17,39 @@ import {Epoch, TimeConfig, TimeLib, Timestamp} from "../libraries/TimeLib.sol";
 /// @dev Bound to its rollup at construction (ROLLUP is immutable; the deployer computes the
 ///      rollup's address first), like the ProverEscrow. One storage slot per entry (its hash).
 ///      Due epochs are not stored per entry: entries are queued in due-epoch order, so the queue
-///      keeps one "due mark" per distinct due epoch (the due epoch and the index one past its last
-///      entry), and a cursor at the mark of the head. Consuming thus learns the next head's due
-///      epoch with one storage read, which the rollup caches to skip the queue when nothing is due.
+///      keeps one "due mark" per distinct due epoch (the due epoch and the entries it covers), and a
+///      cursor at the mark of the head. Consuming thus learns the next head's due epoch with one
+///      storage read, which the rollup caches to skip the queue when nothing is due.
+///      Gas: a fresh storage slot costs 20,000, so the marks live in a ring of DUE_MARKS slots that
+///      the constructor fills with a placeholder, and the `ends` slot is never zero either. The
+///      first entry of a new due epoch then rewrites a mark that only covers entries the proven
+///      chain has included for good (the rollup reports its proven head with every `consume`, and
+///      a prune rewinds no further back than it). Such marks are never read again: a prune rewinds
+///      to the proven head, and views of older entries fall back to the ForcedTxQueued event.
 contract ForcedInclusionQueue is IForcedInclusionQueue {
-    /// @dev One slot: both ends, the head's mark, the number of marks and the last mark's epoch.
+    /// @dev One slot: both ends, the rollup's proven head, the head's mark, the number of marks
+    ///      ever made and the last one's epoch (NO_DUE_EPOCH before the first, so the slot is never
+    ///      zero).
     struct Ends {
-        uint48 head;
-        uint48 tail;
-        uint48 cursor; // first mark whose `end` > head (meaningless while the queue is empty)
-        uint48 marks;
+        uint40 head;
+        uint40 tail;
+        uint40 provenHead; // entries before it are in the proven chain: a prune never rewinds them
+        uint40 cursor; // first mark whose `end` > head (meaningless while the queue is empty)
+        uint40 marks;
         uint48 lastDue; // dueEpoch of mark `marks - 1`
     }
 
-    /// @dev Entries [end of the previous mark, end) are due from `dueEpoch`.
+    /// @dev Entries [start, end) are due from `dueEpoch`. Mark m lives in slot m % DUE_MARKS.
     struct DueMark {
         uint48 dueEpoch;
-        uint208 end;
+        uint104 start;
+        uint104 end;
     }
+
+    /// @notice Due epochs with entries not yet in the proven chain that the queue can hold. Only a
+    ///         proven chain stalled for about this many epochs, while users kept forcing txs, fills
+    ///         it; `enqueue` then refuses (Queue__TooManyDueEpochs) until a proof lands.
+    uint256 public constant DUE_MARKS = 128;
 
     address public immutable override ROLLUP;
     ITxProofVerifier public immutable VERIFIER;
@@ -73,6 +88,11 @@ contract ForcedInclusionQueue is IForcedInclusionQueue {
         EPOCH_DURATION = time.epochDuration;
         FORCED_INCLUSION_DELAY = forcedInclusionDelay;
         INCLUSION_GAS = inclusionGas;
+        ends.lastDue = uint48(Epoch.unwrap(NO_DUE_EPOCH));
+        // A placeholder that covers no entry, so every mark slot is already non-zero.
+        for (uint256 m = 0; m < DUE_MARKS; ++m) {
+            dueMarks[m] = DueMark({dueEpoch: uint48(Epoch.unwrap(NO_DUE_EPOCH)), start: 0, end: 0});
+        }
     }
 
     function enqueue(bytes calldata txData, bytes calldata proof)
@@ -90,24 +110,32 @@ contract ForcedInclusionQueue is IForcedInclusionQueue {
         Ends memory e = ends;
         index = e.tail;
         uint48 due = uint48(Epoch.unwrap(_currentEpoch()) + FORCED_INCLUSION_DELAY);
-        if (e.marks != 0 && e.lastDue == due) {
-            dueMarks[e.marks - 1].end = uint208(index + 1);
+        if (e.lastDue == due) {
+            dueMarks[(e.marks - 1) % DUE_MARKS].end = uint104(index + 1);
         } else {
-            dueMarks[e.marks] = DueMark({dueEpoch: due, end: uint208(index + 1)});
+            DueMark storage m = dueMarks[e.marks % DUE_MARKS];
+            require(m.end <= e.provenHead, Errors.Queue__TooManyDueEpochs(DUE_MARKS));
+            m.dueEpoch = due;
+            m.start = uint104(index);
+            m.end = uint104(index + 1);
             e.marks += 1;
             e.lastDue = due;
         }
         bool wasEmpty = e.head == index;
         if (wasEmpty) e.cursor = e.marks - 1;
         txHashes[index] = txHash;
-        e.tail = uint48(index + 1);
+        e.tail = uint40(index + 1);
         ends = e;
         emit ForcedTxQueued(index, txHash, due, txData);
         // The rollup caches the head's due epoch; only a new head changes it.
         if (wasEmpty) IForcedInclusionSink(ROLLUP).forcedTxQueued(Epoch.wrap(due));
     }
 
-    function consume(uint256 count) external override returns (bytes32 forcedTxsHash, Epoch nextDueEpoch) {
+    function consume(uint256 count, uint256 provenHead)
+        external
+        override
+        returns (bytes32 forcedTxsHash, Epoch nextDueEpoch)
+    {
         require(msg.sender == ROLLUP, Errors.Queue__NotRollup(ROLLUP, msg.sender));
         Ends memory e = ends;
         uint256 queued = e.tail - e.head;
@@ -118,12 +146,14 @@ contract ForcedInclusionQueue is IForcedInclusionQueue {
         }
         forcedTxsHash = keccak256(abi.encodePacked(hashes));
         emit ForcedTxsConsumed(e.head, count);
-        e.head += uint48(count);
+        e.head += uint40(count);
+        // The rollup's proven head never passes its pending head, nor goes back.
+        e.provenHead = uint40(provenHead);
         uint256 c = e.cursor;
-        while (c < e.marks && dueMarks[c].end <= e.head) ++c;
-        e.cursor = uint48(c);
+        while (c < e.marks && dueMarks[c % DUE_MARKS].end <= e.head) ++c;
+        e.cursor = uint40(c);
         ends = e;
-        nextDueEpoch = e.head == e.tail ? NO_DUE_EPOCH : Epoch.wrap(dueMarks[c].dueEpoch);
+        nextDueEpoch = e.head == e.tail ? NO_DUE_EPOCH : Epoch.wrap(dueMarks[c % DUE_MARKS].dueEpoch);
     }
 
     function rewind(uint256 newHead) external override returns (Epoch nextDueEpoch) {
@@ -131,12 +161,16 @@ contract ForcedInclusionQueue is IForcedInclusionQueue {
         Ends memory e = ends;
         require(newHead <= e.head, Errors.Queue__InvalidRewind(e.head, newHead));
         emit ForcedTxsRequeued(newHead, e.head);
-        e.head = uint48(newHead);
+        e.head = uint40(newHead);
+        // The rollup rewinds to its proven head, which keeps every mark from newHead's on.
+        e.provenHead = uint40(newHead);
+        // Marks before the ring's oldest were reused: they cover proven entries only.
+        uint256 oldest = e.marks > DUE_MARKS ? e.marks - DUE_MARKS : 0;
         uint256 c = e.cursor;
-        while (c != 0 && dueMarks[c - 1].end > newHead) --c;
-        e.cursor = uint48(c);
+        while (c > oldest && dueMarks[(c - 1) % DUE_MARKS].end > newHead) --c;
+        e.cursor = uint40(c);
         ends = e;
-        nextDueEpoch = e.head == e.tail ? NO_DUE_EPOCH : Epoch.wrap(dueMarks[c].dueEpoch);
+        nextDueEpoch = e.head == e.tail ? NO_DUE_EPOCH : Epoch.wrap(dueMarks[c % DUE_MARKS].dueEpoch);
     }
 
     function sweepFees() external override {
@@ -157,7 +191,7 @@ contract ForcedInclusionQueue is IForcedInclusionQueue {
         if (e.head == e.tail) return 0;
         uint256 end = e.head;
         for (uint256 c = e.cursor; c < e.marks; ++c) {
-            DueMark memory m = dueMarks[c];
+            DueMark memory m = dueMarks[c % DUE_MARKS];
             if (m.dueEpoch > Epoch.unwrap(epoch)) break;
             end = m.end;
         }
@@ -167,23 +201,25 @@ contract ForcedInclusionQueue is IForcedInclusionQueue {
     function headDueEpoch() external view override returns (Epoch) {
         Ends memory e = ends;
         if (e.head == e.tail) return NO_DUE_EPOCH;
-        return Epoch.wrap(dueMarks[e.cursor].dueEpoch);
+        return Epoch.wrap(dueMarks[e.cursor % DUE_MARKS].dueEpoch);
     }
 
     function getEntry(uint256 index) external view override returns (ForcedTx memory) {
         Ends memory e = ends;
         require(index < e.tail, Errors.Queue__EntryNotFound(e.tail, index));
-        // The entry's mark: the first whose end is past it.
-        uint256 lo = 0;
+        // The entry's mark: the first of those still held whose end is past it.
+        uint256 lo = e.marks > DUE_MARKS ? e.marks - DUE_MARKS : 0;
         uint256 hi = e.marks - 1;
         while (lo < hi) {
             uint256 mid = (lo + hi) >> 1;
-            if (dueMarks[mid].end > index) hi = mid;
+            if (dueMarks[mid % DUE_MARKS].end > index) hi = mid;
             else lo = mid + 1;
         }
+        DueMark memory m = dueMarks[lo % DUE_MARKS];
         return ForcedTx({
             txHash: txHashes[index],
-            includedByEpoch: Epoch.wrap(dueMarks[lo].dueEpoch),
+            // 0 for an entry whose mark was reused (proven long ago; its ForcedTxQueued has it).
+            includedByEpoch: Epoch.wrap(index >= m.start ? m.dueEpoch : 0),
             included: index < e.head
         });
     }

@@ -684,7 +684,7 @@ contract Rollup is IRollup, EIP712 {
             );
             return false;
         }
-        (bytes32 forcedTxsHash, Epoch next) = QUEUE.consume(n);
+        (bytes32 forcedTxsHash, Epoch next) = QUEUE.consume(n, lv.provenForcedHead);
         require(
             args.forcedTxsHash == forcedTxsHash,
             Errors.Rollup__InvalidForcedTxsHash(forcedTxsHash, args.forcedTxsHash)

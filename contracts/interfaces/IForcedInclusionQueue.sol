@@ -44,10 +44,15 @@ interface IForcedInclusionQueue {
     /// @notice Rollup only: mark the next `count` entries included. Returns the hash a block's
     ///         header commits to for them, keccak256(abi.encodePacked(txHash_0, ..., txHash_{count-1})),
     ///         and the due epoch of the entry that is now next (`NO_DUE_EPOCH` when none is left).
-    function consume(uint256 count) external returns (bytes32 forcedTxsHash, Epoch nextDueEpoch);
+    ///         `provenHead` is the queue head after the rollup's proven tip: entries before it are
+    ///         final, so the queue may reuse their storage.
+    function consume(uint256 count, uint256 provenHead)
+        external
+        returns (bytes32 forcedTxsHash, Epoch nextDueEpoch);
 
-    /// @notice Rollup only: move the head back to `newHead` (<= head) when the blocks that consumed
-    ///         the entries after it are pruned. Returns the due epoch of the new head.
+    /// @notice Rollup only: move the head back to `newHead` (<= head), the queue head after the
+    ///         rollup's proven tip, when the blocks that consumed the entries after it are pruned.
+    ///         Returns the due epoch of the new head.
     function rewind(uint256 newHead) external returns (Epoch nextDueEpoch);
 
     /// @notice Send the collected fees to FEE_RECIPIENT (anyone may call).
@@ -64,6 +69,8 @@ interface IForcedInclusionQueue {
     /// @notice includedByEpoch of the next entry to include (`NO_DUE_EPOCH` when the queue is empty).
     function headDueEpoch() external view returns (Epoch);
 
+    /// @notice `includedByEpoch` is 0 for an entry that was proven DUE_MARKS due epochs ago or more
+    ///         (its ForcedTxQueued event keeps it).
     function getEntry(uint256 index) external view returns (ForcedTx memory);
     /// @notice Index of the next entry to include, and one past the last queued.
     function head() external view returns (uint256);

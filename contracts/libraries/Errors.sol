@@ -110,6 +110,9 @@ library Errors {
     error Queue__EntryNotFound(uint256 tail, uint256 index);
     error Queue__FeeTransferFailed(address recipient, uint256 amount);
     error Queue__InvalidRewind(uint256 head, uint256 newHead);
+    /// @notice `limit` due epochs already have entries the proven chain has not taken: wait for a
+    ///         proof (nothing was charged).
+    error Queue__TooManyDueEpochs(uint256 limit);
 
     // SnapshotLib
     error Snapshot__KeyDecreasing(uint256 latest, uint256 key);

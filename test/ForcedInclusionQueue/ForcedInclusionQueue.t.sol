@@ -125,17 +125,17 @@ contract ForcedInclusionQueueTest is Test {
         _enqueue(_tx(1));
         _enqueue(_tx(2));
         vm.prank(rollup);
-        (bytes32 h, Epoch next) = queue.consume(2);
+        (bytes32 h, Epoch next) = queue.consume(2, 0);
         assertEq(h, keccak256(abi.encodePacked(keccak256(_tx(0)), keccak256(_tx(1)))));
         assertEq(Epoch.unwrap(next), DELAY);
         assertEq(queue.head(), 2);
         assertTrue(queue.getEntry(1).included);
         assertFalse(queue.getEntry(2).included);
         vm.prank(rollup);
-        (h, next) = queue.consume(0);
+        (h, next) = queue.consume(0, 0);
         assertEq(h, keccak256(""));
         vm.prank(rollup);
-        (, next) = queue.consume(1);
+        (, next) = queue.consume(1, 0);
         assertEq(Epoch.unwrap(next), Epoch.unwrap(NO_DUE_EPOCH), "empty queue: nothing ever due");
     }
 
@@ -149,7 +149,7 @@ contract ForcedInclusionQueueTest is Test {
         _enqueue(_tx(1));
         assertEq(sink.calls(), 1, "a second entry leaves the head alone");
         vm.prank(rollup);
-        queue.consume(2);
+        queue.consume(2, 0);
         _warpToEpoch(4);
         _enqueue(_tx(2));
         assertEq(sink.calls(), 2);
@@ -162,7 +162,7 @@ contract ForcedInclusionQueueTest is Test {
         _warpToEpoch(2);
         _enqueue(_tx(1));
         vm.prank(rollup);
-        queue.consume(2);
+        queue.consume(2, 0);
         vm.expectEmit(address(queue));
         emit IForcedInclusionQueue.ForcedTxsRequeued(0, 2);
         vm.prank(rollup);
@@ -172,7 +172,7 @@ contract ForcedInclusionQueueTest is Test {
         assertFalse(queue.getEntry(0).included);
         assertEq(Epoch.unwrap(queue.headDueEpoch()), 1 + DELAY);
         vm.prank(rollup);
-        (bytes32 h,) = queue.consume(1);
+        (bytes32 h,) = queue.consume(1, 0);
         assertEq(h, keccak256(abi.encodePacked(keccak256(_tx(0)))), "the same entry comes out again");
     }
 
@@ -209,14 +209,14 @@ contract ForcedInclusionQueueTest is Test {
 
     function test_consume_RevertWhen_NotRollup() public {
         vm.expectRevert(abi.encodeWithSelector(Errors.Queue__NotRollup.selector, rollup, address(this)));
-        queue.consume(0);
+        queue.consume(0, 0);
     }
 
     function test_consume_RevertWhen_MoreThanQueued() public {
         _enqueue(_tx(0));
         vm.expectRevert(abi.encodeWithSelector(Errors.Queue__NotEnoughQueued.selector, 1, 2));
         vm.prank(rollup);
-        queue.consume(2);
+        queue.consume(2, 0);
     }
 
     function test_getEntry_RevertWhen_BeyondTail() public {
@@ -251,46 +251,89 @@ contract ForcedInclusionQueueTest is Test {
         new ForcedInclusionQueue(rollup, verifier, treasury, t, 0, INCLUSION_GAS);
     }
 
-    /// @dev Random enqueues over epochs and consumes, against a plain model: per entry its due epoch
-    ///      and inclusion, and the due count at several epochs.
+    /// @dev Random enqueues over epochs, consumes and prunes, against a plain model: per entry its
+    ///      due epoch and inclusion, and the due count at several epochs. As in the rollup, the
+    ///      proven head only moves forward, never past the head, and a prune rewinds to it.
     function testFuzz_queue_MatchesModel(uint256 seed) public {
-        uint256[] memory dueOf = new uint256[](40);
+        _runModel(seed, 30, 40, 3, 8);
+    }
+
+    /// @dev The same over hundreds of due epochs, so the ring of due marks wraps, and fills while
+    ///      proofs stall (steps 800 to 1,600).
+    /// forge-config: default.fuzz.runs = 32
+    /// forge-config: ci.fuzz.runs = 64
+    function testFuzz_queue_MatchesModel_RingWraps(uint256 seed) public {
+        _runModel(seed, 2000, 900, 1, 400);
+    }
+
+    function _runModel(uint256 seed, uint256 steps, uint256 maxEntries, uint256 maxEpochStep, uint256 stall)
+        internal
+    {
+        uint256[] memory dueOf = new uint256[](maxEntries);
         uint256 n;
         uint256 head;
+        uint256 proven;
         uint256 epoch;
-        for (uint256 step = 0; step < 30; ++step) {
+        uint256 marks; // distinct due epochs so far
+        uint256 lastDue = type(uint256).max;
+        for (uint256 step = 0; step < steps; ++step) {
             uint256 r = uint256(keccak256(abi.encode(seed, step)));
             if (r % 4 == 0) {
-                epoch += 1 + (r >> 8) % 3;
+                epoch += 1 + (r >> 8) % maxEpochStep;
                 _warpToEpoch(epoch);
             } else if (r % 4 == 3 && n > head) {
                 uint256 count = 1 + (r >> 8) % (n - head);
+                // Proofs advance in every third stretch of `stall` steps only: the two stretches in
+                // between are long enough to fill the ring of marks.
+                if ((step / stall) % 3 == 1) proven += (r >> 16) % (head - proven + 1);
                 vm.prank(rollup);
-                (, Epoch next) = queue.consume(count);
+                (, Epoch next) = queue.consume(count, proven);
                 head += count;
                 assertEq(Epoch.unwrap(next), head < n ? dueOf[head] : Epoch.unwrap(NO_DUE_EPOCH), "next due");
-            } else if (r % 8 == 2 && head != 0) {
-                // A prune hands back some consumed entries.
-                uint256 back = (r >> 8) % (head + 1);
+            } else if (r % 8 == 2 && head != proven) {
+                // A prune hands back the consumed entries the proven chain does not hold.
                 vm.prank(rollup);
-                Epoch next = queue.rewind(head - back);
-                head -= back;
+                Epoch next = queue.rewind(proven);
+                head = proven;
                 assertEq(
                     Epoch.unwrap(next), head < n ? dueOf[head] : Epoch.unwrap(NO_DUE_EPOCH), "rewound due"
                 );
             } else if (n < dueOf.length) {
+                if (epoch + DELAY != lastDue && _liveMarks(dueOf, n, proven) == queue.DUE_MARKS()) {
+                    bytes memory txData = _tx(n);
+                    uint256 fee = queue.enqueueFee(txData.length);
+                    vm.expectRevert(
+                        abi.encodeWithSelector(Errors.Queue__TooManyDueEpochs.selector, queue.DUE_MARKS())
+                    );
+                    vm.prank(user);
+                    queue.enqueue{value: fee}(txData, abi.encodePacked(keccak256(txData)));
+                    continue;
+                }
                 _enqueue(_tx(n));
                 dueOf[n++] = epoch + DELAY;
+                if (epoch + DELAY != lastDue) ++marks;
+                lastDue = epoch + DELAY;
             }
         }
         assertEq(queue.head(), head);
         assertEq(queue.tail(), n);
+        // Due marks older than the last DUE_MARKS are reused: their entries read 0, and only
+        // entries the proven chain holds may be among them.
+        uint256 firstKept = marks > queue.DUE_MARKS() ? marks - queue.DUE_MARKS() : 0;
+        uint256 m;
         for (uint256 i = 0; i < n; ++i) {
+            if (i != 0 && dueOf[i] != dueOf[i - 1]) ++m;
             ForcedTx memory entry = queue.getEntry(i);
-            assertEq(Epoch.unwrap(entry.includedByEpoch), dueOf[i], "due epoch");
+            if (m < firstKept) {
+                assertLt(i, proven, "only proven entries lose their mark");
+                assertEq(Epoch.unwrap(entry.includedByEpoch), 0, "forgotten due epoch");
+            } else {
+                assertEq(Epoch.unwrap(entry.includedByEpoch), dueOf[i], "due epoch");
+            }
+            assertEq(entry.txHash, keccak256(_tx(i)), "hash");
             assertEq(entry.included, i < head, "included");
         }
-        for (uint256 e = 0; e <= epoch + DELAY + 1; ++e) {
+        for (uint256 e = epoch > 8 ? epoch - 8 : 0; e <= epoch + DELAY + 1; ++e) {
             uint256 due;
             for (uint256 i = head; i < n; ++i) {
                 if (dueOf[i] <= e) ++due;
@@ -298,5 +341,49 @@ contract ForcedInclusionQueueTest is Test {
             assertEq(queue.dueCount(Epoch.wrap(e)), due, "due count");
         }
         assertEq(Epoch.unwrap(queue.headDueEpoch()), head < n ? dueOf[head] : Epoch.unwrap(NO_DUE_EPOCH));
+    }
+
+    /// @dev Distinct due epochs among entries [proven, n): the marks the queue must keep.
+    function _liveMarks(uint256[] memory dueOf, uint256 n, uint256 proven) internal pure returns (uint256 live) {
+        for (uint256 i = proven; i < n; ++i) {
+            if (i == proven || dueOf[i] != dueOf[i - 1]) ++live;
+        }
+    }
+
+    /// @dev With DUE_MARKS due epochs pending and nothing proven, a new due epoch is refused at no
+    ///      cost; the same due epoch still queues; a proof reported by `consume` frees a mark.
+    function test_enqueue_RevertWhen_TooManyDueEpochs() public {
+        uint256 limit = queue.DUE_MARKS();
+        for (uint256 i = 0; i < limit; ++i) {
+            _warpToEpoch(i);
+            _enqueue(_tx(i));
+        }
+        _enqueue(_tx(limit)); // same due epoch as the last: no new mark
+        _warpToEpoch(limit);
+        bytes memory txData = _tx(limit + 1);
+        uint256 fee = queue.enqueueFee(txData.length);
+        uint256 balance = user.balance;
+        vm.expectRevert(abi.encodeWithSelector(Errors.Queue__TooManyDueEpochs.selector, limit));
+        vm.prank(user);
+        queue.enqueue{value: fee}(txData, abi.encodePacked(keccak256(txData)));
+        assertEq(user.balance, balance, "nothing charged");
+
+        // Consumed but unproven entries still hold their marks (a prune could requeue them).
+        vm.prank(rollup);
+        queue.consume(3, 0);
+        vm.expectRevert(abi.encodeWithSelector(Errors.Queue__TooManyDueEpochs.selector, limit));
+        vm.prank(user);
+        queue.enqueue{value: fee}(txData, abi.encodePacked(keccak256(txData)));
+
+        // Entry 0 proven: its mark is reused.
+        vm.prank(rollup);
+        queue.consume(0, 1);
+        assertEq(_enqueue(txData), limit + 1);
+        assertEq(Epoch.unwrap(queue.getEntry(limit + 1).includedByEpoch), limit + DELAY);
+        assertEq(Epoch.unwrap(queue.getEntry(0).includedByEpoch), 0, "proven, mark reused");
+        assertEq(Epoch.unwrap(queue.getEntry(1).includedByEpoch), 1 + DELAY);
+        vm.prank(rollup);
+        assertEq(Epoch.unwrap(queue.rewind(1)), 1 + DELAY, "a prune back to the proven head");
+        assertEq(queue.dueCount(Epoch.wrap(limit + DELAY)), limit + 1);
     }
 }

@@ -11,6 +11,8 @@
 #   DEVNET_BLOCK_TIME    seconds between L1 blocks                    2
 #   DEVNET_VALIDATORS    validators staked at deploy                  8
 #   DEVNET_NODES         node processes sharing the validators        2
+#   DEVNET_PROVERS       prover processes, each pricing higher        2
+#                        (they use ports PORT+400+k, +500+k, +600+k, +700+k)
 #   DEVNET_TX_RATE       txs per second from the generator (0: none)  5
 #   DEVNET_POLL          seconds between status lines                 2
 #   DEVNET_EXIT_AFTER    stop after watching this many seconds        (run until Ctrl-C)
@@ -31,14 +33,16 @@ CHAIN_ID="${DEVNET_CHAIN_ID:-31337}"
 BLOCK_TIME="${DEVNET_BLOCK_TIME:-2}"
 VALIDATORS="${DEVNET_VALIDATORS:-8}"
 NODES="${DEVNET_NODES:-2}"
+PROVERS="${DEVNET_PROVERS:-2}"
 TX_RATE="${DEVNET_TX_RATE:-5}"
 POLL="${DEVNET_POLL:-2}"
 export SLOT_DURATION="${SLOT_DURATION:-6}"
 export EPOCH_DURATION="${EPOCH_DURATION:-8}"
-# No prover runs in the devnet yet, so no epoch is ever proven and the pending chain is pruned
-# each epoch; based fallback (3 epochs without proven progress by default) would then stop the
-# committee for good. Until the prover agents join the devnet, fallback starts after 1,000 epochs.
-export FALLBACK_ENTER="${FALLBACK_ENTER:-$((1000 * EPOCH_DURATION))}"
+# Without provers no epoch is ever proven and the pending chain is pruned each epoch; based
+# fallback (3 epochs without proven progress by default) would then stop the committee for good.
+if ((PROVERS == 0)); then
+  export FALLBACK_ENTER="${FALLBACK_ENTER:-$((1000 * EPOCH_DURATION))}"
+fi
 EXIT_AFTER="${DEVNET_EXIT_AFTER:-}"
 DIR="${DEVNET_DIR:-$ROOT/.devnet}"
 RPC="http://127.0.0.1:$PORT"
@@ -94,9 +98,10 @@ echo "devnet: building the proofline binary (cargo build -p proofline)"
 cargo build --quiet -p proofline ${CI:+--locked}
 
 echo "devnet: starting anvil on $RPC (chain $CHAIN_ID, prague, ${BLOCK_TIME}s blocks); log: $DIR/anvil.log"
-# Enough funded accounts for the deployer and every validator (they pay for their proposals).
+# Enough funded accounts for the deployer, every validator (they pay for their proposals), every
+# prover and the submitter.
 "$ANVIL" --host 127.0.0.1 --port "$PORT" --chain-id "$CHAIN_ID" --hardfork prague \
-  --block-time "$BLOCK_TIME" --accounts $((VALIDATORS + 2)) >"$DIR/anvil.log" 2>&1 &
+  --block-time "$BLOCK_TIME" --accounts $((VALIDATORS + PROVERS + 3)) >"$DIR/anvil.log" 2>&1 &
 ANVIL_PID=$!
 echo "$ANVIL_PID" >"$DIR/anvil.pid"
 echo "devnet: anvil pid $ANVIL_PID"
@@ -182,6 +187,35 @@ for ((k = 0; k < NODES; k++)); do
   echo "devnet: node $k (pid $!): rpc http://127.0.0.1:$((PORT + 100 + k)), metrics http://127.0.0.1:$((PORT + 200 + k))/metrics, log $DIR/node$k.log"
 done
 NODE_RPC="http://127.0.0.1:$((PORT + 100))"
+
+# The submitter (test mnemonic index VALIDATORS + PROVERS + 1) lands the provers' proofs, and the
+# provers (indices VALIDATORS + 1 ..) quote with margins of 10 %, 30 %, ...: the first is the
+# cheapest, so it should win the claims.
+SUBMITTER_URL="http://127.0.0.1:$((PORT + 800))"
+if ((PROVERS > 0)); then
+  rm -rf "$DIR/submitter"
+  "$PROOFLINE" submitter --l1-rpc "$RPC" --deployment "$ROOT/$DEPLOYMENT" \
+    --key "$("$CAST" wallet private-key --mnemonic "$MNEMONIC" --mnemonic-index $((VALIDATORS + PROVERS + 1)))" \
+    --data-dir "$DIR/submitter" --rpc-addr "127.0.0.1:$((PORT + 800))" \
+    --metrics-addr "127.0.0.1:$((PORT + 801))" >"$DIR/submitter.log" 2>&1 &
+  AGENT_PIDS+=($!)
+  echo "devnet: submitter (pid $!): rpc $SUBMITTER_URL, metrics http://127.0.0.1:$((PORT + 801))/metrics, log $DIR/submitter.log"
+fi
+node_rpcs=()
+for ((k = 0; k < NODES; k++)); do node_rpcs+=(--publish-to "http://127.0.0.1:$((PORT + 100 + k))"); done
+for ((k = 0; k < PROVERS; k++)); do
+  rm -rf "$DIR/prover$k"
+  "$PROOFLINE" prover --l1-rpc "$RPC" --deployment "$ROOT/$DEPLOYMENT" \
+    --prover-key "$("$CAST" wallet private-key --mnemonic "$MNEMONIC" --mnemonic-index $((VALIDATORS + 1 + k)))" \
+    --dev-mint --margin-bps $((1000 + 2000 * k)) --data-dir "$DIR/prover$k" \
+    --rpc-addr "127.0.0.1:$((PORT + 400 + k))" --metrics-addr "127.0.0.1:$((PORT + 500 + k))" \
+    --p2p-listen "/ip4/127.0.0.1/tcp/$((PORT + 600 + k))" --peer "$(p2p_addr 0)" \
+    --prover-metrics-addr "127.0.0.1:$((PORT + 700 + k))" --poll-ms 500 \
+    "${node_rpcs[@]}" --no-submit --submitter "$SUBMITTER_URL" \
+    >"$DIR/prover$k.log" 2>&1 &
+  AGENT_PIDS+=($!)
+  echo "devnet: prover $k (pid $!): margin $((10 + 20 * k)) %, metrics http://127.0.0.1:$((PORT + 700 + k))/metrics, log $DIR/prover$k.log"
+done
 # One generator per node (nodes do not gossip txs yet), each with its share of the rate.
 if ((TX_RATE > 0)); then
   for ((k = 0; k < NODES; k++)); do
@@ -193,6 +227,25 @@ if ((TX_RATE > 0)); then
   echo "devnet: tx generators: $TX_RATE txs/s over the nodes; logs $DIR/txgen*.log"
 fi
 echo
+
+# Claims, bonds, proofs and prunes, from the Rollup's state and events.
+market_line() {
+  local epoch claim prover bond proofs prunes slashes
+  epoch="$(call "$ROLLUP" "getEpochToProve()(uint256)" 2>/dev/null || echo '?')"
+  claim="$("$CAST" call --rpc-url "$RPC" "$ROLLUP" "getProofClaim(uint256)((uint256,address,uint256,uint256))" "$epoch" 2>/dev/null || true)"
+  prover="$(sed -n 's/^(\([0-9]*\), \(0x[0-9a-fA-F]*\), \([0-9]*\).*/\2/p' <<<"$claim")"
+  bond="$(sed -n 's/^(\([0-9]*\), \(0x[0-9a-fA-F]*\), \([0-9]*\).*/\3/p' <<<"$claim")"
+  count() { "$CAST" logs --rpc-url "$RPC" --from-block 0 --address "$ROLLUP" "$1" 2>/dev/null | grep -c transactionHash || true; }
+  proofs="$(count "L2ProofVerified(uint256,uint256,address)")"
+  prunes="$(count "PrunedPending(uint256,uint256)")"
+  slashes="$(count "BondSlashed(uint256,address,uint256)")"
+  if [[ -z "$prover" || "$prover" == 0x0000000000000000000000000000000000000000 ]]; then
+    printf '    epoch to prove %s: unclaimed' "$epoch"
+  else
+    printf '    epoch to prove %s: claimed by %s, bond %s' "$epoch" "$prover" "$bond"
+  fi
+  printf '  |  proofs %s  prunes %s  slashes %s\n' "$proofs" "$prunes" "$slashes"
+}
 
 echo "devnet: watching the chain every ${POLL}s${EXIT_AFTER:+ for ${EXIT_AFTER}s}; Ctrl-C to stop"
 start=$SECONDS
@@ -208,6 +261,7 @@ while [[ -z "$EXIT_AFTER" ]] || ((SECONDS - start < EXIT_AFTER)); do
     printf '  L1 block %s  slot %s  epoch %s  pending tip %s  proven tip %s  synced %s  txs in last block %s  pool %s%s\n' \
       "$(num l1Block)" "$(num slot)" "$(num epoch)" "$(num pendingBlock)" "$(num provenBlock)" \
       "$(num syncedBlock)" "$(num lastBlockTxs)" "$(num mempoolTxs)" "$fallback"
+    ((PROVERS > 0)) && market_line
   else
     echo "  node 0 not answering yet"
   fi

@@ -3,7 +3,8 @@
 # devnet already running on this machine is left alone:
 #   1. `make devnet` with DEVNET_EXIT_AFTER deploys, writes deployments/<chainId>.json, prints the
 #      rollup address and the next slots' proposers, shows L2 blocks with txs landing (two nodes,
-#      tx generators), and exits 0 with anvil and the nodes gone;
+#      tx generators), an epoch claimed by a prover and its proof landed (two provers, a
+#      submitter), and exits 0 with anvil and every agent gone;
 #   2. SIGINT to the devnet's process group (what Ctrl-C does) exits 0 with anvil gone.
 set -euo pipefail
 
@@ -58,9 +59,9 @@ assert_stopped() {
 # ---- 1. make devnet, stopping by itself
 port="$(free_port)"
 rm -f "$DEPLOYMENT"
-echo "test-devnet: make devnet on port $port for 45 s"
+echo "test-devnet: make devnet on port $port for 75 s"
 rc=0
-DEVNET_PORT=$port DEVNET_DIR="$WORK/run1" DEVNET_EXIT_AFTER=45 \
+DEVNET_PORT=$port DEVNET_DIR="$WORK/run1" DEVNET_EXIT_AFTER=75 \
   "$MAKE" --no-print-directory devnet </dev/null >"$WORK/run1.out" 2>&1 || rc=$?
 ((rc == 0)) || fail "make devnet exited $rc"
 [[ -f "$DEPLOYMENT" ]] || fail "$DEPLOYMENT was not written"
@@ -73,14 +74,21 @@ grep -Eq "pending tip [0-9]+" "$WORK/run1.out" || fail "no status line printed"
 # The nodes proposed blocks that carried the generators' txs, and node 0 synced them.
 grep -Eq "pending tip [1-9][0-9]* .*synced [1-9][0-9]*  txs in last block [1-9]" "$WORK/run1.out" \
   || fail "no L2 block with txs landed and synced"
+# The first epoch (48 s) was claimed by one of the provers and its proof landed.
+grep -Eq "claimed by 0x[0-9a-fA-F]{40}, bond [1-9]" "$WORK/run1.out" || fail "no epoch was claimed"
+grep -Eq "proofs [1-9]" "$WORK/run1.out" || fail "no proof landed"
 grep -q "devnet: nodes stopped" "$WORK/run1.out" || fail "the nodes were not stopped"
 assert_stopped "$WORK/run1.out" "$port"
 for k in 0 1; do
   if pgrep -f "proofline node .*--data-dir $WORK/run1/node$k" >/dev/null; then
     fail "node $k still running"
   fi
+  if pgrep -f "proofline prover .*--data-dir $WORK/run1/prover$k" >/dev/null; then
+    fail "prover $k still running"
+  fi
 done
-echo "test-devnet: ok: deployed $rollup, blocks with txs landed, stopped after DEVNET_EXIT_AFTER"
+pgrep -f "proofline submitter .*--data-dir $WORK/run1/submitter" >/dev/null && fail "the submitter is still running"
+echo "test-devnet: ok: deployed $rollup, blocks with txs landed, an epoch proven, stopped after DEVNET_EXIT_AFTER"
 
 # ---- 2. Ctrl-C
 port="$(free_port)"

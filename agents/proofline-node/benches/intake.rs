@@ -103,6 +103,7 @@ async fn bench(n: usize) {
         mempool: Arc::new(Mutex::new(Mempool::new(MempoolConfig { max_txs: n }))),
         chain: Arc::new(RwLock::new(chain)),
         status,
+        quotes: Default::default(),
     };
     let (addr, handle) = serve("127.0.0.1:0".parse().unwrap(), state.clone())
         .await

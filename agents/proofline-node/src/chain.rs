@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use alloy::primitives::{Address, Bytes, B256};
+use alloy::primitives::{Address, Bytes, B256, U256};
 use proofline_core::Slot;
 use proofline_l2::{ChainError, L2Block, L2Chain, Tx, TxError};
 use serde::{Deserialize, Serialize};
@@ -85,6 +85,9 @@ pub struct NodeChain {
     /// The state root each of blocks 1..=tip executed to (its header's), in the same order: what
     /// `node_getBlock` reports, so nodes can be compared block by block.
     state_roots: Vec<B256>,
+    /// The fees each of blocks 1..=tip collected (its header's): what an epoch proof pays per
+    /// block, with the block's coinbase.
+    fees: Vec<U256>,
     /// Index of the next queue entry a block takes (after the tip).
     forced_head: u64,
     queue: BTreeMap<u64, QueueEntry>,
@@ -118,6 +121,14 @@ impl NodeChain {
 
     pub fn blocks(&self) -> &[StoredBlock] {
         &self.blocks
+    }
+
+    /// The fees block `number` (1..=tip) collected.
+    pub fn fees_of(&self, number: u64) -> Option<U256> {
+        number
+            .checked_sub(1)
+            .and_then(|i| self.fees.get(i as usize))
+            .copied()
     }
 
     /// The state root block `number` (1..=tip) executed to.
@@ -193,6 +204,7 @@ impl NodeChain {
         self.forced_head += block.forced.len() as u64;
         self.blocks.push(block);
         self.state_roots.push(produced.header.state_root);
+        self.fees.push(produced.header.fees);
         Ok(produced)
     }
 
@@ -259,6 +271,7 @@ impl NodeChain {
         self.chain = chain;
         let dropped = self.blocks.split_off(number as usize);
         self.state_roots.truncate(number as usize);
+        self.fees.truncate(number as usize);
         self.forced_head = forced_head;
         dropped
     }
@@ -267,7 +280,7 @@ impl NodeChain {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloy::primitives::{keccak256, U256};
+    use alloy::primitives::keccak256;
     use proofline_l2::PublicDataWrite;
 
     fn tx(seed: u64) -> Tx {
@@ -423,6 +436,11 @@ mod tests {
             let b = build(&chain, n, vec![], vec![tx(n)]);
             let produced = chain.apply(b).unwrap();
             assert_eq!(produced.header.state_root, chain.l2().state().state_root());
+            assert_eq!(
+                chain.fees_of(n),
+                Some(U256::from(n)),
+                "the tx's fee is its seed"
+            );
             roots.push(produced.header.state_root);
         }
         assert_eq!(chain.state_root_of(0), None);
@@ -438,12 +456,15 @@ mod tests {
         // A rollback forgets the dropped blocks' roots; a different block 3 records its own.
         chain.rollback(2);
         assert_eq!(chain.state_root_of(3), None);
+        assert_eq!(chain.fees_of(3), None);
+        assert_eq!(chain.fees_of(2), Some(U256::from(2u64)));
         assert_eq!(chain.state_root_of(2), Some(roots[1]));
         let other = build(&chain, 3, vec![], vec![tx(33)]);
         chain.apply(other).unwrap();
         let root3 = chain.state_root_of(3).unwrap();
         assert_ne!(root3, roots[2]);
         assert_eq!(root3, chain.l2().state().state_root());
+        assert_eq!(chain.fees_of(3), Some(U256::from(33u64)));
     }
 
     #[test]

@@ -338,36 +338,39 @@ impl NodeInner {
         Ok(members)
     }
 
+    /// The key of the node's validator that proposes (and may claim) in `slot`, if any.
+    pub(crate) async fn slot_signer(&self, slot: Slot) -> eyre::Result<Option<PrivateKeySigner>> {
+        let proposer = self.reader.proposer_at(slot).await?;
+        if proposer != Address::ZERO {
+            return Ok(self
+                .validators
+                .iter()
+                .find(|s| s.address() == proposer)
+                .cloned());
+        }
+        // No committee yet (the first epochs after deployment): anyone may propose. To keep the
+        // nodes from racing, the deployment's staked validators take turns by slot; a node with
+        // none of them proposes with its first key.
+        let staked = &self.deployment.validators;
+        let turn = (!staked.is_empty()).then(|| staked[(slot.0 % staked.len() as u64) as usize]);
+        let holds_any = self
+            .validators
+            .iter()
+            .any(|s| staked.contains(&s.address()));
+        Ok(match turn {
+            Some(turn) if holds_any => self.validators.iter().find(|s| s.address() == turn),
+            _ => self.validators.first(),
+        }
+        .cloned())
+    }
+
     /// Builds, attests and sends the block of `slot` if one of the node's validators proposes it.
     pub async fn propose_in(&self, slot: Slot) -> eyre::Result<()> {
         let started = Instant::now();
         let mut phases = ProposePhases::default();
         let slot_start = self.reader.slot_start(slot);
-        let proposer = self.reader.proposer_at(slot).await?;
-        let signer = if proposer == Address::ZERO {
-            // No committee yet (the first epochs after deployment): anyone may propose. To keep
-            // the nodes from racing, the deployment's staked validators take turns by slot; a
-            // node with none of them proposes with its first key.
-            let staked = &self.deployment.validators;
-            let turn =
-                (!staked.is_empty()).then(|| staked[(slot.0 % staked.len() as u64) as usize]);
-            let holds_any = self
-                .validators
-                .iter()
-                .any(|s| staked.contains(&s.address()));
-            let chosen = match turn {
-                Some(turn) if holds_any => self.validators.iter().find(|s| s.address() == turn),
-                _ => self.validators.first(),
-            };
-            match chosen {
-                Some(s) => s.clone(),
-                None => return Ok(()),
-            }
-        } else {
-            match self.validators.iter().find(|s| s.address() == proposer) {
-                Some(s) => s.clone(),
-                None => return Ok(()),
-            }
+        let Some(signer) = self.slot_signer(slot).await? else {
+            return Ok(());
         };
         if self.reader.can_prune().await? {
             info!(%slot, "the pending chain is due to be pruned: pruning instead of proposing");

@@ -1,5 +1,6 @@
 //! What the node reads from L1 besides events: the `propose` transaction behind an
-//! `L2BlockProposed` event, the committee and proposer of a slot, the Rollup's tips, and an
+//! `L2BlockProposed` event, the committee and proposer of a slot, the Rollup's tips, what quote
+//! validation needs (the epoch to prove, its claim, the minimum bond, provers' escrow), and an
 //! estimate of the L1 clock.
 
 use std::{
@@ -10,13 +11,15 @@ use std::{
 
 use alloy::{
     consensus::Transaction as _,
+    eips::BlockId,
     network::TransactionResponse as _,
     primitives::{Address, B256, U256},
     providers::Provider,
     sol_types::SolCall,
 };
 use eyre::{eyre, WrapErr};
-use proofline_bindings::Rollup;
+use futures::{future::BoxFuture, FutureExt};
+use proofline_bindings::{ProverEscrow, Rollup};
 use proofline_core::{Epoch, Slot, TimeConfig, Timestamp};
 use proofline_l1::{Deployment, L1Provider};
 use proofline_l2::ProposeArgs;
@@ -90,6 +93,19 @@ pub struct RollupReader {
     pub rollup: Rollup::RollupInstance<L1Provider>,
     pub time: TimeConfig,
     committees: Mutex<HashMap<u64, Vec<Address>>>,
+    /// `MIN_BOND`, an immutable: read once.
+    min_bond: Mutex<Option<U256>>,
+}
+
+/// The Rollup's claim state as of one L1 block: what quote validation reads
+/// ([`crate::quotes::ValidationContext`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimState {
+    /// `getEpochToProve()`, `None` when every pending block is proven.
+    pub epoch_to_prove: Option<Epoch>,
+    /// Whether `getProofClaim(epoch)` names a bond provider.
+    pub claimed: bool,
+    pub min_bond: U256,
 }
 
 impl RollupReader {
@@ -104,7 +120,63 @@ impl RollupReader {
             rollup: Rollup::new(deployment.rollup, provider),
             time,
             committees: Mutex::new(HashMap::new()),
+            min_bond: Mutex::new(None),
         })
+    }
+
+    /// The epoch to prove, whether it is claimed, and the minimum bond, all read at L1 block
+    /// `block` so they agree with each other.
+    pub async fn claim_state(&self, block: u64) -> eyre::Result<ClaimState> {
+        let at = BlockId::number(block);
+        let min_bond = self.min_bond().await?;
+        let tips = self
+            .rollup
+            .getTips()
+            .block(at)
+            .call()
+            .await
+            .wrap_err("Rollup.getTips")?;
+        if tips.pendingBlockNumber <= tips.provenBlockNumber {
+            return Ok(ClaimState {
+                epoch_to_prove: None,
+                claimed: false,
+                min_bond,
+            });
+        }
+        let epoch = self
+            .rollup
+            .getEpochToProve()
+            .block(at)
+            .call()
+            .await
+            .wrap_err("Rollup.getEpochToProve")?;
+        let claim = self
+            .rollup
+            .getProofClaim(epoch)
+            .block(at)
+            .call()
+            .await
+            .wrap_err("Rollup.getProofClaim")?;
+        Ok(ClaimState {
+            epoch_to_prove: Some(Epoch(epoch.saturating_to())),
+            claimed: claim.bondProvider != Address::ZERO,
+            min_bond,
+        })
+    }
+
+    /// `MIN_BOND()`.
+    pub async fn min_bond(&self) -> eyre::Result<U256> {
+        if let Some(b) = *self.min_bond.lock().expect("poisoned") {
+            return Ok(b);
+        }
+        let b = self
+            .rollup
+            .MIN_BOND()
+            .call()
+            .await
+            .wrap_err("Rollup.MIN_BOND")?;
+        *self.min_bond.lock().expect("poisoned") = Some(b);
+        Ok(b)
     }
 
     pub fn slot_start(&self, slot: Slot) -> u64 {
@@ -183,6 +255,36 @@ impl RollupReader {
             .call()
             .await
             .wrap_err("Rollup.canPrune")
+    }
+}
+
+/// Reads provers' escrow for quote validation ([`crate::quote_intake::EscrowSource`]).
+#[derive(Clone)]
+pub struct EscrowReader {
+    pub escrow: ProverEscrow::ProverEscrowInstance<L1Provider>,
+}
+
+impl EscrowReader {
+    pub fn new(provider: L1Provider, deployment: &Deployment) -> Self {
+        Self {
+            escrow: ProverEscrow::new(deployment.escrow, provider),
+        }
+    }
+}
+
+impl crate::quote_intake::EscrowSource for EscrowReader {
+    /// `minBalanceAtTime(prover, at)` at the latest block: the contract reads it at the claim's
+    /// block, when more of a free balance can only count (it counts while `at < now + delay`),
+    /// unless the prover starts a withdrawal meanwhile; the node reads it again every refresh.
+    fn min_balance_at(&self, prover: Address, at: u64) -> BoxFuture<'_, eyre::Result<U256>> {
+        async move {
+            self.escrow
+                .minBalanceAtTime(prover, U256::from(at))
+                .call()
+                .await
+                .wrap_err("ProverEscrow.minBalanceAtTime")
+        }
+        .boxed()
     }
 }
 

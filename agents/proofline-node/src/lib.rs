@@ -5,7 +5,10 @@
 //! - [`sync`]: keeping it equal to L1 through restarts, prunes and reorgs;
 //! - [`duties`]: proposing and attesting;
 //! - [`mempool`], [`rpc`]: tx intake (`node_sendTx`) and status;
-//! - [`p2p`]: the attestation transport between node processes (libp2p request-response);
+//! - [`quotes`], [`quote_intake`]: provers' epoch proof quotes, validated as the Rollup would and
+//!   pooled for proposers (`node_submitEpochBid`, gossip);
+//! - [`p2p`]: the transport between node processes (libp2p request-response for attestations,
+//!   gossipsub for quotes);
 //! - [`store`]: what survives a restart (blocks, signatures given);
 //! - [`blobs`]: reading a block's blobs back from anvil or a beacon node;
 //! - [`metrics`]: Prometheus metrics and the health endpoint;
@@ -13,12 +16,15 @@
 
 pub mod blobs;
 pub mod chain;
+mod claims;
 pub mod duties;
 pub mod l1;
 pub mod mempool;
 pub mod metrics;
 pub mod node;
 pub mod p2p;
+pub mod quote_intake;
+pub mod quotes;
 pub mod rpc;
 pub mod store;
 mod sync;

@@ -22,8 +22,13 @@
 //! | `proofline_l1_txs_total`                | counter   | `purpose`, `outcome`   | L1 txs the node sent, by what for and how they ended |
 //! | `proofline_attestations_total`          | counter   | `result` = `signed` or `refused` | attestation requests answered |
 //! | `proofline_blocks_proposed_total`       | counter   |                        | blocks this node proposed |
+//! | `proofline_claims_sent_total`           | counter   |                        | proof-right claims this node's proposers sent |
 //! | `proofline_blocks_synced_total`         | counter   |                        | L2 blocks applied from L1 |
 //! | `proofline_reorgs_total`                | counter   |                        | L1 reorgs and pending-chain prunes handled |
+//! | `proofline_quotes_seen_total`           | counter   | `source` = `rpc` or `gossip` | epoch proof quotes received |
+//! | `proofline_quotes_accepted_total`       | counter   | `source`               | quotes that entered the quote pool |
+//! | `proofline_quotes_rejected_total`       | counter   | `source`, `reason`     | quotes refused, by [`crate::quotes::QuoteError::reason`] |
+//! | `proofline_quote_bids`                  | gauge     |                        | valid bids in the quote pool |
 //!
 //! The histogram's buckets ([`PROPOSE_LATENCY_BUCKETS`]) go from 50 ms to 30 s.
 
@@ -93,6 +98,21 @@ pub struct AttestationLabels {
     pub result: AttestationResult,
 }
 
+/// Labels of `quotes_seen_total` and `quotes_accepted_total`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct QuoteSourceLabels {
+    /// `rpc` or `gossip`.
+    pub source: &'static str,
+}
+
+/// Labels of `quotes_rejected_total`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct QuoteRejectLabels {
+    pub source: &'static str,
+    /// [`crate::quotes::QuoteError::reason`].
+    pub reason: &'static str,
+}
+
 /// The node's metrics (module doc). Cheap to update from any thread: every metric is atomics
 /// behind an `Arc`.
 #[derive(Debug)]
@@ -109,8 +129,13 @@ pub struct Metrics {
     pub l1_txs: Family<L1TxLabels, Counter>,
     pub attestations: Family<AttestationLabels, Counter>,
     pub blocks_proposed: Counter,
+    pub claims_sent: Counter,
     pub blocks_synced: Counter,
     pub reorgs: Counter,
+    pub quotes_seen: Family<QuoteSourceLabels, Counter>,
+    pub quotes_accepted: Family<QuoteSourceLabels, Counter>,
+    pub quotes_rejected: Family<QuoteRejectLabels, Counter>,
+    pub quote_bids: Gauge,
 }
 
 impl Default for Metrics {
@@ -176,12 +201,36 @@ impl Metrics {
             "blocks_proposed",
             "L2 blocks this node proposed",
         );
+        let claims_sent = counter(
+            &mut registry,
+            "claims_sent",
+            "claimEpochProofRight transactions this node's proposers sent",
+        );
         let blocks_synced = counter(&mut registry, "blocks_synced", "L2 blocks applied from L1");
         let reorgs = counter(
             &mut registry,
             "reorgs",
             "L1 reorgs and pending-chain prunes handled",
         );
+        let quotes_seen = Family::<QuoteSourceLabels, Counter>::default();
+        registry.register(
+            "quotes_seen",
+            "Epoch proof quotes received, by source",
+            quotes_seen.clone(),
+        );
+        let quotes_accepted = Family::<QuoteSourceLabels, Counter>::default();
+        registry.register(
+            "quotes_accepted",
+            "Epoch proof quotes that entered the quote pool, by source",
+            quotes_accepted.clone(),
+        );
+        let quotes_rejected = Family::<QuoteRejectLabels, Counter>::default();
+        registry.register(
+            "quotes_rejected",
+            "Epoch proof quotes refused, by source and reason",
+            quotes_rejected.clone(),
+        );
+        let quote_bids = gauge(&mut registry, "quote_bids", "Valid bids in the quote pool");
         Self {
             registry,
             l1_block,
@@ -195,8 +244,13 @@ impl Metrics {
             l1_txs,
             attestations,
             blocks_proposed,
+            claims_sent,
             blocks_synced,
             reorgs,
+            quotes_seen,
+            quotes_accepted,
+            quotes_rejected,
+            quote_bids,
         }
     }
 
@@ -226,6 +280,23 @@ impl Metrics {
         self.attestations
             .get_or_create(&AttestationLabels { result })
             .inc();
+    }
+
+    /// Count a quote received from `source` and how it ended: accepted, or refused for `reason`.
+    pub fn quote(&self, source: &'static str, refused: Option<&'static str>) {
+        self.quotes_seen
+            .get_or_create(&QuoteSourceLabels { source })
+            .inc();
+        match refused {
+            None => self
+                .quotes_accepted
+                .get_or_create(&QuoteSourceLabels { source })
+                .inc(),
+            Some(reason) => self
+                .quotes_rejected
+                .get_or_create(&QuoteRejectLabels { source, reason })
+                .inc(),
+        };
     }
 
     /// Record the time from slot start to the propose tx being sent.
@@ -359,6 +430,12 @@ mod tests {
         m.reorgs.inc();
         m.observe_propose_latency(Duration::from_millis(700));
         m.observe_propose_latency(Duration::from_secs(40));
+        m.quote("rpc", None);
+        m.quote("gossip", None);
+        m.quote("gossip", Some("invalid_signature"));
+        m.quote("gossip", Some("invalid_signature"));
+        m.quote("rpc", Some("wrong_epoch"));
+        m.quote_bids.set(2);
         let text = m.encode();
 
         assert_eq!(sample(&text, "proofline_l1_block"), Some(1234.0));
@@ -393,6 +470,29 @@ mod tests {
         assert_eq!(sample(&text, "proofline_blocks_proposed_total"), Some(1.0));
         assert_eq!(sample(&text, "proofline_blocks_synced_total"), Some(3.0));
         assert_eq!(sample(&text, "proofline_reorgs_total"), Some(1.0));
+        assert_eq!(
+            sample(&text, "proofline_quotes_seen_total{source=\"gossip\"}"),
+            Some(3.0)
+        );
+        assert_eq!(
+            sample(&text, "proofline_quotes_accepted_total{source=\"rpc\"}"),
+            Some(1.0)
+        );
+        assert_eq!(
+            sample(
+                &text,
+                "proofline_quotes_rejected_total{source=\"gossip\",reason=\"invalid_signature\"}"
+            ),
+            Some(2.0)
+        );
+        assert_eq!(
+            sample(
+                &text,
+                "proofline_quotes_rejected_total{source=\"rpc\",reason=\"wrong_epoch\"}"
+            ),
+            Some(1.0)
+        );
+        assert_eq!(sample(&text, "proofline_quote_bids"), Some(2.0));
         assert!(text.contains("# TYPE proofline_l1_txs counter"), "{text}");
         assert!(text.contains("# TYPE proofline_propose_latency_seconds histogram"));
         // Buckets are cumulative: 0.7 s falls in le=0.75 and above; 40 s only in +Inf.

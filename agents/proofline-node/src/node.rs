@@ -9,6 +9,9 @@
 //! - **duties**: once per slot, as soon as an L1 block of the slot exists, proposes if one of the
 //!   node's validators is the proposer ([`crate::duties`]);
 //! - **attester**: answers peers' attestation requests;
+//! - **quotes**: on every new L1 block, reads the Rollup's claim state and the pooled provers'
+//!   escrow into the quote intake's validation context ([`crate::quote_intake`]); beside it, the
+//!   gossip validator of the quote topic and the outbox that gossips quotes taken over RPC;
 //! - the JSON-RPC server and the metrics/health server.
 
 use std::{
@@ -38,10 +41,12 @@ use crate::{
     blobs::BlobSource,
     chain::{NodeChain, StoredBlock},
     duties::{AttestRequest, AttestResponse},
-    l1::{L1Clock, RollupReader},
+    l1::{EscrowReader, L1Clock, RollupReader},
     mempool::{Mempool, MempoolConfig},
     metrics::{Health, Metrics},
-    p2p::{self, P2pConfig, P2pHandle},
+    p2p::{self, GossipConfig, P2pConfig, P2pHandle},
+    quote_intake::{self, IntakeConfig, QuoteIntake},
+    quotes::{ValidationContext, QUOTE_TOPIC, QUOTE_WIRE_LEN},
     rpc::{NodeStatus, RpcState},
     store::Store,
 };
@@ -54,6 +59,11 @@ const SLOT_START_WINDOW: Duration = Duration::from_secs(2);
 /// provider retries a failing request for about 30 s; without a bound, the clock loop waited that
 /// long in an L1 outage and `/health` kept its last, healthy answer all along.
 const L1_POLL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Gossip messages waiting for the quote validator; more are ignored (not forwarded, no penalty).
+const GOSSIP_QUEUE: usize = 1_024;
+/// Quotes taken over RPC waiting to be gossiped.
+const QUOTE_OUTBOX: usize = 256;
 
 /// A deliberate misbehaviour, for tests of the other nodes' checks. Never use outside a devnet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,6 +105,7 @@ pub(crate) struct NodeInner {
     pub(crate) store: Arc<Store>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) p2p: P2pHandle<AttestRequest, AttestResponse>,
+    pub(crate) quotes: QuoteIntake,
     pub(crate) blobs: BlobSource,
     clock: watch::Sender<Option<L1Clock>>,
     tx_managers: tokio::sync::Mutex<HashMap<Address, TxManager>>,
@@ -141,14 +152,27 @@ impl Node {
                 rpc: provider.clone(),
             },
         };
+        let quotes = QuoteIntake::new(
+            IntakeConfig::default(),
+            metrics.clone(),
+            Arc::new(EscrowReader::new(provider.clone(), &deployment)),
+        );
+        let (gossip_tx, gossip_rx) = tokio::sync::mpsc::channel(GOSSIP_QUEUE);
         let (p2p, inbound) = p2p::spawn::<AttestRequest, AttestResponse>(P2pConfig {
             listen: config.p2p_listen.clone(),
             peers: config.peers.clone(),
             keypair: p2p::keypair_from_seed(config.p2p_seed),
             request_timeout: config.attestation_timeout,
             redial_interval: Duration::from_secs(1),
+            gossip: Some(GossipConfig {
+                topics: vec![QUOTE_TOPIC.to_owned()],
+                max_message_size: QUOTE_WIRE_LEN,
+                messages: gossip_tx,
+            }),
         })
         .await?;
+        let (outbox_tx, outbox_rx) = tokio::sync::mpsc::channel(QUOTE_OUTBOX);
+        quotes.set_outbox(outbox_tx);
         let p2p_addrs = p2p.listen_addrs().await;
 
         let (status, status_rx) = watch::channel(NodeStatus::default());
@@ -171,6 +195,7 @@ impl Node {
             store,
             metrics,
             p2p,
+            quotes,
             blobs,
             clock: watch::channel(None).0,
             tx_managers: tokio::sync::Mutex::new(HashMap::new()),
@@ -186,6 +211,7 @@ impl Node {
                 mempool: inner.mempool.clone(),
                 chain: inner.chain.clone(),
                 status: status_rx,
+                quotes: inner.quotes.clone(),
             },
         )
         .await?;
@@ -204,6 +230,9 @@ impl Node {
         tasks.spawn(inner.clone().sync_loop(start_l1));
         tasks.spawn(inner.clone().duty_loop());
         tasks.spawn(inner.clone().attester_loop(inbound));
+        tasks.spawn(inner.clone().quote_loop());
+        tasks.spawn(quote_intake::run_gossip(inner.quotes.clone(), gossip_rx));
+        tasks.spawn(quote_intake::run_outbox(inner.p2p.clone(), outbox_rx));
         info!(
             rpc = %rpc_addr,
             metrics = %metrics_addr,
@@ -227,6 +256,11 @@ impl Node {
 
     pub fn chain(&self) -> Arc<RwLock<NodeChain>> {
         self.inner.chain.clone()
+    }
+
+    /// The node's quote intake and pool.
+    pub fn quotes(&self) -> QuoteIntake {
+        self.inner.quotes.clone()
     }
 
     /// Runs until a task ends (none should) or `shutdown` resolves.
@@ -257,6 +291,11 @@ impl Node {
 }
 
 impl NodeInner {
+    /// The newest L1 block the clock has seen (0 before the first).
+    pub(crate) fn clock_block(&self) -> u64 {
+        self.clock.borrow().map(|c| c.block).unwrap_or_default()
+    }
+
     pub(crate) fn current_slot(&self) -> Slot {
         let now = self.clock.borrow().map(|c| c.now()).unwrap_or(0);
         self.reader
@@ -452,9 +491,68 @@ impl NodeInner {
             if self.validators.is_empty() {
                 continue;
             }
+            // The claim (SPEC 5.3) goes beside the block, not before it: it must not delay it.
+            let claimer = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = claimer.claim_in(block_slot).await {
+                    warn!(slot = %block_slot, "no claim sent: {e:#}");
+                }
+            });
             if let Err(e) = self.propose_in(block_slot).await {
                 warn!(slot = %block_slot, "no block proposed: {e:#}");
             }
+        }
+    }
+
+    /// Keeps the quote intake's validation context as fresh as the newest L1 block: the claim
+    /// state read at that block, the node's current slot, and (in [`QuoteIntake::refresh`]) the
+    /// escrow of every prover with a pooled quote. Pooled quotes the new context refuses are
+    /// dropped. A failed read leaves the previous context in place until the next block.
+    async fn quote_loop(self: Arc<Self>) {
+        let mut tick = tokio::time::interval(self.config.poll_interval.max(SLOT_START_POLL));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut new_block = self.clock.subscribe();
+        let mut last: Option<(u64, Slot)> = None;
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = new_block.changed() => {}
+            }
+            let Some(clock) = *self.clock.borrow() else {
+                continue;
+            };
+            let slot = self.current_slot();
+            if last == Some((clock.block, slot)) {
+                continue;
+            }
+            let state =
+                tokio::time::timeout(L1_POLL_TIMEOUT, self.reader.claim_state(clock.block)).await;
+            let state = match state {
+                Ok(Ok(state)) => state,
+                Ok(Err(e)) => {
+                    warn!("quote context not refreshed: {e:#}");
+                    continue;
+                }
+                Err(_) => {
+                    warn!("quote context not refreshed: L1 read timed out");
+                    continue;
+                }
+            };
+            let ctx = ValidationContext::new(
+                self.deployment.chain_id,
+                self.deployment.rollup,
+                &self.reader.time,
+                self.deployment.proof_claim_window,
+                slot.0,
+                state.epoch_to_prove.map(|e| e.0),
+                state.min_bond,
+                state.claimed,
+            );
+            let dropped = self.quotes.refresh(ctx).await;
+            if dropped > 0 {
+                info!(dropped, "quotes dropped: no claim can use them any more");
+            }
+            last = Some((clock.block, slot));
         }
     }
 

@@ -1,9 +1,13 @@
-//! The attestation transport between the node processes of a committee.
+//! The transport between node processes: attestations (request-response) and gossip.
 //!
 //! A proposer sends its block proposal to the other node processes and collects their validators'
 //! attestations. This module is only the transport, generic over the request and response payloads
 //! (`Req`, `Resp`) so it does not depend on the node's types: libp2p request-response with the CBOR
 //! codec over TCP + noise + yamux, on the protocol [`PROTOCOL`].
+//!
+//! The same swarm optionally runs gossipsub ([`P2pConfig::gossip`]) on those connections, for
+//! messages any node may publish and every node should see (the node's epoch proof quotes). It is
+//! just as payload-agnostic: see [Gossip](#gossip).
 //!
 //! [`spawn`] starts a swarm task on the tokio runtime and returns a [`P2pHandle`] (cheap to clone;
 //! commands go to the task over an mpsc channel) and a receiver of [`Inbound`] requests, each of which
@@ -19,6 +23,28 @@
 //! Requests never hang: every request ends with the response or a [`P2pError`] within about
 //! [`P2pConfig::request_timeout`] (a peer that does not answer, a connection that closes, a peer that
 //! is not connected, the service shutting down).
+//!
+//! # Gossip
+//!
+//! With a [`GossipConfig`], the swarm subscribes to its topics and hands every message received on
+//! them to the application ([`GossipMessage`] on [`GossipConfig::messages`]) **before** forwarding
+//! it: gossipsub's `validate_messages` mode, so an invalid message goes no further than the first
+//! honest node. The application answers each with [`GossipMessage::report`]:
+//! [`MessageAcceptance::Accept`] forwards it to the mesh, `Reject` drops it and counts against the
+//! peer that sent it, `Ignore` drops it quietly (e.g. a stale message). [`P2pHandle::publish`]
+//! publishes.
+//!
+//! - Messages are signed by their publisher's libp2p key and checked on receipt (strict mode); a
+//!   message's id is the keccak-256 of its topic and data, so the same payload published by two
+//!   nodes is one message.
+//! - A message larger than [`GossipConfig::max_message_size`] (plus room for gossipsub's envelope,
+//!   [`GOSSIP_ENVELOPE_ALLOWANCE`]) is refused by gossipsub itself and never reaches the
+//!   application; [`P2pHandle::publish`] refuses to send one.
+//! - Peer scoring is on ([`gossip_score_params`]): rejected and oversized messages lower the
+//!   sender's score; below the graylist threshold gossipsub ignores it; honest peers are not
+//!   penalised for a quiet topic (no mesh-delivery quotas).
+//! - A slow application does not stall the swarm: when [`GossipConfig::messages`] is full, a
+//!   message is ignored (not forwarded, no penalty).
 
 use std::{
     collections::{BTreeSet, HashMap},
@@ -28,8 +54,12 @@ use std::{
 
 use eyre::{eyre, WrapErr};
 use futures::StreamExt;
+pub use libp2p::gossipsub::MessageAcceptance;
 use libp2p::{
     core::ConnectedPoint,
+    gossipsub::{
+        self, IdentTopic, MessageId, PeerScoreParams, PeerScoreThresholds, TopicScoreParams,
+    },
     identity::Keypair,
     multiaddr::Protocol,
     noise, ping,
@@ -38,6 +68,7 @@ use libp2p::{
         ResponseChannel,
     },
     swarm::{
+        behaviour::toggle::Toggle,
         dial_opts::{DialOpts, PeerCondition},
         ConnectionId, DialError, NetworkBehaviour, SwarmEvent,
     },
@@ -72,6 +103,149 @@ const MAX_REQUEST_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
 /// Floor for the redial interval (a zero interval would make tokio's interval panic and spin).
 const MIN_REDIAL_INTERVAL: Duration = Duration::from_millis(10);
+/// What gossipsub's envelope adds to a message's payload on the wire (its publisher's peer id,
+/// sequence number, topic and ed25519 signature take about 160 bytes plus the topic's length); a
+/// topic's transmit limit is [`GossipConfig::max_message_size`] plus this.
+pub const GOSSIP_ENVELOPE_ALLOWANCE: usize = 512;
+
+/// Gossip on the transport's connections (module doc, Gossip).
+#[derive(Debug, Clone)]
+pub struct GossipConfig {
+    /// Topics to subscribe to, e.g. `/proofline/epoch-proof-quotes/0.1.0`.
+    pub topics: Vec<String>,
+    /// Largest payload published or accepted on these topics.
+    pub max_message_size: usize,
+    /// Where received messages go, to be validated and reported.
+    pub messages: mpsc::Sender<GossipMessage>,
+}
+
+/// A gossip message waiting for the application's verdict. Report it with
+/// [`GossipMessage::report`]; dropping it reports [`MessageAcceptance::Ignore`].
+#[derive(Debug)]
+pub struct GossipMessage {
+    /// The peer that forwarded it to this node (the one a `Reject` penalises).
+    pub source: PeerId,
+    /// The peer that published it.
+    pub origin: Option<PeerId>,
+    pub topic: String,
+    pub data: Vec<u8>,
+    id: MessageId,
+    verdicts: Option<mpsc::UnboundedSender<Verdict>>,
+}
+
+#[derive(Debug)]
+struct Verdict {
+    id: MessageId,
+    source: PeerId,
+    acceptance: MessageAcceptance,
+}
+
+impl GossipMessage {
+    /// Tells gossipsub what to do with the message: forward it (`Accept`), drop it and penalise
+    /// its source (`Reject`), or drop it (`Ignore`).
+    pub fn report(mut self, acceptance: MessageAcceptance) {
+        self.send(acceptance);
+    }
+
+    fn send(&mut self, acceptance: MessageAcceptance) {
+        if let Some(verdicts) = self.verdicts.take() {
+            // Fails only once the service has shut down, when nothing is forwarded anyway.
+            let _ = verdicts.send(Verdict {
+                id: self.id.clone(),
+                source: self.source,
+                acceptance,
+            });
+        }
+    }
+}
+
+impl Drop for GossipMessage {
+    fn drop(&mut self) {
+        self.send(MessageAcceptance::Ignore);
+    }
+}
+
+/// Why [`P2pHandle::publish`] did not publish.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GossipError {
+    #[error("gossip is not enabled on this transport")]
+    Disabled,
+    /// No connected peer is subscribed to the topic (yet).
+    #[error("no peer is subscribed to the topic")]
+    NoPeers,
+    #[error("the message is larger than {0} bytes")]
+    TooLarge(usize),
+    /// The same topic and payload were published recently (by this node or another).
+    #[error("the message was already published")]
+    Duplicate,
+    #[error("publishing failed: {0}")]
+    Failed(String),
+    #[error("the p2p service has shut down")]
+    Shutdown,
+}
+
+/// Gossipsub's peer scoring for application-validated, low-rate topics: invalid messages cost
+/// their sender 10 points times their count squared (three put it past the graylist threshold,
+/// -80), and the count decays by 1% a second (halves in about 70 s); mesh-delivery quotas, meant
+/// for busy topics, are off, so a peer on a quiet topic keeps a zero score.
+pub fn gossip_score_params() -> (TopicScoreParams, PeerScoreThresholds) {
+    let topic = TopicScoreParams {
+        topic_weight: 1.0,
+        time_in_mesh_weight: 0.0,
+        first_message_deliveries_weight: 0.0,
+        mesh_message_deliveries_weight: 0.0,
+        mesh_failure_penalty_weight: 0.0,
+        invalid_message_deliveries_weight: -10.0,
+        invalid_message_deliveries_decay: 0.99,
+        ..TopicScoreParams::default()
+    };
+    (topic, PeerScoreThresholds::default())
+}
+
+/// The message id: keccak-256 of the topic and the payload, so identical payloads are one message
+/// whoever published them.
+fn content_id(message: &gossipsub::Message) -> MessageId {
+    let mut preimage = message.topic.as_str().as_bytes().to_vec();
+    preimage.push(0);
+    preimage.extend_from_slice(&message.data);
+    MessageId::from(alloy::primitives::keccak256(preimage).to_vec())
+}
+
+fn gossip_behaviour(keypair: &Keypair, cfg: &GossipConfig) -> eyre::Result<gossipsub::Behaviour> {
+    let mut builder = gossipsub::ConfigBuilder::default();
+    builder
+        .validation_mode(gossipsub::ValidationMode::Strict)
+        .validate_messages()
+        .message_id_fn(content_id);
+    for topic in &cfg.topics {
+        builder.max_transmit_size_for_topic(
+            cfg.max_message_size + GOSSIP_ENVELOPE_ALLOWANCE,
+            IdentTopic::new(topic.clone()).hash(),
+        );
+    }
+    let config = builder
+        .build()
+        .map_err(|e| eyre!("gossipsub config: {e}"))?;
+    let mut gossip = gossipsub::Behaviour::new(
+        gossipsub::MessageAuthenticity::Signed(keypair.clone()),
+        config,
+    )
+    .map_err(|e| eyre!("gossipsub: {e}"))?;
+    let (topic_params, thresholds) = gossip_score_params();
+    gossip
+        .with_peer_score(PeerScoreParams::default(), thresholds)
+        .map_err(|e| eyre!("gossipsub peer scoring: {e}"))?;
+    for topic in &cfg.topics {
+        let topic = IdentTopic::new(topic.clone());
+        gossip
+            .set_topic_params(topic.clone(), topic_params.clone())
+            .map_err(|e| eyre!("gossipsub topic scoring: {e}"))?;
+        gossip
+            .subscribe(&topic)
+            .map_err(|e| eyre!("subscribing to {topic}: {e}"))?;
+    }
+    Ok(gossip)
+}
 
 /// What a node process needs to join the committee's transport.
 #[derive(Debug, Clone)]
@@ -91,6 +265,8 @@ pub struct P2pConfig {
     pub request_timeout: Duration,
     /// How often peers from [`P2pConfig::peers`] that are not connected are re-dialed.
     pub redial_interval: Duration,
+    /// Gossip on the same connections; `None`: request-response only.
+    pub gossip: Option<GossipConfig>,
 }
 
 /// Why a request got no response.
@@ -201,6 +377,19 @@ enum Command<Req, Resp> {
         request: Req,
         reply: oneshot::Sender<AllReceiver<Resp>>,
     },
+    Publish {
+        topic: String,
+        data: Vec<u8>,
+        reply: oneshot::Sender<Result<(), GossipError>>,
+    },
+    GossipPeers {
+        topic: String,
+        reply: oneshot::Sender<Vec<PeerId>>,
+    },
+    GossipScore {
+        peer: PeerId,
+        reply: oneshot::Sender<Option<f64>>,
+    },
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -273,6 +462,48 @@ where
         rx.await.unwrap_or(Err(P2pError::Shutdown))
     }
 
+    /// Publishes `data` on a gossip topic (module doc, Gossip).
+    pub async fn publish(&self, topic: &str, data: Vec<u8>) -> Result<(), GossipError> {
+        let (tx, rx) = oneshot::channel();
+        let cmd = Command::Publish {
+            topic: topic.to_owned(),
+            data,
+            reply: tx,
+        };
+        if self.commands.send(cmd).await.is_err() {
+            return Err(GossipError::Shutdown);
+        }
+        rx.await.unwrap_or(Err(GossipError::Shutdown))
+    }
+
+    /// The connected peers subscribed to a gossip topic.
+    pub async fn gossip_peers(&self, topic: &str) -> Vec<PeerId> {
+        let (tx, rx) = oneshot::channel();
+        let cmd = Command::GossipPeers {
+            topic: topic.to_owned(),
+            reply: tx,
+        };
+        if self.commands.send(cmd).await.is_err() {
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    /// A peer's gossipsub score as this node sees it (`None` without gossip or for an unknown
+    /// peer). Negative after it sent rejected messages.
+    pub async fn gossip_score(&self, peer: PeerId) -> Option<f64> {
+        let (tx, rx) = oneshot::channel();
+        if self
+            .commands
+            .send(Command::GossipScore { peer, reply: tx })
+            .await
+            .is_err()
+        {
+            return None;
+        }
+        rx.await.ok().flatten()
+    }
+
     /// Stops the swarm task and waits until its sockets are closed (so the listen port can be bound
     /// again at once). Pending requests fail with [`P2pError::Shutdown`]; other clones of the handle
     /// see a stopped service.
@@ -333,14 +564,23 @@ where
             yamux::Config::default,
         )
         .wrap_err("building the tcp/noise/yamux transport")?
-        .with_behaviour(|_| Behaviour {
-            rr: cbor::Behaviour::new(
-                [(protocol, ProtocolSupport::Full)],
-                request_response::Config::default()
-                    .with_request_timeout(request_timeout + STREAM_TIMEOUT_SLACK),
-            ),
-            ping: ping::Behaviour::new(ping::Config::new()),
-        })
+        .with_behaviour(
+            |keypair| -> Result<_, Box<dyn std::error::Error + Send + Sync>> {
+                let gossip = match &cfg.gossip {
+                    Some(g) => Some(gossip_behaviour(keypair, g)?),
+                    None => None,
+                };
+                Ok(Behaviour {
+                    rr: cbor::Behaviour::new(
+                        [(protocol, ProtocolSupport::Full)],
+                        request_response::Config::default()
+                            .with_request_timeout(request_timeout + STREAM_TIMEOUT_SLACK),
+                    ),
+                    ping: ping::Behaviour::new(ping::Config::new()),
+                    gossip: Toggle::from(gossip),
+                })
+            },
+        )
         .map_err(|e| eyre!("building the p2p behaviour: {e}"))?
         .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_CONNECTION_TIMEOUT))
         .build();
@@ -382,6 +622,7 @@ where
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
     let (inbound_tx, inbound_rx) = mpsc::channel(INBOUND_QUEUE);
     let (resp_tx, resp_rx) = mpsc::unbounded_channel();
+    let (verdict_tx, verdict_rx) = mpsc::unbounded_channel();
     let slots = cfg
         .peers
         .iter()
@@ -404,8 +645,11 @@ where
         inbound_tx,
         resp_tx,
         request_timeout,
+        gossip_tx: cfg.gossip.as_ref().map(|g| g.messages.clone()),
+        max_gossip_size: cfg.gossip.as_ref().map_or(0, |g| g.max_message_size),
+        verdict_tx,
     };
-    tokio::spawn(worker.run(cmd_rx, resp_rx, cfg.redial_interval));
+    tokio::spawn(worker.run(cmd_rx, resp_rx, verdict_rx, cfg.redial_interval));
 
     Ok((
         P2pHandle {
@@ -424,6 +668,7 @@ where
 {
     rr: cbor::Behaviour<Req, Resp>,
     ping: ping::Behaviour,
+    gossip: Toggle<gossipsub::Behaviour>,
 }
 
 /// One configured peer address and what the redial loop knows about it.
@@ -485,6 +730,10 @@ where
     inbound_tx: mpsc::Sender<Inbound<Req, Resp>>,
     resp_tx: mpsc::UnboundedSender<(ResponseChannel<Resp>, Resp)>,
     request_timeout: Duration,
+    gossip_tx: Option<mpsc::Sender<GossipMessage>>,
+    max_gossip_size: usize,
+    /// Handed to every [`GossipMessage`]; kept so the verdict channel never closes.
+    verdict_tx: mpsc::UnboundedSender<Verdict>,
 }
 
 impl<Req, Resp> Worker<Req, Resp>
@@ -496,6 +745,7 @@ where
         mut self,
         mut commands: mpsc::Receiver<Command<Req, Resp>>,
         mut responses: mpsc::UnboundedReceiver<(ResponseChannel<Resp>, Resp)>,
+        mut verdicts: mpsc::UnboundedReceiver<Verdict>,
         redial_interval: Duration,
     ) {
         let mut redial = tokio::time::interval(redial_interval.max(MIN_REDIAL_INTERVAL));
@@ -521,6 +771,8 @@ where
                         debug!("response dropped: the request timed out or its connection closed");
                     }
                 }
+                // Never closes: `self.verdict_tx` keeps it open.
+                Some(v) = verdicts.recv() => self.on_verdict(v),
                 _ = redial.tick() => self.redial_all(),
                 _ = sleep_until(next_deadline) => self.expire_pending(),
             }
@@ -571,7 +823,108 @@ where
                 }
                 let _ = reply.send(rx);
             }
+            Command::Publish { topic, data, reply } => {
+                let _ = reply.send(self.publish(topic, data));
+            }
+            Command::GossipPeers { topic, reply } => {
+                let hash = IdentTopic::new(topic).hash();
+                let peers = self
+                    .swarm
+                    .behaviour()
+                    .gossip
+                    .as_ref()
+                    .map(|g| {
+                        g.all_peers()
+                            .filter(|(_, topics)| topics.contains(&&hash))
+                            .map(|(p, _)| *p)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let _ = reply.send(peers);
+            }
+            Command::GossipScore { peer, reply } => {
+                let score = self
+                    .swarm
+                    .behaviour()
+                    .gossip
+                    .as_ref()
+                    .and_then(|g| g.peer_score(&peer));
+                let _ = reply.send(score);
+            }
             Command::Shutdown(_) => unreachable!("handled by the run loop"),
+        }
+    }
+
+    fn publish(&mut self, topic: String, data: Vec<u8>) -> Result<(), GossipError> {
+        let max = self.max_gossip_size;
+        let gossip = self
+            .swarm
+            .behaviour_mut()
+            .gossip
+            .as_mut()
+            .ok_or(GossipError::Disabled)?;
+        if data.len() > max {
+            return Err(GossipError::TooLarge(max));
+        }
+        match gossip.publish(IdentTopic::new(topic), data) {
+            Ok(id) => {
+                trace!(%id, "gossip published");
+                Ok(())
+            }
+            Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => Err(GossipError::NoPeers),
+            Err(gossipsub::PublishError::Duplicate) => Err(GossipError::Duplicate),
+            Err(gossipsub::PublishError::MessageTooLarge) => Err(GossipError::TooLarge(max)),
+            Err(e) => Err(GossipError::Failed(e.to_string())),
+        }
+    }
+
+    fn on_verdict(&mut self, v: Verdict) {
+        if let Some(gossip) = self.swarm.behaviour_mut().gossip.as_mut() {
+            if !gossip.report_message_validation_result(&v.id, &v.source, v.acceptance) {
+                debug!(id = %v.id, "gossip verdict for a message no longer cached");
+            }
+        }
+    }
+
+    fn on_gossip_event(&mut self, event: gossipsub::Event) {
+        match event {
+            gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            } => {
+                let msg = GossipMessage {
+                    source: propagation_source,
+                    origin: message.source,
+                    topic: message.topic.into_string(),
+                    data: message.data,
+                    id: message_id,
+                    verdicts: Some(self.verdict_tx.clone()),
+                };
+                // Never block the swarm on the application: a message it cannot take now is
+                // ignored (dropping it reports Ignore).
+                match &self.gossip_tx {
+                    Some(tx) => {
+                        if let Err(e) = tx.try_send(msg) {
+                            warn!(peer = %propagation_source, reason = %e, "gossip message ignored: application not taking messages");
+                        }
+                    }
+                    None => drop(msg),
+                }
+            }
+            gossipsub::Event::Subscribed { peer_id, topic } => {
+                debug!(peer = %peer_id, %topic, "gossip peer subscribed")
+            }
+            gossipsub::Event::Unsubscribed { peer_id, topic } => {
+                debug!(peer = %peer_id, %topic, "gossip peer unsubscribed")
+            }
+            gossipsub::Event::GossipsubNotSupported { peer_id } => {
+                debug!(peer = %peer_id, "gossip not supported by peer")
+            }
+            gossipsub::Event::SlowPeer {
+                peer_id,
+                failed_messages,
+            } => debug!(peer = %peer_id, ?failed_messages, "gossip peer is slow"),
         }
     }
 
@@ -666,6 +1019,7 @@ where
     fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent<Req, Resp>>) {
         match event {
             SwarmEvent::Behaviour(BehaviourEvent::Rr(event)) => self.on_rr_event(event),
+            SwarmEvent::Behaviour(BehaviourEvent::Gossip(event)) => self.on_gossip_event(event),
             SwarmEvent::Behaviour(BehaviourEvent::Ping(ping::Event {
                 peer,
                 connection,
@@ -866,6 +1220,7 @@ mod tests {
             keypair: keypair_from_seed([1; 32]),
             request_timeout: Duration::from_secs(1),
             redial_interval: Duration::from_millis(100),
+            gossip: None,
         };
         let res = rt.block_on(spawn_with_protocol::<u8, u8>(cfg, "no-leading-slash"));
         assert!(res.is_err());

@@ -8,6 +8,8 @@
 //! | `node_getStatus`    | none                          | [`NodeStatus`]                           |
 //! | `node_getTxStatus`  | `hash`: 32-byte hex           | `"pending"` or `"unknown"` ([`TxStatus`]) |
 //! | `node_getBlock`     | `number`: L2 block number     | [`BlockInfo`], or `null` if the node does not hold that block |
+//! | `node_submitEpochBid` | `quote`: [`SignedEpochProofQuote`] (JSON: `{quote: {epochToProve, validUntilSlot, bondAmount, prover, basisPointFee}, signature: {v, r, s}}`) | the quote's digest (`Rollup.quoteToDigest`) |
+//! | `node_getEpochBids` | `epoch`: epoch number         | the valid bids held for it, best first: `[{quote, signature, digest}]` ([`EpochBid`]) |
 //!
 //! `node_getBlock` is read-only and answers from the node's chain (blocks 1 up to its synced tip;
 //! block 0, the genesis, is not a block the node holds): the block's slot, coinbase, tx counts,
@@ -35,6 +37,38 @@
 //!
 //! A `data` param that is not hex is refused by jsonrpsee itself with `-32602` (invalid params).
 //!
+//! # Epoch proof quotes
+//!
+//! `node_submitEpochBid` validates the quote exactly as `claimEpochProofRight` would now (see
+//! [`crate::quotes`], reading the prover's escrow from L1 if the node has not yet), pools it
+//! and gossips it to the other nodes. The proposers of the claim window take the best bid
+//! (`node_getEpochBids(epoch)[0]`). A quote that is not a well-formed `SignedEpochProofQuote`
+//! (missing or unknown fields, a number out of range, bad hex) is refused by jsonrpsee with
+//! `-32602`. Other refusals, one stable code per [`QuoteError`] kind, `data` as JSON:
+//!
+//! | code     | kind | `data` |
+//! |----------|------|--------|
+//! | `-32010` | malformed (gossip bytes only; never over RPC) | none |
+//! | `-32011` | rate limited: too many quotes over RPC | none |
+//! | `-32012` | not ready: the node has not read the Rollup yet | none |
+//! | `-32013` | no epoch to prove | none |
+//! | `-32014` | the epoch's claim window has ended | `{epoch, claimWindowEnd, currentSlot}` |
+//! | `-32015` | the signature is not `quote.prover`'s (another signer, high s, bad v, unrecoverable) | `{prover, recovered}` (`recovered` null when no signer) |
+//! | `-32016` | not the epoch to prove | `{expected, got}` |
+//! | `-32017` | expired (`validUntilSlot` < current slot) | `{validUntilSlot, currentSlot}` |
+//! | `-32018` | expires before the claim window opens | `{validUntilSlot, claimWindowStart}` |
+//! | `-32019` | `basisPointFee` above 10000 | `{basisPointFee, max}` |
+//! | `-32020` | bond below `MIN_BOND` | `{bondAmount, minBond}` |
+//! | `-32021` | the epoch is already claimed | `{epoch}` |
+//! | `-32022` | escrow at the deadline below the bond | `{bondAmount, available, deadline}` |
+//! | `-32023` | escrow balance not known | `{prover, deadline}` |
+//! | `-32024` | L1 unavailable (the escrow read failed) | none |
+//! | `-32025` | already pooled (same digest) | `{digest}` |
+//! | `-32026` | the prover's pooled quote for the epoch ranks at least as well | `{kept}` |
+//! | `-32027` | the pool is full and the quote ranks below all of its epoch's | `{max}` |
+//!
+//! Every quote error code is in the implementation-defined server range (-32000 to -32099).
+//!
 //! # Locking
 //!
 //! [`RpcState`] shares the chain (`RwLock`) and the mempool (`Mutex`) with the rest of the node.
@@ -49,7 +83,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 
 use alloy::primitives::{Address, Bytes, B256};
-use jsonrpsee::core::RpcResult;
+use jsonrpsee::core::{async_trait, RpcResult};
 use jsonrpsee::proc_macros::rpc;
 use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
 use jsonrpsee::types::ErrorObjectOwned;
@@ -58,6 +92,11 @@ use serde_json::json;
 
 use crate::chain::NodeChain;
 use crate::mempool::{Conflict, Mempool, MempoolError};
+use crate::quote_intake::{QuoteIntake, QuoteSource};
+use crate::quotes::{
+    EpochProofQuote, QuoteError, QuoteSignature, SignedEpochProofQuote, ValidQuote,
+    MAX_BASIS_POINT_FEE,
+};
 
 /// Stable JSON-RPC error codes (module doc).
 pub mod codes {
@@ -71,6 +110,26 @@ pub mod codes {
     pub const INTERNAL: i32 = -32603;
     /// JSON-RPC's invalid params (e.g. `data` is not hex), returned by jsonrpsee.
     pub const INVALID_PARAMS: i32 = -32602;
+
+    /// Refusals of `node_submitEpochBid` (module doc, Epoch proof quotes).
+    pub const QUOTE_MALFORMED: i32 = -32010;
+    pub const QUOTE_RATE_LIMITED: i32 = -32011;
+    pub const QUOTE_NOT_READY: i32 = -32012;
+    pub const NO_EPOCH_TO_PROVE: i32 = -32013;
+    pub const CLAIM_WINDOW_CLOSED: i32 = -32014;
+    pub const INVALID_QUOTE_SIGNATURE: i32 = -32015;
+    pub const WRONG_EPOCH: i32 = -32016;
+    pub const QUOTE_EXPIRED: i32 = -32017;
+    pub const QUOTE_EXPIRES_BEFORE_CLAIM_WINDOW: i32 = -32018;
+    pub const FEE_TOO_HIGH: i32 = -32019;
+    pub const BOND_TOO_LOW: i32 = -32020;
+    pub const ALREADY_CLAIMED: i32 = -32021;
+    pub const INSUFFICIENT_ESCROW: i32 = -32022;
+    pub const ESCROW_UNKNOWN: i32 = -32023;
+    pub const L1_UNAVAILABLE: i32 = -32024;
+    pub const QUOTE_ALREADY_KNOWN: i32 = -32025;
+    pub const QUOTE_NOT_BETTER: i32 = -32026;
+    pub const QUOTE_POOL_FULL: i32 = -32027;
 }
 
 /// Most requests in one JSON-RPC batch.
@@ -132,6 +191,34 @@ pub enum TxStatus {
     Unknown,
 }
 
+/// One bid of `node_getEpochBids`: the signed quote as `claimEpochProofRight` takes it, and its
+/// digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpochBid {
+    pub quote: EpochProofQuote,
+    pub signature: QuoteSignature,
+    pub digest: B256,
+}
+
+impl EpochBid {
+    pub fn signed(&self) -> SignedEpochProofQuote {
+        SignedEpochProofQuote {
+            quote: self.quote,
+            signature: self.signature,
+        }
+    }
+}
+
+impl From<&ValidQuote> for EpochBid {
+    fn from(q: &ValidQuote) -> Self {
+        Self {
+            quote: q.signed().quote,
+            signature: q.signed().signature,
+            digest: q.digest(),
+        }
+    }
+}
+
 /// The node's JSON-RPC API. `NodeApiClient` (generated) is the typed client, implemented by
 /// jsonrpsee's `HttpClient` and `WsClient`.
 #[rpc(server, client, namespace = "node")]
@@ -151,6 +238,15 @@ pub trait NodeApi {
     /// Block `number` of the node's chain (1..=synced tip), or `null`.
     #[method(name = "getBlock")]
     fn get_block(&self, number: u64) -> RpcResult<Option<BlockInfo>>;
+
+    /// Validate a prover's signed quote as `claimEpochProofRight` would, pool it and gossip it.
+    /// Returns its digest.
+    #[method(name = "submitEpochBid")]
+    async fn submit_epoch_bid(&self, quote: SignedEpochProofQuote) -> RpcResult<B256>;
+
+    /// The valid bids the node holds for `epoch`, best first.
+    #[method(name = "getEpochBids")]
+    fn get_epoch_bids(&self, epoch: u64) -> RpcResult<Vec<EpochBid>>;
 }
 
 /// What the server reads and writes; shared with the rest of the node (module doc, Locking).
@@ -160,6 +256,9 @@ pub struct RpcState {
     pub chain: Arc<RwLock<NodeChain>>,
     /// Filled by the node; `synced_block` and `mempool_txs` are overridden with live values.
     pub status: tokio::sync::watch::Receiver<NodeStatus>,
+    /// The quote pool and the validation context the node keeps fresh ([`crate::quote_intake`]).
+    /// `QuoteIntake::default()` refuses every quote as not ready.
+    pub quotes: QuoteIntake,
 }
 
 /// The stable code of a mempool refusal (module doc).
@@ -195,6 +294,91 @@ pub fn rpc_error(error: &MempoolError) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(error_code(error), error.to_string(), data)
 }
 
+/// The stable code of a quote refusal (module doc).
+pub fn quote_error_code(error: &QuoteError) -> i32 {
+    match error {
+        QuoteError::Malformed(_) => codes::QUOTE_MALFORMED,
+        QuoteError::RateLimited => codes::QUOTE_RATE_LIMITED,
+        QuoteError::NotReady => codes::QUOTE_NOT_READY,
+        QuoteError::NoEpochToProve => codes::NO_EPOCH_TO_PROVE,
+        QuoteError::ClaimWindowClosed { .. } => codes::CLAIM_WINDOW_CLOSED,
+        QuoteError::InvalidSignature { .. } => codes::INVALID_QUOTE_SIGNATURE,
+        QuoteError::WrongEpoch { .. } => codes::WRONG_EPOCH,
+        QuoteError::Expired { .. } => codes::QUOTE_EXPIRED,
+        QuoteError::ExpiresBeforeClaimWindow { .. } => codes::QUOTE_EXPIRES_BEFORE_CLAIM_WINDOW,
+        QuoteError::FeeTooHigh { .. } => codes::FEE_TOO_HIGH,
+        QuoteError::BondTooLow { .. } => codes::BOND_TOO_LOW,
+        QuoteError::AlreadyClaimed { .. } => codes::ALREADY_CLAIMED,
+        QuoteError::InsufficientEscrow { .. } => codes::INSUFFICIENT_ESCROW,
+        QuoteError::EscrowUnknown { .. } => codes::ESCROW_UNKNOWN,
+        QuoteError::L1Unavailable(_) => codes::L1_UNAVAILABLE,
+        QuoteError::AlreadyKnown { .. } => codes::QUOTE_ALREADY_KNOWN,
+        QuoteError::NotBetter { .. } => codes::QUOTE_NOT_BETTER,
+        QuoteError::PoolFull { .. } => codes::QUOTE_POOL_FULL,
+    }
+}
+
+/// A quote refusal as a JSON-RPC error object (module doc).
+pub fn quote_rpc_error(error: &QuoteError) -> ErrorObjectOwned {
+    let data = match error {
+        QuoteError::Malformed(_)
+        | QuoteError::RateLimited
+        | QuoteError::NotReady
+        | QuoteError::NoEpochToProve
+        | QuoteError::L1Unavailable(_) => None,
+        QuoteError::ClaimWindowClosed {
+            epoch,
+            window_end,
+            current_slot,
+        } => Some(json!({
+            "epoch": epoch,
+            "claimWindowEnd": window_end,
+            "currentSlot": current_slot,
+        })),
+        QuoteError::InvalidSignature {
+            prover, recovered, ..
+        } => Some(json!({ "prover": prover, "recovered": recovered })),
+        QuoteError::WrongEpoch { expected, got } => {
+            Some(json!({ "expected": expected, "got": got }))
+        }
+        QuoteError::Expired {
+            valid_until_slot,
+            current_slot,
+        } => Some(json!({ "validUntilSlot": valid_until_slot, "currentSlot": current_slot })),
+        QuoteError::ExpiresBeforeClaimWindow {
+            valid_until_slot,
+            claim_window_start,
+        } => Some(json!({
+            "validUntilSlot": valid_until_slot,
+            "claimWindowStart": claim_window_start,
+        })),
+        QuoteError::FeeTooHigh { basis_point_fee } => {
+            Some(json!({ "basisPointFee": basis_point_fee, "max": MAX_BASIS_POINT_FEE }))
+        }
+        QuoteError::BondTooLow {
+            bond_amount,
+            min_bond,
+        } => Some(json!({ "bondAmount": bond_amount, "minBond": min_bond })),
+        QuoteError::AlreadyClaimed { epoch } => Some(json!({ "epoch": epoch })),
+        QuoteError::InsufficientEscrow {
+            bond_amount,
+            available,
+            deadline,
+        } => Some(json!({
+            "bondAmount": bond_amount,
+            "available": available,
+            "deadline": deadline,
+        })),
+        QuoteError::EscrowUnknown { prover, deadline } => {
+            Some(json!({ "prover": prover, "deadline": deadline }))
+        }
+        QuoteError::AlreadyKnown { digest } => Some(json!({ "digest": digest })),
+        QuoteError::NotBetter { kept } => Some(json!({ "kept": kept })),
+        QuoteError::PoolFull { max } => Some(json!({ "max": max })),
+    };
+    ErrorObjectOwned::owned(quote_error_code(error), error.to_string(), data)
+}
+
 fn poisoned(what: &str) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(
         codes::INTERNAL,
@@ -207,6 +391,7 @@ struct NodeRpc {
     state: RpcState,
 }
 
+#[async_trait]
 impl NodeApiServer for NodeRpc {
     fn send_tx(&self, data: Bytes) -> RpcResult<B256> {
         // Decoding and hashing need no lock.
@@ -259,6 +444,25 @@ impl NodeApiServer for NodeRpc {
             tx_count: (block.forced.len() + block.txs.len()) as u64,
             forced_tx_count: block.forced.len() as u64,
         }))
+    }
+
+    async fn submit_epoch_bid(&self, quote: SignedEpochProofQuote) -> RpcResult<B256> {
+        self.state
+            .quotes
+            .submit(QuoteSource::Rpc, quote)
+            .await
+            .map(|accepted| accepted.digest)
+            .map_err(|e| quote_rpc_error(&e))
+    }
+
+    fn get_epoch_bids(&self, epoch: u64) -> RpcResult<Vec<EpochBid>> {
+        Ok(self
+            .state
+            .quotes
+            .bids(epoch)
+            .iter()
+            .map(EpochBid::from)
+            .collect())
     }
 }
 
@@ -343,6 +547,7 @@ mod tests {
             mempool: Arc::new(Mutex::new(Mempool::new(MempoolConfig { max_txs }))),
             chain: Arc::new(RwLock::new(chain)),
             status,
+            quotes: QuoteIntake::default(),
         };
         let (addr, handle) = serve("127.0.0.1:0".parse().unwrap(), state.clone())
             .await
@@ -583,6 +788,73 @@ mod tests {
         let pool = node.state.mempool.lock().unwrap();
         assert_eq!(pool.len(), 50);
         pool.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn every_quote_refusal_has_its_own_code_and_message() {
+        use crate::quotes::WireError;
+        let errors = [
+            QuoteError::Malformed(WireError::Length(1)),
+            QuoteError::RateLimited,
+            QuoteError::NotReady,
+            QuoteError::NoEpochToProve,
+            QuoteError::ClaimWindowClosed {
+                epoch: 1,
+                window_end: 2,
+                current_slot: 3,
+            },
+            QuoteError::InvalidSignature {
+                prover: Address::ZERO,
+                recovered: None,
+                problem: None,
+            },
+            QuoteError::WrongEpoch {
+                expected: 1,
+                got: Default::default(),
+            },
+            QuoteError::Expired {
+                valid_until_slot: Default::default(),
+                current_slot: 1,
+            },
+            QuoteError::ExpiresBeforeClaimWindow {
+                valid_until_slot: Default::default(),
+                claim_window_start: 1,
+            },
+            QuoteError::FeeTooHigh {
+                basis_point_fee: 10_001,
+            },
+            QuoteError::BondTooLow {
+                bond_amount: Default::default(),
+                min_bond: Default::default(),
+            },
+            QuoteError::AlreadyClaimed { epoch: 1 },
+            QuoteError::InsufficientEscrow {
+                bond_amount: Default::default(),
+                available: Default::default(),
+                deadline: 1,
+            },
+            QuoteError::EscrowUnknown {
+                prover: Address::ZERO,
+                deadline: 1,
+            },
+            QuoteError::L1Unavailable("down".into()),
+            QuoteError::AlreadyKnown { digest: w(1) },
+            QuoteError::NotBetter { kept: w(1) },
+            QuoteError::PoolFull { max: 1 },
+        ];
+        let quote_codes: std::collections::HashSet<i32> =
+            errors.iter().map(quote_error_code).collect();
+        assert_eq!(quote_codes.len(), errors.len());
+        assert_eq!(
+            quote_codes,
+            (codes::QUOTE_POOL_FULL..=codes::QUOTE_MALFORMED).collect()
+        );
+        for e in &errors {
+            let obj = quote_rpc_error(e);
+            assert_eq!(obj.message(), e.to_string());
+            assert!((-32099..=-32000).contains(&obj.code()));
+            assert!(!(codes::POOL_FULL..=codes::MALFORMED).contains(&obj.code()));
+        }
     }
 
     #[test]

@@ -305,6 +305,7 @@ mod tests {
             mempool: Arc::new(Mutex::new(Mempool::new(MempoolConfig { max_txs: 100_000 }))),
             chain: Arc::new(RwLock::new(crate::chain::NodeChain::new())),
             status,
+            quotes: Default::default(),
         };
         let (addr, handle) = serve("127.0.0.1:0".parse().unwrap(), state.clone())
             .await
@@ -357,6 +358,7 @@ mod tests {
             mempool: Arc::new(Mutex::new(Mempool::new(MempoolConfig::default()))),
             chain: Arc::new(RwLock::new(crate::chain::NodeChain::new())),
             status,
+            quotes: Default::default(),
         };
         let (_, handle) = serve(addr, state.clone()).await.unwrap();
         let stats = tokio::time::timeout(Duration::from_secs(20), gen)

@@ -51,6 +51,7 @@ fn config(seed: [u8; 32], listen: &str, peers: Vec<Multiaddr>, timeout: Duration
         keypair: keypair_from_seed(seed),
         request_timeout: timeout,
         redial_interval: Duration::from_millis(100),
+        gossip: None,
     }
 }
 

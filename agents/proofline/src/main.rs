@@ -5,6 +5,9 @@
 //! proofline txgen    send a stream of valid L2 txs to a node (devnet load)
 //! proofline status   print a node's status once
 //! proofline watch    a live line per L2 block: slot, epoch, tips, txs per block
+//! proofline params   derive the committee size K and claim window C from a security target
+//! proofline prover   quote epochs, prove the claimed ones, hand the proofs to a submitter
+//! proofline submitter land epoch proofs before their deadline; prune when due
 //! ```
 //!
 //! Every flag has an environment variable (shown in `--help`), so a deployment can be configured
@@ -25,6 +28,8 @@ use proofline_node::{
     rpc::{NodeApiClient, NodeStatus},
 };
 use tracing::info;
+
+mod prover_cmd;
 
 #[derive(Parser)]
 #[command(name = "proofline", version, about = "Proofline rollup agents", long_about = None)]
@@ -59,6 +64,16 @@ enum Command {
     /// Print a line whenever a node's L2 tip moves: slot, epoch, pending and proven tips, txs in
     /// the newest block, pool size. Stops on Ctrl-C.
     Watch(WatchArgs),
+    /// Derive the committee size K and the claim window C from N validators, a malicious
+    /// fraction f and a target ε (SPEC 1), exactly, with the probabilities next to them and the
+    /// proving time C leaves.
+    Params(ParamsArgs),
+    /// Run a prover: a follower node (no validator keys) plus the prover-bidder, the prover and
+    /// its own proof submitter (docs/prover.md).
+    Prover(Box<prover_cmd::ProverArgs>),
+    /// Run a proof submitter: lands the proofs provers push to it (or drop in a directory) before
+    /// their deadline, and prunes when due (docs/prover.md).
+    Submitter(prover_cmd::SubmitterArgs),
 }
 
 #[derive(Args)]
@@ -171,6 +186,55 @@ struct WatchArgs {
     exit_after: Option<u64>,
 }
 
+#[derive(Args)]
+struct ParamsArgs {
+    /// N: the number of validators.
+    #[arg(
+        long,
+        env = "PROOFLINE_PARAMS_VALIDATORS",
+        default_value_t = proofline_params::DEFAULT_VALIDATORS
+    )]
+    validators: u64,
+    /// f: the malicious fraction of the validators, exact (1/3, 0.3333).
+    #[arg(
+        long,
+        env = "PROOFLINE_PARAMS_MALICIOUS_FRACTION",
+        default_value = proofline_params::DEFAULT_MALICIOUS_FRACTION,
+        value_parser = proofline_params::parse_rational
+    )]
+    malicious_fraction: proofline_params::BigRational,
+    /// ε: the target probability of a malicious committee supermajority, and of C malicious
+    /// claim proposers in a row (1e-6, 0.000001).
+    #[arg(
+        long,
+        env = "PROOFLINE_PARAMS_EPSILON",
+        default_value = proofline_params::DEFAULT_EPSILON,
+        value_parser = proofline_params::parse_rational
+    )]
+    epsilon: proofline_params::BigRational,
+    /// SLOT_DURATION in seconds.
+    #[arg(
+        long,
+        env = "PROOFLINE_PARAMS_SLOT_DURATION",
+        default_value_t = proofline_params::DEFAULT_SLOT_DURATION
+    )]
+    slot_duration: u64,
+    /// EPOCH_DURATION in slots.
+    #[arg(
+        long,
+        env = "PROOFLINE_PARAMS_EPOCH_DURATION",
+        default_value_t = proofline_params::DEFAULT_EPOCH_DURATION
+    )]
+    epoch_duration: u64,
+    /// The largest committee size to try (the exact search costs O(K²·log N)).
+    #[arg(
+        long,
+        env = "PROOFLINE_PARAMS_MAX_COMMITTEE",
+        default_value_t = proofline_params::DEFAULT_MAX_COMMITTEE
+    )]
+    max_committee: u64,
+}
+
 fn main() -> eyre::Result<()> {
     let cli = Cli::parse();
     init_tracing(cli.log_format);
@@ -180,6 +244,8 @@ fn main() -> eyre::Result<()> {
     runtime.block_on(async move {
         match cli.command {
             Command::Node(args) => run_node(*args).await,
+            Command::Prover(args) => prover_cmd::run_prover(*args).await,
+            Command::Submitter(args) => prover_cmd::run_submitter(args).await,
             Command::Txgen(args) => run_txgen(args).await,
             Command::Status(args) => {
                 let status = client(&args.node_rpc)?.get_status().await?;
@@ -187,6 +253,18 @@ fn main() -> eyre::Result<()> {
                 Ok(())
             }
             Command::Watch(args) => watch(args).await,
+            Command::Params(args) => {
+                let report = proofline_params::derive(proofline_params::Inputs {
+                    validators: args.validators,
+                    malicious_fraction: args.malicious_fraction,
+                    epsilon: args.epsilon,
+                    slot_duration: args.slot_duration,
+                    epoch_duration: args.epoch_duration,
+                    max_committee: args.max_committee,
+                })?;
+                println!("{report}");
+                Ok(())
+            }
         }
     })
 }
@@ -264,21 +342,36 @@ fn p2p_seed(data_dir: &Path) -> eyre::Result<[u8; 32]> {
 
 async fn run_node(args: NodeArgs) -> eyre::Result<()> {
     let validators = load_keys(&args)?;
-    let rpc = RpcConfig::new(args.l1_rpc.clone());
-    let deployment = match &args.deployment {
+    let config = node_config(args, validators).await?;
+    let node = Node::start(config).await?;
+    node.run_until(shutdown_signal()).await;
+    info!("node stopped");
+    Ok(())
+}
+
+async fn load_deployment(rpc: &RpcConfig, path: Option<&Path>) -> eyre::Result<Deployment> {
+    Ok(match path {
         Some(path) => Deployment::load_file(path)?,
         None => {
-            let provider = proofline_l1::connect(&rpc)?;
+            let provider = proofline_l1::connect(rpc)?;
             let chain_id = alloy::providers::Provider::get_chain_id(&provider)
                 .await
-                .wrap_err_with(|| format!("cannot reach L1 at {}", args.l1_rpc))?;
+                .wrap_err_with(|| format!("cannot reach L1 at {}", rpc.url))?;
             Deployment::load(Path::new("deployments"), chain_id)?
         }
-    };
+    })
+}
+
+async fn node_config(
+    args: NodeArgs,
+    validators: Vec<PrivateKeySigner>,
+) -> eyre::Result<NodeConfig> {
+    let rpc = RpcConfig::new(args.l1_rpc.clone());
+    let deployment = load_deployment(&rpc, args.deployment.as_deref()).await?;
     if args.max_block_txs == 0 {
         bail!("--max-block-txs must be at least 1");
     }
-    let config = NodeConfig {
+    Ok(NodeConfig {
         rpc,
         deployment,
         validators,
@@ -296,11 +389,7 @@ async fn run_node(args: NodeArgs) -> eyre::Result<()> {
         fault: args.fault.map(|f| match f {
             FaultArg::WrongStateRoot => Fault::WrongStateRoot,
         }),
-    };
-    let node = Node::start(config).await?;
-    node.run_until(shutdown_signal()).await;
-    info!("node stopped");
-    Ok(())
+    })
 }
 
 fn client(url: &str) -> eyre::Result<jsonrpsee::http_client::HttpClient> {

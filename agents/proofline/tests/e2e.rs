@@ -51,6 +51,8 @@ fn config() -> DevnetConfig {
         slot_duration: SLOT,
         epoch_duration: EPOCH,
         block_time: 1,
+        claim_window: None,
+        extra_accounts: 2,
     }
 }
 

@@ -377,6 +377,10 @@ pub struct DevnetConfig {
     pub slot_duration: u64,
     pub epoch_duration: u64,
     pub block_time: u64,
+    /// PROOF_CLAIM_WINDOW in slots; `None`: the whole next epoch.
+    pub claim_window: Option<u64>,
+    /// Funded anvil accounts besides the deployer and the validators.
+    pub extra_accounts: usize,
 }
 
 impl Devnet {
@@ -393,8 +397,11 @@ impl Devnet {
             .args(["--port", &port.to_string()])
             .args(["--chain-id", &chain_id.to_string()])
             .args(["--block-time", &config.block_time.to_string()])
-            // The deployer, the validators, and the dev prover.
-            .args(["--accounts", &(config.validators + 3).to_string()]);
+            // The deployer, the validators, and the provers and submitters.
+            .args([
+                "--accounts",
+                &(config.validators + 1 + config.extra_accounts).to_string(),
+            ]);
         let anvil = Proc::spawn("anvil", cmd, &anvil_log);
         let url = format!("http://127.0.0.1:{port}");
         let provider = ProviderBuilder::default()
@@ -413,6 +420,7 @@ impl Devnet {
         let (work_tree, url2, log2) = (root(), url.clone(), deploy_log.clone());
         let validators = config.validators;
         let (slot, epoch) = (config.slot_duration, config.epoch_duration);
+        let claim_window = config.claim_window.unwrap_or(epoch);
         let status = tokio::task::spawn_blocking(move || {
             // One forge at a time: they share out/ and cache/.
             let _one = FORGE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
@@ -433,7 +441,7 @@ impl Devnet {
             cmd.env("STAKE_VALIDATORS", validators.to_string())
                 .env("SLOT_DURATION", slot.to_string())
                 .env("EPOCH_DURATION", epoch.to_string())
-                .env("PROOF_CLAIM_WINDOW", epoch.to_string())
+                .env("PROOF_CLAIM_WINDOW", claim_window.to_string())
                 .env("FALLBACK_ENTER", (1000 * epoch).to_string())
                 .status()
                 .expect("forge runs")
@@ -551,7 +559,7 @@ impl Devnet {
     }
 }
 
-fn clear_proofline_env(cmd: &mut Command) {
+pub fn clear_proofline_env(cmd: &mut Command) {
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("PROOFLINE_") {
             cmd.env_remove(key);

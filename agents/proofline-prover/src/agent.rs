@@ -1,0 +1,636 @@
+//! `proofline prover`: the prover-bidder and prover (SPEC 5).
+//!
+//! It runs a follower node (no validator keys) for the derived L2 chain and the quote gossip, and
+//! on every poll:
+//!
+//! 1. **Escrow.** Keeps its free escrow balance at or above `escrow_min` by depositing up to
+//!    `escrow_target` (approving the escrow first; a devnet prover may mint the DevToken it
+//!    lacks).
+//! 2. **Quote.** From shortly before epoch N ends until its claim window closes, when N has blocks
+//!    and no claim: prices N with the cost model (or the external endpoint), declines what it
+//!    cannot prove in time or at a profit, signs the quote (EIP-712, the Rollup's domain,
+//!    `validUntilSlot` the window's last slot), records it durably, then hands it to its node
+//!    (which gossips it on `/proofline/epoch-proof-quotes/0.1.0`) and to every configured node
+//!    over `node_submitEpochBid`. It re-sends the same quote each slot of the window; a restart
+//!    re-sends the recorded quote and never signs a second one for the epoch.
+//! 3. **Prove.** When a claim names it, it waits for the epoch to end and its node to hold the
+//!    epoch's blocks, builds the statement (archives, per-block coinbase and fees) from the
+//!    re-executed chain, takes the configured proving time (the dev proof stands in for real
+//!    proving), records the proof durably and hands it to the submitter(s).
+//! 4. **Watch.** Counts claims, bonds at stake, slashes (`BondSlashed` naming it) and the profit
+//!    of each epoch it proved.
+
+use std::{
+    collections::{BTreeSet, HashSet},
+    net::SocketAddr,
+    sync::{Arc, RwLock},
+    time::Duration,
+};
+
+use alloy::{
+    primitives::{Address, U256},
+    providers::Provider,
+    signers::local::PrivateKeySigner,
+    sol_types::Eip712Domain,
+};
+use proofline_bindings::{DevToken, ProverEscrow, Rollup};
+use proofline_l1::{Deployment, L1Provider, TxCandidate, TxManager};
+use proofline_node::{
+    chain::NodeChain,
+    quote_intake::{QuoteIntake, QuoteSource},
+    quotes::{sign_quote, EpochProofQuote, SignedEpochProofQuote},
+};
+use tracing::{info, warn};
+
+use crate::{
+    metrics::{amount_gauge, ProverMetrics, ReasonLabels},
+    pricing::{check_capacity, CostModel, Decline, EpochWork, ExternalPricer, ProvingTime},
+    proof::{BlockFees, EpochProof, EpochStatement},
+    store::ProverStore,
+    submitter::ProofInbox,
+};
+
+/// How the prover prices epochs.
+#[derive(Clone, Debug)]
+pub enum Pricing {
+    Model(CostModel),
+    External(String),
+}
+
+/// A fault the tests (and scenario runs) inject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProverFault {
+    /// Quote and get claimed, but never produce the proof.
+    WithholdProofs,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProverConfig {
+    pub key: PrivateKeySigner,
+    /// The bond each quote offers; `None`: the Rollup's MIN_BOND.
+    pub bond: Option<U256>,
+    pub escrow_min: U256,
+    pub escrow_target: U256,
+    /// Mint the bond token when the wallet lacks it (DevToken deployments only).
+    pub dev_mint: bool,
+    pub pricing: Pricing,
+    pub proving_time: ProvingTime,
+    /// Epochs proven at once at most.
+    pub capacity: usize,
+    /// Seconds before an epoch ends from which it is quoted (its last blocks may still come; the
+    /// quote's fee is a share of whatever the epoch pays).
+    pub quote_lead_secs: u64,
+    /// Seconds kept at the end of the proof window for landing the proof.
+    pub submit_margin_secs: u64,
+    /// Nodes' JSON-RPC URLs that get each quote over `node_submitEpochBid`.
+    pub publish_to: Vec<String>,
+    /// External submitters' JSON-RPC URLs that get each proof over `submitter_submitProof`.
+    pub submitters: Vec<String>,
+    pub poll_interval: Duration,
+    pub metrics_listen: Option<SocketAddr>,
+    pub fault: Option<ProverFault>,
+}
+
+/// What the prover read from L1 in one poll.
+#[derive(Clone, Copy, Debug)]
+struct Snapshot {
+    l1_block: u64,
+    now: u64,
+    slot: u64,
+    proven: u64,
+    pending: u64,
+    epoch_to_prove: u64,
+    claim: Option<(Address, U256)>,
+}
+
+pub struct Prover {
+    cfg: ProverConfig,
+    deployment: Deployment,
+    provider: L1Provider,
+    rollup: Rollup::RollupInstance<L1Provider>,
+    escrow: ProverEscrow::ProverEscrowInstance<L1Provider>,
+    domain: Eip712Domain,
+    chain: Arc<RwLock<NodeChain>>,
+    intake: QuoteIntake,
+    store: ProverStore,
+    metrics: Arc<ProverMetrics>,
+    inbox: Option<ProofInbox>,
+    txmgr: TxManager,
+    http: reqwest::Client,
+    external: Option<ExternalPricer>,
+    block_reward: U256,
+    min_bond: U256,
+    /// Epochs whose claim named us (seen once), being proven or proven.
+    claimed: BTreeSet<u64>,
+    proving: Arc<std::sync::Mutex<HashSet<u64>>>,
+    slash_scan_from: u64,
+}
+
+impl Prover {
+    #[allow(clippy::too_many_arguments)]
+    pub async fn new(
+        cfg: ProverConfig,
+        deployment: Deployment,
+        provider: L1Provider,
+        chain: Arc<RwLock<NodeChain>>,
+        intake: QuoteIntake,
+        store: ProverStore,
+        metrics: Arc<ProverMetrics>,
+        inbox: Option<ProofInbox>,
+        txmgr: TxManager,
+    ) -> eyre::Result<Self> {
+        let rollup = Rollup::new(deployment.rollup, provider.clone());
+        let escrow = ProverEscrow::new(deployment.escrow, provider.clone());
+        let block_reward = rollup.BLOCK_REWARD().call().await?;
+        let min_bond = rollup.MIN_BOND().call().await?;
+        let external = match &cfg.pricing {
+            Pricing::External(url) => Some(ExternalPricer::new(url.clone())),
+            Pricing::Model(_) => None,
+        };
+        Ok(Self {
+            domain: proofline_l2::rollup_domain(deployment.chain_id, deployment.rollup),
+            slash_scan_from: deployment.deploy_block,
+            cfg,
+            deployment,
+            provider,
+            rollup,
+            escrow,
+            chain,
+            intake,
+            store,
+            metrics,
+            inbox,
+            txmgr,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .expect("a plain HTTP client builds"),
+            external,
+            block_reward,
+            min_bond,
+            claimed: BTreeSet::new(),
+            proving: Arc::default(),
+        })
+    }
+
+    pub fn address(&self) -> Address {
+        self.cfg.key.address()
+    }
+
+    fn bond(&self) -> U256 {
+        self.cfg.bond.unwrap_or(self.min_bond).max(self.min_bond)
+    }
+
+    /// Runs until the task is dropped.
+    pub async fn run(mut self) {
+        // Proofs recorded before a restart go to the submitter(s) again.
+        if let Ok(proofs) = self.store.proofs_from::<EpochProof>(0) {
+            for (_, proof) in proofs {
+                self.hand_over(proof).await;
+            }
+        }
+        let mut escrow_checked = 0u64;
+        loop {
+            match self.snapshot().await {
+                Ok(s) => {
+                    if s.l1_block >= escrow_checked + 5 {
+                        escrow_checked = s.l1_block;
+                        if let Err(e) = self.upkeep_escrow().await {
+                            warn!(error = %format!("{e:#}"), "escrow upkeep failed");
+                        }
+                    }
+                    if let Err(e) = self.quote(&s).await {
+                        warn!(error = %format!("{e:#}"), "quoting failed");
+                    }
+                    self.watch_claim(&s);
+                    if let Err(e) = self.watch_slashes(s.l1_block).await {
+                        warn!(error = %format!("{e:#}"), "reading slashes failed");
+                    }
+                }
+                Err(e) => warn!(error = %format!("{e:#}"), "prover could not read L1"),
+            }
+            tokio::time::sleep(self.cfg.poll_interval).await;
+        }
+    }
+
+    async fn snapshot(&self) -> eyre::Result<Snapshot> {
+        let l1_block = self.provider.get_block_number().await?;
+        let header = self
+            .provider
+            .get_block_by_number(l1_block.into())
+            .await?
+            .ok_or_else(|| eyre::eyre!("L1 block {l1_block} not found"))?;
+        let now = header.header.timestamp.max(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default(),
+        );
+        let d = &self.deployment;
+        let slot = now.saturating_sub(d.genesis_time) / d.slot_duration;
+        let tips = self.rollup.getTips().call().await?;
+        let epoch_to_prove: u64 = self.rollup.getEpochToProve().call().await?.saturating_to();
+        let claim = self
+            .rollup
+            .getProofClaim(epoch_to_prove.try_into().unwrap_or_default())
+            .call()
+            .await?;
+        Ok(Snapshot {
+            l1_block,
+            now,
+            slot,
+            proven: tips.provenBlockNumber.saturating_to(),
+            pending: tips.pendingBlockNumber.saturating_to(),
+            epoch_to_prove,
+            claim: (claim.bondProvider != Address::ZERO)
+                .then_some((claim.bondProvider, claim.bondAmount)),
+        })
+    }
+
+    async fn upkeep_escrow(&self) -> eyre::Result<()> {
+        let me = self.address();
+        let free = self.escrow.freeBalance(me).call().await?;
+        self.metrics.escrow_free.set(amount_gauge(free));
+        let staked = self.escrow.stakedBalance(me).call().await?;
+        self.metrics.bond_at_stake.set(amount_gauge(staked));
+        if free >= self.cfg.escrow_min || self.cfg.escrow_target <= free {
+            return Ok(());
+        }
+        let amount = self.cfg.escrow_target - free;
+        let token = DevToken::new(self.deployment.bond_asset, self.provider.clone());
+        let held = token.balanceOf(me).call().await?;
+        if held < amount {
+            eyre::ensure!(
+                self.cfg.dev_mint,
+                "the wallet holds {held} bond tokens, {amount} are needed for the escrow"
+            );
+            self.txmgr
+                .send_and_wait(
+                    "mint-bond",
+                    TxCandidate::call(
+                        *token.address(),
+                        &DevToken::mintCall {
+                            to: me,
+                            amount: amount - held,
+                        },
+                    ),
+                )
+                .await?;
+        }
+        let allowance = token.allowance(me, self.deployment.escrow).call().await?;
+        if allowance < amount {
+            self.txmgr
+                .send_and_wait(
+                    "approve-escrow",
+                    TxCandidate::call(
+                        *token.address(),
+                        &DevToken::approveCall {
+                            spender: self.deployment.escrow,
+                            value: U256::MAX,
+                        },
+                    ),
+                )
+                .await?;
+        }
+        self.txmgr
+            .send_and_wait(
+                "deposit",
+                TxCandidate::call(
+                    self.deployment.escrow,
+                    &ProverEscrow::depositCall { amount },
+                ),
+            )
+            .await?;
+        info!(%amount, "escrow topped up");
+        Ok(())
+    }
+
+    /// The epoch to quote now, if any: epoch N from `quote_lead_secs` before its end to the end of
+    /// its claim window, while it has blocks and no claim.
+    fn epoch_to_quote(&self, s: &Snapshot) -> Option<u64> {
+        let d = &self.deployment;
+        let n = s.epoch_to_prove;
+        if s.pending <= s.proven || s.claim.is_some() {
+            return None;
+        }
+        let window_end_slot = (n + 1) * d.epoch_duration + d.proof_claim_window;
+        let epoch_end = d.genesis_time + (n + 1) * d.epoch_duration * d.slot_duration;
+        let from = epoch_end.saturating_sub(self.cfg.quote_lead_secs);
+        (s.now >= from && s.slot < window_end_slot).then_some(n)
+    }
+
+    /// The work epoch `n` holds, from the node's chain (blocks above the proven tip whose slot is
+    /// in `n`).
+    fn work(&self, n: u64, s: &Snapshot, base_fee: u128) -> EpochWork {
+        let chain = self.chain.read().expect("chain lock poisoned");
+        let mut blocks = 0u64;
+        let mut txs = 0u64;
+        let mut fees = U256::ZERO;
+        for number in s.proven + 1..=chain.tip() {
+            let Some(b) = chain.block(number) else { break };
+            if b.slot / self.deployment.epoch_duration != n {
+                continue;
+            }
+            blocks += 1;
+            txs += (b.txs.len() + b.forced.len()) as u64;
+            fees += chain.fees_of(number).unwrap_or_default();
+        }
+        EpochWork {
+            epoch: n,
+            blocks,
+            txs,
+            rewards: self.block_reward * U256::from(blocks) + fees,
+            base_fee,
+            bond: self.bond(),
+        }
+    }
+
+    async fn price(&self, work: &EpochWork) -> Result<u32, Decline> {
+        match (&self.cfg.pricing, &self.external) {
+            (_, Some(ext)) => ext.fee_bps(work).await,
+            (Pricing::Model(m), None) => m.fee_bps(work),
+            (Pricing::External(_), None) => {
+                unreachable!("an external pricer is built for External")
+            }
+        }
+    }
+
+    fn decline(&self, d: &Decline) {
+        let reason = match d {
+            Decline::NoRewards { .. } => "no_rewards",
+            Decline::Unprofitable { .. } => "unprofitable",
+            Decline::TooSlow { .. } => "too_slow",
+            Decline::AtCapacity { .. } => "capacity",
+            Decline::External(_) => "external",
+        };
+        self.metrics
+            .quotes_declined
+            .get_or_create(&ReasonLabels { reason })
+            .inc();
+    }
+
+    async fn quote(&mut self, s: &Snapshot) -> eyre::Result<()> {
+        let Some(n) = self.epoch_to_quote(s) else {
+            return Ok(());
+        };
+        let signed = match self.store.quote::<SignedEpochProofQuote>(n)? {
+            Some(q) => q,
+            None => {
+                let Some(signed) = self.new_quote(n, s).await? else {
+                    return Ok(());
+                };
+                // Recorded before it leaves: a restart re-sends this one and never signs another.
+                let signed = self.store.commit_quote(n, &signed)?;
+                self.metrics.quotes_sent.inc();
+                info!(epoch = n, fee_bps = signed.quote.basis_point_fee, bond = %signed.quote.bond_amount, "quoted");
+                signed
+            }
+        };
+        self.publish(&signed).await;
+        Ok(())
+    }
+
+    async fn new_quote(&self, n: u64, s: &Snapshot) -> eyre::Result<Option<SignedEpochProofQuote>> {
+        let base_fee = self
+            .provider
+            .get_block_by_number(s.l1_block.into())
+            .await?
+            .and_then(|b| b.header.base_fee_per_gas)
+            .unwrap_or_default() as u128;
+        let work = self.work(n, s, base_fee);
+        let d = &self.deployment;
+        // Claimed in the window's last slot at the latest; proven by the end of epoch N+1.
+        let left_secs =
+            (d.epoch_duration - d.proof_claim_window.min(d.epoch_duration)) * d.slot_duration;
+        let proving = self.proving.lock().expect("poisoned").len();
+        let checked = check_capacity(
+            n,
+            self.cfg.proving_time.for_work(work.blocks, work.txs),
+            left_secs.saturating_sub(self.cfg.submit_margin_secs),
+            proving,
+            self.cfg.capacity,
+        );
+        let fee = match checked {
+            Ok(()) => self.price(&work).await,
+            Err(d) => Err(d),
+        };
+        let fee = match fee {
+            Ok(fee) => fee,
+            Err(d) => {
+                self.decline(&d);
+                info!(epoch = n, reason = %d, "declined to quote");
+                return Ok(None);
+            }
+        };
+        let quote = EpochProofQuote {
+            epoch_to_prove: U256::from(n),
+            valid_until_slot: U256::from((n + 1) * d.epoch_duration + d.proof_claim_window - 1),
+            bond_amount: work.bond,
+            prover: self.address(),
+            basis_point_fee: fee,
+        };
+        Ok(Some(sign_quote(&self.cfg.key, &self.domain, quote)?))
+    }
+
+    /// Hands the quote to the prover's own node (which gossips it) and to every configured node.
+    async fn publish(&self, signed: &SignedEpochProofQuote) {
+        if let Err(e) = self.intake.submit(QuoteSource::Rpc, *signed).await {
+            tracing::debug!(error = %e, "own node did not take the quote");
+        }
+        for url in &self.cfg.publish_to {
+            let body = serde_json::json!({
+                "jsonrpc": "2.0", "id": 1, "method": "node_submitEpochBid", "params": [signed],
+            });
+            match self.http.post(url).json(&body).send().await {
+                Ok(r) => {
+                    if let Ok(v) = r.json::<serde_json::Value>().await {
+                        if let Some(err) = v.get("error") {
+                            tracing::debug!(%url, %err, "node refused the quote");
+                        }
+                    }
+                }
+                Err(e) => tracing::debug!(%url, error = %e, "node unreachable"),
+            }
+        }
+    }
+
+    fn watch_claim(&mut self, s: &Snapshot) {
+        let Some((provider, bond)) = s.claim else {
+            return;
+        };
+        if provider != self.address() {
+            return;
+        }
+        let n = s.epoch_to_prove;
+        if !self.claimed.insert(n) {
+            return;
+        }
+        self.metrics.claims.inc();
+        info!(epoch = n, %bond, "our quote was claimed");
+        if self.cfg.fault == Some(ProverFault::WithholdProofs) {
+            warn!(epoch = n, "fault injected: the proof is withheld");
+            return;
+        }
+        if matches!(self.store.proof::<EpochProof>(n), Ok(Some(_))) {
+            return;
+        }
+        self.proving.lock().expect("poisoned").insert(n);
+        let job = ProvingJob {
+            epoch: n,
+            prover: self.address(),
+            deployment: self.deployment.clone(),
+            rollup: self.rollup.clone(),
+            chain: self.chain.clone(),
+            proving_time: self.cfg.proving_time,
+        };
+        let store = self.store.clone();
+        let proving = self.proving.clone();
+        let inbox = self.inbox.clone();
+        let submitters = self.cfg.submitters.clone();
+        let http = self.http.clone();
+        tokio::spawn(async move {
+            match job.run().await {
+                Ok(proof) => match store.put_proof(n, &proof) {
+                    Ok(proof) => {
+                        info!(epoch = n, "proof ready");
+                        hand_over(inbox.as_ref(), &submitters, &http, proof).await;
+                    }
+                    Err(e) => warn!(epoch = n, error = %e, "proof not stored"),
+                },
+                Err(e) => warn!(epoch = n, error = %format!("{e:#}"), "proving failed"),
+            }
+            proving.lock().expect("poisoned").remove(&n);
+        });
+    }
+
+    async fn hand_over(&self, proof: EpochProof) {
+        hand_over(self.inbox.as_ref(), &self.cfg.submitters, &self.http, proof).await;
+    }
+
+    async fn watch_slashes(&mut self, l1_block: u64) -> eyre::Result<()> {
+        if l1_block < self.slash_scan_from {
+            return Ok(());
+        }
+        let me = self.address();
+        let logs = self
+            .rollup
+            .BondSlashed_filter()
+            .topic2(me)
+            .from_block(self.slash_scan_from)
+            .to_block(l1_block)
+            .query()
+            .await?;
+        for (event, _) in logs {
+            self.metrics.slashes.inc();
+            warn!(epoch = %event.epoch, amount = %event.amount, "our bond was slashed");
+        }
+        self.slash_scan_from = l1_block + 1;
+        Ok(())
+    }
+}
+
+async fn hand_over(
+    inbox: Option<&ProofInbox>,
+    submitters: &[String],
+    http: &reqwest::Client,
+    proof: EpochProof,
+) {
+    for url in submitters {
+        let body = serde_json::json!({
+            "jsonrpc": "2.0", "id": 1, "method": "submitter_submitProof", "params": [proof],
+        });
+        if let Err(e) = http.post(url).json(&body).send().await {
+            warn!(%url, error = %e, "submitter unreachable");
+        }
+    }
+    if let Some(inbox) = inbox {
+        inbox.hand_over(proof);
+    }
+}
+
+/// Proves one claimed epoch from the node's re-executed chain.
+struct ProvingJob {
+    epoch: u64,
+    prover: Address,
+    deployment: Deployment,
+    rollup: Rollup::RollupInstance<L1Provider>,
+    chain: Arc<RwLock<NodeChain>>,
+    proving_time: ProvingTime,
+}
+
+impl ProvingJob {
+    async fn run(self) -> eyre::Result<EpochProof> {
+        let d = &self.deployment;
+        let epoch_end = d.genesis_time + (self.epoch + 1) * d.epoch_duration * d.slot_duration;
+        loop {
+            let statement = self.statement().await?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_secs();
+            if let Some(statement) = statement.filter(|_| now >= epoch_end) {
+                let txs = self.txs(&statement);
+                let blocks = statement.end_block - statement.proven_tip;
+                tokio::time::sleep(self.proving_time.for_work(blocks, txs)).await;
+                return Ok(statement.dev_proof());
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    fn txs(&self, s: &EpochStatement) -> u64 {
+        let chain = self.chain.read().expect("chain lock poisoned");
+        (s.proven_tip + 1..=s.end_block)
+            .filter_map(|n| chain.block(n))
+            .map(|b| (b.txs.len() + b.forced.len()) as u64)
+            .sum()
+    }
+
+    /// The statement once the node holds every block of the epoch L1 has; `None` while it lags.
+    async fn statement(&self) -> eyre::Result<Option<EpochStatement>> {
+        let tips = self.rollup.getTips().call().await?;
+        let proven: u64 = tips.provenBlockNumber.saturating_to();
+        let pending: u64 = tips.pendingBlockNumber.saturating_to();
+        let epoch_to_prove: u64 = self.rollup.getEpochToProve().call().await?.saturating_to();
+        eyre::ensure!(
+            epoch_to_prove == self.epoch,
+            "epoch {} is no longer the epoch to prove ({epoch_to_prove} is)",
+            self.epoch
+        );
+        let chain = self.chain.read().expect("chain lock poisoned");
+        if chain.tip() < pending {
+            return Ok(None);
+        }
+        let mut fees = Vec::new();
+        let mut end = proven;
+        for n in proven + 1..=pending {
+            let b = chain
+                .block(n)
+                .ok_or_else(|| eyre::eyre!("block {n} missing"))?;
+            if b.slot / self.deployment.epoch_duration != self.epoch {
+                break;
+            }
+            fees.push(BlockFees {
+                coinbase: b.coinbase,
+                fees: chain.fees_of(n).unwrap_or_default(),
+            });
+            end = n;
+        }
+        eyre::ensure!(end > proven, "epoch {} has no blocks", self.epoch);
+        let archive_of = |n: u64| {
+            if n == 0 {
+                self.deployment.genesis_archive
+            } else {
+                chain.block(n).map(|b| b.archive).unwrap_or_default()
+            }
+        };
+        Ok(Some(EpochStatement {
+            epoch: self.epoch,
+            proven_tip: proven,
+            previous_archive: archive_of(proven),
+            end_block: end,
+            end_archive: archive_of(end),
+            prover: self.prover,
+            fees,
+        }))
+    }
+}

@@ -1,0 +1,204 @@
+//! The prover's and submitter's on-disk memory (a redb file), so that a restarted agent re-derives
+//! its duties from chain state plus what it committed to:
+//!
+//! - `quotes`: epoch → the signed quote sent for it (JSON). Written durably *before* the quote
+//!   leaves the process; a restarted prover re-sends this quote and never signs a second one for
+//!   the epoch.
+//! - `proofs`: epoch → the finished proof (JSON), written before it is handed to a submitter; a
+//!   restarted prover or submitter picks it up again, so no proof is lost.
+//!
+//! Every write commits with `Durability::Immediate`. redb locks the file, so two agents cannot
+//! share one store.
+
+use std::{path::Path, sync::Arc};
+
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{de::DeserializeOwned, Serialize};
+
+const QUOTES: TableDefinition<u64, &[u8]> = TableDefinition::new("quotes");
+const PROOFS: TableDefinition<u64, &[u8]> = TableDefinition::new("proofs");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("prover store: {0}")]
+    Db(#[from] redb::Error),
+    #[error("prover store: record of epoch {epoch} in `{table}` does not decode: {source}")]
+    Corrupt {
+        table: &'static str,
+        epoch: u64,
+        source: serde_json::Error,
+    },
+}
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError::Db(e.into())
+            }
+        }
+    )*};
+}
+from_redb!(
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError,
+    redb::SetDurabilityError
+);
+
+/// Clones share one open database.
+#[derive(Clone, Debug)]
+pub struct ProverStore {
+    db: Arc<Database>,
+}
+
+impl ProverStore {
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let store = Self {
+            db: Arc::new(Database::create(path)?),
+        };
+        let mut txn = store.db.begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
+        txn.open_table(QUOTES)?;
+        txn.open_table(PROOFS)?;
+        txn.commit()?;
+        Ok(store)
+    }
+
+    /// Records `value` for `epoch` unless one is already there; returns the record that stands
+    /// (the earlier one, or `value`).
+    fn put_once<T: Serialize + DeserializeOwned + Clone>(
+        &self,
+        table: TableDefinition<u64, &[u8]>,
+        name: &'static str,
+        epoch: u64,
+        value: &T,
+    ) -> Result<T, StoreError> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
+        let existing = {
+            let mut t = txn.open_table(table)?;
+            let existing = t.get(epoch)?.map(|v| v.value().to_vec());
+            if existing.is_none() {
+                let bytes = serde_json::to_vec(value).expect("agent records always serialise");
+                t.insert(epoch, bytes.as_slice())?;
+            }
+            existing
+        };
+        txn.commit()?;
+        match existing {
+            None => Ok(value.clone()),
+            Some(bytes) => decode(name, epoch, &bytes),
+        }
+    }
+
+    fn get<T: DeserializeOwned>(
+        &self,
+        table: TableDefinition<u64, &[u8]>,
+        name: &'static str,
+        epoch: u64,
+    ) -> Result<Option<T>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(table)?;
+        let Some(v) = t.get(epoch)? else {
+            return Ok(None);
+        };
+        decode(name, epoch, v.value()).map(Some)
+    }
+
+    fn all<T: DeserializeOwned>(
+        &self,
+        table: TableDefinition<u64, &[u8]>,
+        name: &'static str,
+        from: u64,
+    ) -> Result<Vec<(u64, T)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(table)?;
+        let mut out = Vec::new();
+        for entry in t.range(from..)? {
+            let (k, v) = entry?;
+            out.push((k.value(), decode(name, k.value(), v.value())?));
+        }
+        Ok(out)
+    }
+
+    /// The quote for `epoch`: the one recorded earlier if any (never a second one), else `quote`,
+    /// now recorded durably.
+    pub fn commit_quote<T: Serialize + DeserializeOwned + Clone>(
+        &self,
+        epoch: u64,
+        quote: &T,
+    ) -> Result<T, StoreError> {
+        self.put_once(QUOTES, "quotes", epoch, quote)
+    }
+
+    pub fn quote<T: DeserializeOwned>(&self, epoch: u64) -> Result<Option<T>, StoreError> {
+        self.get(QUOTES, "quotes", epoch)
+    }
+
+    /// Records a finished proof (the first one stays if the epoch already has one).
+    pub fn put_proof<T: Serialize + DeserializeOwned + Clone>(
+        &self,
+        epoch: u64,
+        proof: &T,
+    ) -> Result<T, StoreError> {
+        self.put_once(PROOFS, "proofs", epoch, proof)
+    }
+
+    pub fn proof<T: DeserializeOwned>(&self, epoch: u64) -> Result<Option<T>, StoreError> {
+        self.get(PROOFS, "proofs", epoch)
+    }
+
+    /// Every proof recorded for `from` or a later epoch.
+    pub fn proofs_from<T: DeserializeOwned>(&self, from: u64) -> Result<Vec<(u64, T)>, StoreError> {
+        self.all(PROOFS, "proofs", from)
+    }
+}
+
+fn decode<T: DeserializeOwned>(
+    table: &'static str,
+    epoch: u64,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt {
+        table,
+        epoch,
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quote_is_committed_once_and_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("prover.redb");
+        {
+            let s = ProverStore::open(&path).unwrap();
+            assert_eq!(s.commit_quote(5, &"first".to_string()).unwrap(), "first");
+            assert_eq!(
+                s.commit_quote(5, &"second".to_string()).unwrap(),
+                "first",
+                "a second quote for the epoch is never recorded"
+            );
+            s.put_proof(5, &vec![1u8, 2]).unwrap();
+            s.put_proof(7, &vec![3u8]).unwrap();
+        }
+        let s = ProverStore::open(&path).unwrap();
+        assert_eq!(s.quote::<String>(5).unwrap().as_deref(), Some("first"));
+        assert_eq!(s.quote::<String>(6).unwrap(), None);
+        assert_eq!(s.proofs_from::<Vec<u8>>(6).unwrap(), vec![(7, vec![3u8])]);
+    }
+
+    #[test]
+    fn a_second_open_of_the_same_file_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("prover.redb");
+        let _s = ProverStore::open(&path).unwrap();
+        assert!(ProverStore::open(&path).is_err());
+    }
+}

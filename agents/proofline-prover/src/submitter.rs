@@ -1,0 +1,389 @@
+//! The proof submitter (SPEC 5.4: anyone may submit). It lands the proofs it holds (from its own
+//! prover, from provers that push them over JSON-RPC, or found in a directory), each inside its
+//! window: from the end of epoch N to the end of epoch N+1, and never for an epoch already
+//! proven. It can also call `prune()` when one is due.
+//!
+//! **Fees.** Proof transactions go through the [`TxManager`], configured for the deadline: a
+//! transaction not mined within a block is replaced at the market's price (base fee times the
+//! multiplier plus a tip, and at least the replacement bump), up to the configured cap, so a
+//! spike of the base fee is followed block by block. A proof that cannot be priced under the cap
+//! waits and is retried while the window is open.
+//!
+//! **Never twice.** Before each send the submitter reads the chain: the epoch must still be the
+//! epoch to prove and the proven tip the proof's starting point. A proof of ours still in flight
+//! when someone else's lands is cancelled (replaced by a self-transfer) instead of reverting.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    path::PathBuf,
+    sync::Arc,
+    time::Duration,
+};
+
+use alloy::primitives::{Address, U256};
+use proofline_bindings::Rollup;
+use proofline_l1::{
+    Deployment, L1Provider, Purpose, TxCandidate, TxError, TxManager, TxManagerConfig,
+};
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::{metrics::ProverMetrics, proof::EpochProof, store::ProverStore};
+
+const GWEI: u128 = 1_000_000_000;
+
+#[derive(Clone, Debug)]
+pub struct SubmitterConfig {
+    /// Highest `maxFeePerGas` the submitter signs, in wei.
+    pub max_fee_per_gas: u128,
+    /// Call `prune()` when one is due.
+    pub prune: bool,
+    /// JSON files of [`EpochProof`] dropped here are picked up (and removed once stored).
+    pub proof_dir: Option<PathBuf>,
+    pub poll_interval: Duration,
+}
+
+impl Default for SubmitterConfig {
+    fn default() -> Self {
+        Self {
+            max_fee_per_gas: 10_000 * GWEI,
+            prune: true,
+            proof_dir: None,
+            poll_interval: Duration::from_millis(500),
+        }
+    }
+}
+
+/// What the chain says now, read once per pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProofWindow {
+    pub epoch_to_prove: u64,
+    pub current_epoch: u64,
+    pub proven_tip: u64,
+    pub pending_tip: u64,
+    pub can_prune: bool,
+    /// Unix time the current epoch ends.
+    pub epoch_end_time: u64,
+}
+
+/// Whether `proof` should be sent now: its epoch is the one to prove, the proven tip is where it
+/// starts, the epoch has ended and the next has not, and no prune is due (the Rollup refuses a
+/// proof then).
+pub fn should_submit(proof: &EpochProof, w: &ProofWindow) -> bool {
+    let s = &proof.statement;
+    s.epoch == w.epoch_to_prove
+        && w.current_epoch == s.epoch + 1
+        && w.proven_tip == s.proven_tip
+        && w.pending_tip >= s.end_block
+        && !w.can_prune
+}
+
+/// The manager's settings for proofs: replace after one block, bump from the market, capped.
+pub fn tx_config(cfg: &SubmitterConfig) -> TxManagerConfig {
+    let defaults = TxManagerConfig::default();
+    TxManagerConfig {
+        poll_interval: Duration::from_millis(500),
+        resubmit_after_blocks: 1,
+        fees: proofline_l1::txmgr::FeePolicy {
+            max_fee_per_gas_cap: cfg.max_fee_per_gas,
+            max_priority_fee_per_gas_cap: defaults
+                .fees
+                .max_priority_fee_per_gas_cap
+                .min(cfg.max_fee_per_gas),
+            ..defaults.fees
+        },
+        ..defaults
+    }
+}
+
+pub struct Submitter {
+    cfg: SubmitterConfig,
+    rollup: Rollup::RollupInstance<L1Provider>,
+    txmgr: TxManager,
+    store: ProverStore,
+    metrics: Arc<ProverMetrics>,
+    genesis_time: u64,
+    epoch_secs: u64,
+    /// Epochs with a proof transaction in flight.
+    in_flight: HashMap<u64, Purpose>,
+    done: mpsc::UnboundedSender<(u64, Result<(), String>)>,
+    outcomes: mpsc::UnboundedReceiver<(u64, Result<(), String>)>,
+    /// Proofs received over RPC, waiting to be stored.
+    inbox: mpsc::UnboundedReceiver<EpochProof>,
+}
+
+/// Where provers hand proofs to a running submitter.
+#[derive(Clone, Debug)]
+pub struct ProofInbox(mpsc::UnboundedSender<EpochProof>);
+
+impl ProofInbox {
+    pub fn hand_over(&self, proof: EpochProof) -> bool {
+        self.0.send(proof).is_ok()
+    }
+}
+
+impl Submitter {
+    /// `txmgr` sends the proofs and prunes; build it with [`tx_config`] (a prover shares its
+    /// manager with its submitter: one manager per key).
+    pub fn new(
+        cfg: SubmitterConfig,
+        provider: L1Provider,
+        deployment: &Deployment,
+        txmgr: TxManager,
+        store: ProverStore,
+        metrics: Arc<ProverMetrics>,
+    ) -> eyre::Result<(Self, ProofInbox)> {
+        let (done, outcomes) = mpsc::unbounded_channel();
+        let (inbox_tx, inbox) = mpsc::unbounded_channel();
+        Ok((
+            Self {
+                cfg,
+                rollup: Rollup::new(deployment.rollup, provider),
+                txmgr,
+                store,
+                metrics,
+                genesis_time: deployment.genesis_time,
+                epoch_secs: deployment.slot_duration * deployment.epoch_duration,
+                in_flight: HashMap::new(),
+                done,
+                outcomes,
+                inbox,
+            },
+            ProofInbox(inbox_tx),
+        ))
+    }
+
+    pub fn address(&self) -> Address {
+        self.txmgr.address()
+    }
+
+    pub async fn window(&self) -> eyre::Result<ProofWindow> {
+        let tips = self.rollup.getTips().call().await?;
+        let epoch_to_prove = self.rollup.getEpochToProve().call().await?;
+        let current = self.rollup.getCurrentEpoch().call().await?;
+        let can_prune = self.rollup.canPrune().call().await?;
+        let current_epoch: u64 = current.saturating_to();
+        Ok(ProofWindow {
+            epoch_to_prove: epoch_to_prove.saturating_to(),
+            current_epoch,
+            proven_tip: tips.provenBlockNumber.saturating_to(),
+            pending_tip: tips.pendingBlockNumber.saturating_to(),
+            can_prune,
+            epoch_end_time: self.genesis_time + (current_epoch + 1) * self.epoch_secs,
+        })
+    }
+
+    /// Runs until the task is dropped.
+    pub async fn run(mut self) {
+        loop {
+            if let Err(e) = self.pass().await {
+                warn!(error = %format!("{e:#}"), "submitter pass failed");
+            }
+            tokio::time::sleep(self.cfg.poll_interval).await;
+        }
+    }
+
+    fn take_incoming(&mut self) {
+        while let Ok(proof) = self.inbox.try_recv() {
+            let epoch = proof.statement.epoch;
+            if let Err(e) = self.store.put_proof(epoch, &proof) {
+                warn!(epoch, error = %e, "could not store a received proof");
+            }
+        }
+        let Some(dir) = &self.cfg.proof_dir else {
+            return;
+        };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("json") {
+                continue;
+            }
+            match std::fs::read(&path).map(|b| serde_json::from_slice::<EpochProof>(&b)) {
+                Ok(Ok(proof)) => {
+                    if self.store.put_proof(proof.statement.epoch, &proof).is_ok() {
+                        let _ = std::fs::remove_file(&path);
+                    }
+                }
+                Ok(Err(e)) => warn!(path = %path.display(), error = %e, "not a proof file"),
+                Err(e) => warn!(path = %path.display(), error = %e, "cannot read proof file"),
+            }
+        }
+    }
+
+    /// One look at the chain: send what is due, cancel what someone else made useless.
+    pub async fn pass(&mut self) -> eyre::Result<()> {
+        self.take_incoming();
+        while let Ok((epoch, outcome)) = self.outcomes.try_recv() {
+            self.in_flight.remove(&epoch);
+            if let Err(e) = outcome {
+                info!(epoch, error = %e, "proof transaction did not land");
+            }
+        }
+        let w = self.window().await?;
+        if w.can_prune && self.cfg.prune {
+            self.prune().await;
+        }
+        // Proofs of epochs now behind the epoch to prove were landed (by us or anyone) or pruned.
+        let in_flight: Vec<(u64, Purpose)> = self
+            .in_flight
+            .iter()
+            .map(|(e, p)| (*e, p.clone()))
+            .collect();
+        for (epoch, purpose) in in_flight {
+            if epoch < w.epoch_to_prove || w.can_prune {
+                if self.txmgr.cancel(&purpose).await.is_ok() {
+                    info!(epoch, "cancelled our proof transaction: no longer needed");
+                }
+                self.in_flight.remove(&epoch);
+            }
+        }
+        let proofs: BTreeMap<u64, EpochProof> = self
+            .store
+            .proofs_from::<EpochProof>(w.epoch_to_prove)?
+            .into_iter()
+            .collect();
+        for (epoch, proof) in proofs {
+            if self.in_flight.contains_key(&epoch) || !should_submit(&proof, &w) {
+                continue;
+            }
+            self.send_proof(epoch, proof, w).await;
+        }
+        Ok(())
+    }
+
+    async fn send_proof(&mut self, epoch: u64, proof: EpochProof, w: ProofWindow) {
+        let purpose = Purpose::new(format!("proof-{epoch}"));
+        let call = Rollup::submitEpochRootProofCall {
+            args: proof.to_args(),
+        };
+        let candidate = TxCandidate::call(*self.rollup.address(), &call);
+        match self.txmgr.send(purpose.clone(), candidate).await {
+            Ok(pending) => {
+                info!(epoch, tx = %pending.tx_hash(), "proof sent");
+                self.in_flight.insert(epoch, purpose);
+                let done = self.done.clone();
+                let metrics = self.metrics.clone();
+                let epoch_ended_at = w.epoch_end_time - self.epoch_secs;
+                tokio::spawn(async move {
+                    let outcome = pending.wait().await;
+                    let label = match &outcome {
+                        Ok(_) => "landed",
+                        Err(TxError::Cancelled { .. }) => "cancelled",
+                        Err(_) => "failed",
+                    };
+                    metrics
+                        .proofs_submitted
+                        .get_or_create(&crate::metrics::OutcomeLabels { outcome: label })
+                        .inc();
+                    if outcome.is_ok() {
+                        let now = std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map(|d| d.as_secs_f64())
+                            .unwrap_or_default();
+                        metrics
+                            .proof_latency_seconds
+                            .observe((now - epoch_ended_at as f64).max(0.0));
+                        info!(epoch, "proof landed");
+                    }
+                    let _ = done.send((epoch, outcome.map(|_| ()).map_err(|e| e.to_string())));
+                });
+            }
+            Err(e) => warn!(epoch, error = %e, "proof not sent"),
+        }
+    }
+
+    async fn prune(&mut self) {
+        let purpose = Purpose::new("prune");
+        if self.txmgr.in_flight(&purpose).is_some() {
+            return;
+        }
+        let candidate = TxCandidate::call(*self.rollup.address(), &Rollup::pruneCall {});
+        match self.txmgr.send(purpose, candidate).await {
+            Ok(pending) => {
+                let metrics = self.metrics.clone();
+                tokio::spawn(async move {
+                    if pending.wait().await.is_ok() {
+                        metrics.prunes.inc();
+                        info!("pruned the pending chain");
+                    }
+                });
+            }
+            Err(e) => info!(error = %e, "prune not sent"),
+        }
+    }
+}
+
+/// Proof amounts for the operator's view: the bond a claim staked for `prover`, if any.
+pub fn bond_of(claim: &Rollup::ProofClaim, prover: Address) -> U256 {
+    if claim.bondProvider == prover {
+        claim.bondAmount
+    } else {
+        U256::ZERO
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proof::EpochStatement;
+    use alloy::primitives::B256;
+
+    fn proof(epoch: u64, proven_tip: u64, end_block: u64) -> EpochProof {
+        EpochStatement {
+            epoch,
+            proven_tip,
+            previous_archive: B256::ZERO,
+            end_block,
+            end_archive: B256::ZERO,
+            prover: Address::ZERO,
+            fees: vec![],
+        }
+        .dev_proof()
+    }
+
+    fn window() -> ProofWindow {
+        ProofWindow {
+            epoch_to_prove: 4,
+            current_epoch: 5,
+            proven_tip: 10,
+            pending_tip: 20,
+            can_prune: false,
+            epoch_end_time: 0,
+        }
+    }
+
+    #[test]
+    fn submits_only_inside_the_window_of_the_epoch_to_prove() {
+        let w = window();
+        assert!(should_submit(&proof(4, 10, 15), &w));
+        assert!(
+            !should_submit(&proof(3, 10, 15), &w),
+            "an earlier epoch: proven or pruned"
+        );
+        assert!(
+            !should_submit(&proof(5, 15, 20), &w),
+            "epoch 5 has not ended"
+        );
+        assert!(
+            !should_submit(&proof(4, 9, 15), &w),
+            "built on another proven tip"
+        );
+        assert!(
+            !should_submit(&proof(4, 10, 21), &w),
+            "ends past the pending tip (pruned)"
+        );
+        let late = ProofWindow {
+            current_epoch: 6,
+            ..w
+        };
+        assert!(!should_submit(&proof(4, 10, 15), &late), "deadline passed");
+        let prune = ProofWindow {
+            can_prune: true,
+            ..w
+        };
+        assert!(!should_submit(&proof(4, 10, 15), &prune), "a prune is due");
+    }
+}

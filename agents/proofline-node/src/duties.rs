@@ -406,14 +406,19 @@ impl NodeInner {
                 );
             }
             let pool = self.mempool.lock().expect("poisoned");
-            build_block(
-                &chain,
-                &pool,
-                slot,
-                self.reader.epoch_of(slot).0,
-                signer.address(),
-                self.config.max_block_txs,
-            )?
+            let epoch = self.reader.epoch_of(slot).0;
+            let censoring = matches!(
+                self.config.fault,
+                Some(Fault::CensorPool { from_epoch, until_epoch })
+                    if (from_epoch..until_epoch).contains(&epoch)
+            );
+            let max_txs = if censoring {
+                warn!(%slot, "fault injection: censoring the pool's txs");
+                0
+            } else {
+                self.config.max_block_txs
+            };
+            build_block(&chain, &pool, slot, epoch, signer.address(), max_txs)?
         };
         phases.execute = t.elapsed();
         let mut args = built.propose_args();

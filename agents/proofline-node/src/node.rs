@@ -70,6 +70,11 @@ const QUOTE_OUTBOX: usize = 256;
 pub enum Fault {
     /// Propose headers with a state root that re-execution does not give.
     WrongStateRoot,
+    /// In slots of epochs `from_epoch..until_epoch`, propose blocks with the due forced txs only,
+    /// never a pool tx: a censoring committee, for the censorship scenario (forced inclusion must
+    /// still get txs in). Bounded in epochs so the pool survives the censorship (it is not
+    /// persisted, so a restart to end the fault would lose it).
+    CensorPool { from_epoch: u64, until_epoch: u64 },
 }
 
 #[derive(Clone, Debug)]

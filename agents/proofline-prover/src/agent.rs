@@ -43,7 +43,7 @@ use proofline_node::{
 use tracing::{info, warn};
 
 use crate::{
-    metrics::{amount_gauge, ProverMetrics, ReasonLabels},
+    metrics::{tokens, ProverMetrics, ReasonLabels},
     pricing::{check_capacity, CostModel, Decline, EpochWork, ExternalPricer, ProvingTime},
     proof::{BlockFees, EpochProof, EpochStatement},
     store::ProverStore,
@@ -123,7 +123,7 @@ pub struct Prover {
     /// Epochs whose claim named us (seen once), being proven or proven.
     claimed: BTreeSet<u64>,
     proving: Arc<std::sync::Mutex<HashSet<u64>>>,
-    slash_scan_from: u64,
+    event_scan_from: u64,
 }
 
 impl Prover {
@@ -149,7 +149,7 @@ impl Prover {
         };
         Ok(Self {
             domain: proofline_l2::rollup_domain(deployment.chain_id, deployment.rollup),
-            slash_scan_from: deployment.deploy_block,
+            event_scan_from: deployment.deploy_block,
             cfg,
             deployment,
             provider,
@@ -203,8 +203,8 @@ impl Prover {
                         warn!(error = %format!("{e:#}"), "quoting failed");
                     }
                     self.watch_claim(&s);
-                    if let Err(e) = self.watch_slashes(s.l1_block).await {
-                        warn!(error = %format!("{e:#}"), "reading slashes failed");
+                    if let Err(e) = self.watch_events(s.l1_block).await {
+                        warn!(error = %format!("{e:#}"), "reading the Rollup's events failed");
                     }
                 }
                 Err(e) => warn!(error = %format!("{e:#}"), "prover could not read L1"),
@@ -250,9 +250,9 @@ impl Prover {
     async fn upkeep_escrow(&self) -> eyre::Result<()> {
         let me = self.address();
         let free = self.escrow.freeBalance(me).call().await?;
-        self.metrics.escrow_free.set(amount_gauge(free));
+        self.metrics.escrow_free.set(tokens(free));
         let staked = self.escrow.stakedBalance(me).call().await?;
-        self.metrics.bond_at_stake.set(amount_gauge(staked));
+        self.metrics.bond_at_stake.set(tokens(staked));
         if free >= self.cfg.escrow_min || self.cfg.escrow_target <= free {
             return Ok(());
         }
@@ -507,25 +507,70 @@ impl Prover {
         hand_over(self.inbox.as_ref(), &self.cfg.submitters, &self.http, proof).await;
     }
 
-    async fn watch_slashes(&mut self, l1_block: u64) -> eyre::Result<()> {
-        if l1_block < self.slash_scan_from {
+    /// Counts this prover's slashes, and books the profit of each epoch it proved: its share
+    /// (`basisPointFee` of the block rewards and fees the proof bound) less the modelled cost.
+    async fn watch_events(&mut self, l1_block: u64) -> eyre::Result<()> {
+        if l1_block < self.event_scan_from {
             return Ok(());
         }
         let me = self.address();
-        let logs = self
+        let slashed = self
             .rollup
             .BondSlashed_filter()
             .topic2(me)
-            .from_block(self.slash_scan_from)
+            .from_block(self.event_scan_from)
             .to_block(l1_block)
             .query()
             .await?;
-        for (event, _) in logs {
+        for (event, _) in slashed {
             self.metrics.slashes.inc();
             warn!(epoch = %event.epoch, amount = %event.amount, "our bond was slashed");
         }
-        self.slash_scan_from = l1_block + 1;
+        let proven = self
+            .rollup
+            .L2ProofVerified_filter()
+            .topic2(me)
+            .from_block(self.event_scan_from)
+            .to_block(l1_block)
+            .query()
+            .await?;
+        for (event, _) in proven {
+            let epoch: u64 = event.epoch.saturating_to();
+            if let Some(profit) = self.profit(epoch) {
+                self.metrics.profit_last_epoch.set(profit);
+                info!(epoch, profit, "epoch proven");
+            }
+        }
+        self.event_scan_from = l1_block + 1;
         Ok(())
+    }
+
+    /// Share earned minus modelled cost for a proven epoch, from the recorded quote and proof.
+    fn profit(&self, epoch: u64) -> Option<f64> {
+        let quote = self.store.quote::<SignedEpochProofQuote>(epoch).ok()??;
+        let proof = self.store.proof::<EpochProof>(epoch).ok()??;
+        let s = &proof.statement;
+        let blocks = s.end_block - s.proven_tip;
+        let fees: U256 = s.fees.iter().map(|f| f.fees).sum();
+        let rewards = self.block_reward * U256::from(blocks) + fees;
+        let earned =
+            rewards * U256::from(quote.quote.basis_point_fee) / U256::from(crate::pricing::BPS);
+        let cost = match &self.cfg.pricing {
+            Pricing::Model(m) => m.cost(&EpochWork {
+                epoch,
+                blocks,
+                txs: 0,
+                rewards,
+                base_fee: 0,
+                bond: quote.quote.bond_amount,
+            }),
+            Pricing::External(_) => U256::ZERO,
+        };
+        Some(if earned >= cost {
+            tokens(earned - cost)
+        } else {
+            -tokens(cost - earned)
+        })
     }
 }
 

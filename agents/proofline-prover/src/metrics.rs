@@ -5,15 +5,18 @@
 //! | `proofline_prover_quotes_sent_total` | counter | quotes signed and published (one per epoch) |
 //! | `proofline_prover_quotes_declined_total{reason}` | counter | epochs not quoted, by reason |
 //! | `proofline_prover_claims_total` | counter | epochs whose claim named this prover |
-//! | `proofline_prover_bond_at_stake` | gauge | bond staked for this prover now (token units, saturating) |
+//! | `proofline_prover_bond_at_stake` | gauge | bond staked for this prover now, in tokens |
 //! | `proofline_prover_slashes_total` | counter | bonds of this prover slashed |
-//! | `proofline_prover_escrow_free` | gauge | the prover's free escrow balance |
-//! | `proofline_prover_profit_last_epoch` | gauge | prover share of the last proven epoch minus its modelled cost |
+//! | `proofline_prover_escrow_free` | gauge | the prover's free escrow balance, in tokens |
+//! | `proofline_prover_profit_last_epoch` | gauge | prover share of the last epoch it proved minus its modelled cost, in tokens |
 //! | `proofline_submitter_proofs_submitted_total{outcome}` | counter | proof transactions by outcome (`landed`, `failed`, `cancelled`) |
 //! | `proofline_submitter_proof_latency_seconds` | histogram | from the end of the epoch to the proof landing |
 //! | `proofline_submitter_prunes_total` | counter | `prune()` transactions landed |
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{
+    net::SocketAddr,
+    sync::{atomic::AtomicU64, Arc},
+};
 
 use axum::{extract::State, http::header, response::IntoResponse, routing::get, Router};
 use prometheus_client::{
@@ -38,10 +41,10 @@ pub struct ProverMetrics {
     pub quotes_sent: Counter,
     pub quotes_declined: Family<ReasonLabels, Counter>,
     pub claims: Counter,
-    pub bond_at_stake: Gauge,
+    pub bond_at_stake: Gauge<f64, AtomicU64>,
     pub slashes: Counter,
-    pub escrow_free: Gauge,
-    pub profit_last_epoch: Gauge,
+    pub escrow_free: Gauge<f64, AtomicU64>,
+    pub profit_last_epoch: Gauge<f64, AtomicU64>,
     pub proofs_submitted: Family<OutcomeLabels, Counter>,
     pub proof_latency_seconds: Histogram,
     pub prunes: Counter,
@@ -74,7 +77,7 @@ impl ProverMetrics {
             "Epochs claimed with this prover's quote",
             claims.clone(),
         );
-        let bond_at_stake = Gauge::default();
+        let bond_at_stake = Gauge::<f64, AtomicU64>::default();
         registry.register(
             "prover_bond_at_stake",
             "Bond staked now",
@@ -82,13 +85,13 @@ impl ProverMetrics {
         );
         let slashes = Counter::default();
         registry.register("prover_slashes", "Bonds slashed", slashes.clone());
-        let escrow_free = Gauge::default();
+        let escrow_free = Gauge::<f64, AtomicU64>::default();
         registry.register(
             "prover_escrow_free",
             "Free escrow balance",
             escrow_free.clone(),
         );
-        let profit_last_epoch = Gauge::default();
+        let profit_last_epoch = Gauge::<f64, AtomicU64>::default();
         registry.register(
             "prover_profit_last_epoch",
             "Prover share of the last proven epoch minus its modelled cost",
@@ -136,9 +139,15 @@ impl ProverMetrics {
     }
 }
 
-/// A token amount as a gauge value (saturating: gauges are `i64`).
-pub fn amount_gauge(v: alloy::primitives::U256) -> i64 {
-    i64::try_from(v.saturating_to::<u64>()).unwrap_or(i64::MAX)
+/// A token amount (18 decimals) in whole tokens, for the gauges.
+pub fn tokens(v: alloy::primitives::U256) -> f64 {
+    let whole: u128 = (v / alloy::primitives::U256::from(10u64)
+        .pow(alloy::primitives::U256::from(18u64)))
+    .saturating_to();
+    let frac: u128 = (v % alloy::primitives::U256::from(10u64)
+        .pow(alloy::primitives::U256::from(18u64)))
+    .saturating_to();
+    whole as f64 + frac as f64 / 1e18
 }
 
 async fn handler(State(m): State<Arc<ProverMetrics>>) -> impl IntoResponse {
@@ -164,4 +173,28 @@ pub async fn serve(
         }
     });
     Ok((bound, task))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::primitives::U256;
+
+    #[test]
+    fn amounts_read_in_whole_tokens() {
+        let e18 = U256::from(10u64).pow(U256::from(18u64));
+        assert_eq!(tokens(U256::from(3u64) * e18 / U256::from(2u64)), 1.5);
+        assert_eq!(tokens(U256::from(5_000u64) * e18), 5_000.0);
+        assert_eq!(tokens(U256::ZERO), 0.0);
+    }
+
+    #[test]
+    fn metrics_encode_with_their_names() {
+        let m = ProverMetrics::new();
+        m.quotes_sent.inc();
+        m.escrow_free.set(2.5);
+        let text = m.encode();
+        assert!(text.contains("proofline_prover_quotes_sent_total 1"));
+        assert!(text.contains("proofline_prover_escrow_free 2.5"));
+    }
 }

@@ -8,6 +8,7 @@
 //! proofline params   derive the committee size K and claim window C from a security target
 //! proofline prover   quote epochs, prove the claimed ones, hand the proofs to a submitter
 //! proofline submitter land epoch proofs before their deadline; prune when due
+//! proofline scenario  run a named fault scenario on a fresh devnet and write its report
 //! ```
 //!
 //! Every flag has an environment variable (shown in `--help`), so a deployment can be configured
@@ -30,6 +31,7 @@ use proofline_node::{
 use tracing::info;
 
 mod prover_cmd;
+mod scenario_cmd;
 
 #[derive(Parser)]
 #[command(name = "proofline", version, about = "Proofline rollup agents", long_about = None)]
@@ -74,6 +76,9 @@ enum Command {
     /// Run a proof submitter: lands the proofs provers push to it (or drop in a directory) before
     /// their deadline, and prunes when due (docs/prover.md).
     Submitter(prover_cmd::SubmitterArgs),
+    /// Run a named fault scenario (or `all`) on a fresh devnet (anvil, deploy, nodes, provers,
+    /// submitter) and write its report: markdown and an SVG timeline (docs/scenarios).
+    Scenario(scenario_cmd::ScenarioArgs),
 }
 
 #[derive(Args)]
@@ -141,11 +146,21 @@ struct NodeArgs {
     /// Devnet fault injection, for testing the other nodes: never on a real network.
     #[arg(long, env = "PROOFLINE_FAULT", hide = true)]
     fault: Option<FaultArg>,
+    /// With `--fault censor`: the epochs censored, `FROM..UNTIL` (default: all).
+    #[arg(
+        long,
+        env = "PROOFLINE_CENSOR_EPOCHS",
+        hide = true,
+        default_value = "0..18446744073709551615"
+    )]
+    censor_epochs: String,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum FaultArg {
     WrongStateRoot,
+    /// Take no pool txs, only due forced ones (a censoring committee), in `--censor-epochs`.
+    Censor,
 }
 
 #[derive(Args)]
@@ -246,6 +261,7 @@ fn main() -> eyre::Result<()> {
             Command::Node(args) => run_node(*args).await,
             Command::Prover(args) => prover_cmd::run_prover(*args).await,
             Command::Submitter(args) => prover_cmd::run_submitter(args).await,
+            Command::Scenario(args) => scenario_cmd::run(args).await,
             Command::Txgen(args) => run_txgen(args).await,
             Command::Status(args) => {
                 let status = client(&args.node_rpc)?.get_status().await?;
@@ -371,6 +387,11 @@ async fn node_config(
     if args.max_block_txs == 0 {
         bail!("--max-block-txs must be at least 1");
     }
+    let (from_epoch, until_epoch) = args
+        .censor_epochs
+        .split_once("..")
+        .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+        .ok_or_else(|| eyre!("--censor-epochs: expected FROM..UNTIL"))?;
     Ok(NodeConfig {
         rpc,
         deployment,
@@ -388,6 +409,10 @@ async fn node_config(
         poll_interval: Duration::from_millis(args.poll_ms),
         fault: args.fault.map(|f| match f {
             FaultArg::WrongStateRoot => Fault::WrongStateRoot,
+            FaultArg::Censor => Fault::CensorPool {
+                from_epoch,
+                until_epoch,
+            },
         }),
     })
 }

@@ -19,10 +19,12 @@ NPM_STAMP := node_modules/.package-lock.json
 CARGO_FLAGS := $(if $(CI),--locked)
 
 .PHONY: help install check-cargo build test test-forge test-cargo test-selfcheck test-devnet \
-	lint fmt gas-snapshot devnet clean analysis analysis-venv slither halmos halmos-escrow halmos-time
+	lint fmt gas-snapshot devnet scenarios clean analysis analysis-venv slither halmos halmos-escrow halmos-time
 
 help:
 	@echo "make devnet        local anvil + deployed Rollup, live slot/epoch view (Ctrl-C to stop)"
+	@echo "make scenarios     every fault scenario on its own devnet (~25 min, not part of make test);"
+	@echo "                   reports to docs/scenarios/, fails if any report invariant is broken"
 	@echo "make test          install what is missing, then every test (forge, cargo, self-check, devnet)"
 	@echo "make build         forge build + cargo build"
 	@echo "make lint          forge fmt --check, forge lint, cargo fmt --check, clippy -D warnings"
@@ -220,6 +222,15 @@ halmos-time: install $(ANALYSIS_STAMP)
 
 devnet: install
 	script/devnet.sh
+
+# Each scenario deploys its own anvil and agents and runs for minutes in real time (4 s slots,
+# 6-slot epochs), so it is kept out of `make test` and CI. With PROOFLINE_CONTRACTS_BUILT set,
+# out/ is taken as current (as cargo's build script does).
+SCENARIO ?= all
+scenarios: install
+	[[ -n "$${PROOFLINE_CONTRACTS_BUILT:-}" ]] || $(FORGE) build contracts
+	PROOFLINE_CONTRACTS_BUILT=1 cargo build -p proofline $(CARGO_FLAGS)
+	target/debug/proofline scenario $(SCENARIO) --out-dir docs/scenarios
 
 clean:
 	rm -rf out cache broadcast .devnet target .analysis

@@ -56,6 +56,36 @@ fn tool(root: &Path, name: &str) -> PathBuf {
 
 static PORTS: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
 
+/// Deploy.s.sol's variables, cleared so the caller's environment cannot change the deployment.
+const DEPLOY_VARS: &[&str] = &[
+    "BLOCK_REWARD",
+    "BOND_ASSET",
+    "EPOCH_DURATION",
+    "ESCROW_WITHDRAW_DELAY",
+    "FALLBACK_ENTER",
+    "FALLBACK_EXIT_ACTIVITY",
+    "FALLBACK_EXIT_TOTAL",
+    "FORCED_INCLUSION_DELAY",
+    "GENESIS_ARCHIVE",
+    "GENESIS_TIME",
+    "INCLUSION_GAS",
+    "MIN_BOND",
+    "MIN_FORCED_TXS_PER_BLOCK",
+    "MIN_STAKE",
+    "QUEUE_FEE_RECIPIENT",
+    "REWARD_ASSET",
+    "SLASH_BURN_BPS",
+    "SLASH_RECIPIENT",
+    "SLOT_DURATION",
+    "STAKE_VALIDATORS",
+    "STAKING_ASSET",
+    "SUBMITTER_REWARD",
+    "TARGET_COMMITTEE_SIZE",
+    "TX_PROOF_VERIFIER",
+    "VALIDATOR_EXIT_DELAY",
+    "VERIFIER",
+];
+
 /// A free local port, never the same twice in this process.
 pub fn free_port() -> u16 {
     let mut given = PORTS.lock().expect("poisoned");
@@ -267,8 +297,12 @@ impl Devnet {
             .args(["script", "script/Deploy.s.sol", "--rpc-url", &url])
             .args(["--broadcast", "--private-key", DEPLOYER_KEY])
             .stdout(log.try_clone()?)
-            .stderr(log)
-            .env("STAKE_VALIDATORS", cfg.validators.to_string())
+            .stderr(log);
+        // Deploy.s.sol reads its parameters from the environment: only the scenario's count.
+        for var in DEPLOY_VARS {
+            cmd.env_remove(var);
+        }
+        cmd.env("STAKE_VALIDATORS", cfg.validators.to_string())
             .env("SLOT_DURATION", cfg.slot_duration.to_string())
             .env("EPOCH_DURATION", cfg.epoch_duration.to_string())
             .env("PROOF_CLAIM_WINDOW", cfg.claim_window.to_string())

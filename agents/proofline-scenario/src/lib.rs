@@ -413,57 +413,109 @@ async fn gas_spike(run: &mut Run, f: u64) -> eyre::Result<Plan> {
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
     run.fault("base fee spike ends", false);
+    let landed = proof_base_fee(&run.net, f).await?;
+    let spike_check = report::Check {
+        name: format!("the proof of epoch {f} landed in a block with the spiked base fee"),
+        passed: landed.is_some_and(|(_, fee)| u128::from(fee) >= spiked / 2),
+        detail: landed.map_or("no proof of the epoch".into(), |(block, fee)| {
+            format!("L1 block {block}, base fee {:.1} gwei", fee as f64 / 1e9)
+        }),
+    };
     Ok((
         format!(
             "Through epoch {} (the epoch in which the proof of epoch {f} is due, from its claim \
              to its deadline), the runner sets the next L1 block's base fee to 50 times what it \
              was (at least 50 gwei) before every block (`anvil_setNextBlockBaseFeePerGas`). \
              Proposals, the claim and the proof must all still land: nothing may be pruned or \
-             slashed.",
+             slashed, and the proof must have landed in a block with the spiked base fee.",
             f + 1
         ),
         Expect {
             max_slashes: Some(0),
             max_pruned_blocks: Some(0),
             recovers: true,
+            runner_checks: vec![spike_check],
             ..Expect::default()
         },
         f + 2,
     ))
 }
 
-/// `anvil_reorg` of the last 3 L1 blocks (replaced by empty ones) while the fault epoch's blocks
-/// are being proposed.
+/// The L1 block and base fee the proof of `epoch` landed with, if it landed.
+async fn proof_base_fee(net: &Devnet, epoch: u64) -> eyre::Result<Option<(u64, u64)>> {
+    let rollup = proofline_bindings::Rollup::new(net.deployment.rollup, net.provider.clone());
+    let logs = rollup
+        .L2ProofVerified_filter()
+        .topic1(alloy::primitives::U256::from(epoch))
+        .from_block(net.deployment.deploy_block)
+        .query()
+        .await?;
+    let Some(block) = logs.first().and_then(|(_, l)| l.block_number) else {
+        return Ok(None);
+    };
+    let header = net
+        .provider
+        .get_block_by_number(block.into())
+        .await?
+        .ok_or_else(|| eyre::eyre!("L1 block {block} missing"))?
+        .header;
+    Ok(Some((block, header.base_fee_per_gas.unwrap_or(0))))
+}
+
+/// `anvil_reorg` of the last 3 L1 blocks (replaced by empty ones), mid fault epoch, right after
+/// an L2 proposal landed, so the reorg takes at least one L2 block out.
 async fn l1_reorg(run: &mut Run, f: u64) -> eyre::Result<Plan> {
-    let depth = 3;
+    let depth = 3u64;
     run.net.until_epoch(f, 0.0).await?;
-    // Mid-epoch, right after an L2 proposal landed, so the reorg takes one away.
     let mid = run.net.epoch_start(f)
         + (run.net.deployment.epoch_duration as f64 / 2.0)
             * run.net.deployment.slot_duration as f64;
     while unix_now() < mid {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    let before: u64 = run
-        .net
-        .provider
-        .get_block_number()
-        .await
-        .wrap_err("L1 head")?;
+    let give_up = unix_now() + 3.0 * run.net.deployment.slot_duration as f64;
+    let rollup =
+        proofline_bindings::Rollup::new(run.net.deployment.rollup, run.net.provider.clone());
+    loop {
+        let head = run
+            .net
+            .provider
+            .get_block_number()
+            .await
+            .wrap_err("L1 head")?;
+        let fresh = rollup
+            .L2BlockProposed_filter()
+            .from_block(head.saturating_sub(1))
+            .to_block(head)
+            .query()
+            .await?;
+        if !fresh.is_empty() || unix_now() > give_up {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     let pending_before = pending_tip(&run.net).await?;
     run.net.anvil_rpc("anvil_reorg", json!([depth, []])).await?;
     run.fault(&format!("L1 reorg: last {depth} blocks replaced"), true);
-    tracing::info!(head = before, pending_before, "reorged");
+    let pending_after = pending_tip(&run.net).await?;
+    tracing::info!(pending_before, pending_after, "reorged");
+    let dropped = report::Check {
+        name: "the reorg took L2 blocks out of L1".into(),
+        passed: pending_after < pending_before,
+        detail: format!("pending tip {pending_before} before, {pending_after} right after"),
+    };
     Ok((
         format!(
-            "In the middle of epoch {f} the runner calls `anvil_reorg` to replace the last \
-             {depth} L1 blocks with empty ones: the proposals (and any claim or proof) in them \
-             vanish from L1. Nodes must drop the L2 blocks they applied from those L1 blocks, put \
-             their txs back in the pool, and go on from L1's view; no tx may be lost. The L2 \
-             pending tip was {pending_before} just before."
+            "In the middle of epoch {f}, right after an L2 proposal landed, the runner calls \
+             `anvil_reorg` to replace the last {depth} L1 blocks with empty ones: the proposals \
+             (and any claim or proof) in them vanish from L1. Nodes must drop the L2 blocks they \
+             applied from those L1 blocks, put their txs back in the pool, and go on from L1's \
+             view; no tx may be lost. The L2 pending tip went from {pending_before} to \
+             {pending_after}."
         ),
         Expect {
             recovers: true,
+            runner_checks: vec![dropped],
             ..Expect::default()
         },
         f + 1,
@@ -493,13 +545,14 @@ async fn censorship(run: &mut Run, f: u64) -> eyre::Result<Plan> {
         format!(
             "From the start of epoch {f} to the start of epoch {} both nodes (every validator) \
              censor, through the devnet-only fault `--fault censor --censor-epochs`: their blocks \
-             carry the due forced txs and no pool tx. Two slots later the runner queues one tx on the ForcedInclusionQueue (the dev tx \
-             proof verifier, fee paid); it is due FORCED_INCLUSION_DELAY (2) epochs later, and the \
-             Rollup refuses any block that leaves it out, so the censoring proposers must include \
-             it. From epoch {} the nodes are honest again and the load's txs, which waited in the \
-             pools, must all be included and proven. Based fallback is not \
-             exercised: the nodes do not propose in fallback mode (`proposeWithProof`), and the \
-             censoring committee keeps the chain proven, so fallback would not start anyway.",
+             carry the due forced txs and no pool tx. Two slots in, the runner queues one tx on \
+             the ForcedInclusionQueue (the dev tx proof verifier, fee paid); it is due \
+             FORCED_INCLUSION_DELAY (2) epochs later, and the Rollup refuses any block that \
+             leaves it out, so the censoring proposers must include it. From epoch {} the nodes \
+             are honest again and the load's txs, which waited in the pools, must all be \
+             included and proven. Based fallback is not exercised: the nodes do not propose in \
+             fallback mode (`proposeWithProof`), and the censoring committee keeps the chain \
+             proven, so fallback would not start anyway.",
             f + 3,
             f + 3
         ),
@@ -512,6 +565,11 @@ async fn censorship(run: &mut Run, f: u64) -> eyre::Result<Plan> {
                 forced,
                 honest,
             )],
+            censored: Some((
+                f * run.net.deployment.epoch_duration,
+                (f + 3) * run.net.deployment.epoch_duration,
+                vec![forced],
+            )),
             ..Expect::default()
         },
         f + 3,
@@ -548,6 +606,25 @@ pub fn summary(outcomes: &[Outcome]) -> String {
     s
 }
 
+/// `fresh`'s rows in place of `existing`'s rows of the same scenarios, the others kept, in
+/// [`SCENARIOS`] order: running one scenario again updates its row of summary.md.
+pub fn merge_summary(existing: &str, fresh: &str) -> String {
+    let row_of = |text: &str, name: &str| {
+        let prefix = format!("| [{name}](");
+        text.lines()
+            .find(|l| l.starts_with(&prefix))
+            .map(str::to_owned)
+    };
+    let mut out: String = fresh.lines().take(2).map(|l| format!("{l}\n")).collect();
+    for (name, _) in SCENARIOS {
+        if let Some(row) = row_of(fresh, name).or_else(|| row_of(existing, name)) {
+            out.push_str(&row);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// The work tree: the nearest ancestor of the current directory with `script/Deploy.s.sol`.
 pub fn find_root() -> eyre::Result<PathBuf> {
     let mut dir = std::env::current_dir()?;
@@ -563,4 +640,21 @@ pub fn find_root() -> eyre::Result<PathBuf> {
 
 pub fn default_work_dir(root: &Path) -> PathBuf {
     root.join("target/scenarios")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rerun_replaces_its_row_and_keeps_the_others_in_order() {
+        let head = "| scenario | x |\n|---|---|\n";
+        let old = format!("{head}| [baseline](b) | 1 |\n| [withhold](w) | 1 |\n");
+        let new = format!("{head}| [withhold](w) | 2 |\n");
+        assert_eq!(
+            merge_summary(&old, &new),
+            format!("{head}| [baseline](b) | 1 |\n| [withhold](w) | 2 |\n")
+        );
+        assert_eq!(merge_summary("", &new), new);
+    }
 }

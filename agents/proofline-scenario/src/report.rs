@@ -94,6 +94,12 @@ pub struct Expect {
     /// Txs that must be in a kept block proposed by `t` (e.g. a forced tx while the committee
     /// censors): `(what, tx, t)`.
     pub included_by: Vec<(String, B256, f64)>,
+    /// Checks the runner made against L1 itself (e.g. that a proof landed under the spiked base
+    /// fee), reported with the others.
+    pub runner_checks: Vec<Check>,
+    /// Slots `from..until` in which no sent tx may be included but these (the censorship
+    /// scenario: shows the censoring fault really held the pool's txs back).
+    pub censored: Option<(u64, u64, Vec<B256>)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -469,6 +475,28 @@ pub fn analyze(obs: &Observation, expect: &Expect) -> Report {
             }),
         ));
     }
+    if let Some((from, until, allowed)) = &expect.censored {
+        let sent: HashSet<B256> = obs.sent.iter().map(|s| s.hash).collect();
+        let leaked: Vec<B256> = blocks
+            .iter()
+            .filter(|b| (*from..*until).contains(&b.slot))
+            .flat_map(|b| b.txs.iter().copied())
+            .filter(|h| sent.contains(h) && !allowed.contains(h))
+            .collect();
+        let censored_blocks = blocks
+            .iter()
+            .filter(|b| (*from..*until).contains(&b.slot))
+            .count();
+        checks.push(check(
+            "the censoring blocks carried no pool tx",
+            leaked.is_empty() && censored_blocks > 0,
+            format!(
+                "{censored_blocks} blocks in slots {from}..{until}, {} pool txs in them",
+                leaked.len()
+            ),
+        ));
+    }
+    checks.extend(expect.runner_checks.iter().cloned());
     if expect.recovers {
         let all = recoveries(obs);
         checks.push(check(
@@ -714,6 +742,20 @@ mod tests {
     }
 
     #[test]
+    fn a_pool_tx_in_a_censored_slot_fails_the_censorship_check() {
+        let o = withheld();
+        let censored = |from, until, allowed: &[u64]| Expect {
+            censored: Some((from, until, allowed.iter().map(|n| h(*n)).collect())),
+            ..Expect::default()
+        };
+        // Slots 5..11: block 3 at slot 5 carries tx 3.
+        assert!(!analyze(&o, &censored(5, 11, &[])).passed());
+        assert!(analyze(&o, &censored(5, 11, &[3])).passed());
+        // No block in the censored slots: the censorship was not exercised.
+        assert!(!analyze(&o, &censored(20, 30, &[])).passed());
+    }
+
+    #[test]
     fn double_inclusion_and_inconsistent_tips_are_caught() {
         let o = obs(
             vec![at(1.0, proposed(1, 1, &[1])), at(2.0, proposed(2, 2, &[1]))],
@@ -731,8 +773,8 @@ mod tests {
         assert!(!tips_consistent(&past));
     }
 
-    /// A random run: proposals, prunes back to the proven tip and proofs of a prefix, each tx
-    /// sent before the block that carries it.
+    /// A random run: txs sent, proposals (of every pooled tx), prunes back to the proven tip
+    /// (their txs back in the pool) and proofs of a prefix.
     fn run() -> impl Strategy<Value = Observation> {
         prop::collection::vec((0u8..10, 1u64..4), 1..60).prop_map(|steps| {
             let (mut pending, mut proven, mut t, mut next_tx) = (0u64, 0u64, 0.0, 0u64);
@@ -743,7 +785,14 @@ mod tests {
             for (kind, n) in steps {
                 t += 1.0;
                 match kind {
-                    0..=5 => {
+                    5 => {
+                        for _ in 0..n {
+                            next_tx += 1;
+                            sent.push(sent_tx(next_tx, t - 0.5));
+                            pool.push(next_tx);
+                        }
+                    }
+                    0..=4 => {
                         for _ in 0..n {
                             next_tx += 1;
                             sent.push(sent_tx(next_tx, t - 0.5));

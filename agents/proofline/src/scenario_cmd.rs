@@ -8,7 +8,8 @@ use eyre::bail;
 
 #[derive(Args)]
 pub struct ScenarioArgs {
-    /// The scenario (baseline, withhold, provers-stop, gas-spike, l1-reorg), or `all`.
+    /// The scenario (baseline, withhold, provers-stop, gas-spike, l1-reorg, censorship), several
+    /// comma-separated, or `all`.
     name: String,
     /// Where the reports (<name>.md, <name>.svg, and summary.md for `all`) go.
     #[arg(long, default_value = "docs/scenarios")]
@@ -58,7 +59,7 @@ pub async fn run(args: ScenarioArgs) -> eyre::Result<()> {
             .map(|(n, _)| *n)
             .collect()
     } else {
-        vec![args.name.as_str()]
+        args.name.split(',').collect()
     };
     let mut outcomes = Vec::new();
     let mut errors = Vec::new();
@@ -88,8 +89,13 @@ pub async fn run(args: ScenarioArgs) -> eyre::Result<()> {
     }
     let summary = proofline_scenario::summary(&outcomes);
     println!("\n{summary}");
-    if outcomes.len() > 1 {
-        std::fs::write(opts.out_dir.join("summary.md"), &summary)?;
+    if !outcomes.is_empty() {
+        let path = opts.out_dir.join("summary.md");
+        let existing = std::fs::read_to_string(&path).unwrap_or_default();
+        std::fs::write(
+            &path,
+            proofline_scenario::merge_summary(&existing, &summary),
+        )?;
     }
     let failed: Vec<&str> = outcomes
         .iter()

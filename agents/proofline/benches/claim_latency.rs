@@ -21,11 +21,7 @@ use std::{
     time::Duration,
 };
 
-use alloy::{
-    providers::{Provider, ProviderBuilder},
-    rpc::types::Filter,
-    sol_types::SolEvent,
-};
+use alloy::{providers::Provider, rpc::types::Filter, sol_types::SolEvent};
 use proofline_bindings::Rollup;
 use proofline_l1::Deployment;
 
@@ -69,8 +65,8 @@ fn main() -> eyre::Result<()> {
     std::thread::sleep(Duration::from_secs(run_secs.saturating_sub(20)));
     let result = rt.block_on(async {
         let d = Deployment::load_file(&deployment_file)?;
-        let provider = ProviderBuilder::new().connect_http(url.parse()?);
-        let rollup = Rollup::new(d.rollup, &provider);
+        let provider = proofline_l1::connect(&proofline_l1::RpcConfig::new(url.parse()?))?;
+        let rollup = Rollup::new(d.rollup, provider.clone());
         let claims = rollup
             .ProofRightClaimed_filter()
             .from_block(0)
@@ -118,6 +114,8 @@ fn main() -> eyre::Result<()> {
         eyre::Ok((epochs_with_blocks, rows, proven.len()))
     });
     let _ = devnet.wait();
+    let _ = std::fs::remove_file(&deployment_file);
+    let _ = std::fs::remove_dir_all(root.join(format!("broadcast/Deploy.s.sol/{chain_id}")));
     let (with_blocks, rows, proofs) = result?;
     // Epochs whose window closed before the run ended.
     let last_closed = rows.iter().map(|r| r.0).max().unwrap_or(0);
@@ -155,7 +153,5 @@ fn main() -> eyre::Result<()> {
             secs[secs.len() - 1]
         );
     }
-    let _ = std::fs::remove_file(&deployment_file);
-    let _ = std::fs::remove_dir_all(root.join(format!("broadcast/Deploy.s.sol/{chain_id}")));
     Ok(())
 }

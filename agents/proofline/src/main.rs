@@ -76,6 +76,8 @@ enum Command {
     /// Run a proof submitter: lands the proofs provers push to it (or drop in a directory) before
     /// their deadline, and prunes when due (docs/prover.md).
     Submitter(prover_cmd::SubmitterArgs),
+    /// A prover's escrow: show it, start a withdrawal, or execute one whose delay has passed.
+    Escrow(prover_cmd::EscrowArgs),
     /// Run a named fault scenario (or `all`) on a fresh devnet (anvil, deploy, nodes, provers,
     /// submitter) and write its report: markdown and an SVG timeline (docs/scenarios).
     Scenario(scenario_cmd::ScenarioArgs),
@@ -261,6 +263,7 @@ fn main() -> eyre::Result<()> {
             Command::Node(args) => run_node(*args).await,
             Command::Prover(args) => prover_cmd::run_prover(*args).await,
             Command::Submitter(args) => prover_cmd::run_submitter(args).await,
+            Command::Escrow(args) => prover_cmd::run_escrow(args).await,
             Command::Scenario(args) => scenario_cmd::run(args).await,
             Command::Txgen(args) => run_txgen(args).await,
             Command::Status(args) => {

@@ -279,3 +279,71 @@ pub async fn run_submitter(args: SubmitterArgs) -> eyre::Result<()> {
     info!("submitter stopped");
     Ok(())
 }
+
+#[derive(Args)]
+pub struct EscrowArgs {
+    /// L1 JSON-RPC endpoint (http or https).
+    #[arg(
+        long,
+        env = "PROOFLINE_L1_RPC",
+        default_value = "http://127.0.0.1:8545"
+    )]
+    l1_rpc: alloy::transports::http::reqwest::Url,
+    /// The deployment file; default: deployments/<chain id>.json.
+    #[arg(long, env = "PROOFLINE_DEPLOYMENT")]
+    deployment: Option<PathBuf>,
+    /// The prover's private key (hex).
+    #[arg(long, env = "PROOFLINE_PROVER_KEY", hide_env_values = true)]
+    prover_key: String,
+    #[command(subcommand)]
+    action: EscrowAction,
+}
+
+#[derive(clap::Subcommand)]
+enum EscrowAction {
+    /// Print the free, staked and pending-withdrawal balances.
+    Show,
+    /// Start withdrawing this many whole tokens (claimable after ESCROW_WITHDRAW_DELAY). Quotes
+    /// out for epochs whose deadline falls after that stop being claimable.
+    StartWithdraw { tokens: u64 },
+    /// Execute the pending withdrawal once its delay has passed.
+    ExecuteWithdraw,
+}
+
+pub async fn run_escrow(args: EscrowArgs) -> eyre::Result<()> {
+    use proofline_bindings::ProverEscrow;
+    use proofline_l1::TxCandidate;
+    let key = parse_key(&args.prover_key).wrap_err("--prover-key")?;
+    let me = key.address();
+    let rpc = RpcConfig::new(args.l1_rpc.clone());
+    let deployment = load_deployment(&rpc, args.deployment.as_deref()).await?;
+    let provider = proofline_l1::connect(&rpc)?;
+    let escrow = ProverEscrow::new(deployment.escrow, provider.clone());
+    let show = || async {
+        let free = escrow.freeBalance(me).call().await?;
+        let staked = escrow.stakedBalance(me).call().await?;
+        let pending = escrow.pendingWithdrawal(me).call().await?;
+        println!(
+            "prover {me}: free {} tokens, staked {} tokens, withdrawing {} tokens (withdrawable at {})",
+            proofline_prover::metrics::tokens(free),
+            proofline_prover::metrics::tokens(staked),
+            proofline_prover::metrics::tokens(pending.amount),
+            pending.withdrawableAt
+        );
+        eyre::Ok(())
+    };
+    let call = match args.action {
+        EscrowAction::Show => return show().await,
+        EscrowAction::StartWithdraw { tokens: n } => TxCandidate::call(
+            deployment.escrow,
+            &ProverEscrow::startWithdrawCall { amount: tokens(n) },
+        ),
+        EscrowAction::ExecuteWithdraw => {
+            TxCandidate::call(deployment.escrow, &ProverEscrow::executeWithdrawCall {})
+        }
+    };
+    let txmgr = TxManager::new(provider, key, proofline_l1::TxManagerConfig::default()).await?;
+    let outcome = txmgr.send_and_wait("escrow", call).await?;
+    info!(tx = %outcome.tx_hash, "escrow transaction landed");
+    show().await
+}

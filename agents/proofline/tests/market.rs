@@ -13,11 +13,14 @@
 //!    node over RPC with their own error code, and never claimed.
 //! 2. `cheap`, killed right after it quoted an epoch and started again, honours that quote: the
 //!    epoch is claimed with it and proven, and it never signed a second quote for the epoch.
-//! 3. The base fee multiplied by 50 through the epoch in which a claimed proof is due (anvil's
-//!    `anvil_setNextBlockBaseFeePerGas` before every block): the proof still lands.
-//! 4. `cheap`, restarted with a slow prover and SIGKILLed while it proves a claimed epoch: at
-//!    the deadline its bond is slashed and the chain pruned, and a later epoch is claimed with
-//!    `dear`'s gossip-only quote and proven, with no one touching anything.
+//! 3. `cheap` restarted with a 10 s proving time, so its proof goes out in the second half of the
+//!    proof window; the base fee multiplied by 50 from its claim on (anvil's
+//!    `anvil_setNextBlockBaseFeePerGas` before every block): the proof still lands before the
+//!    deadline, in a spiked block.
+//! 4. `cheap` SIGKILLed while it proves its next claimed epoch: at the deadline its bond is
+//!    slashed and the chain pruned, and a later epoch is claimed with `dear`'s gossip-only quote
+//!    and proven, with no one touching anything. Then `proofline escrow` shows and starts a
+//!    withdrawal of `dear`'s escrow.
 //!
 //! Malformed JSON-RPC and gossip messages (fuzzed) are covered against the node's real servers in
 //! `agents/proofline-node/tests/quote_rpc.rs` and `quote_gossip.rs`.
@@ -423,15 +426,23 @@ async fn prover_market() {
     ));
 
     // ---------------------------------------------------------------- 3: base fee x50
+    // From here `cheap` takes 10 s to prove, so its proofs are sent in the second half of the
+    // proof window, towards the deadline.
+    cheap.kill();
+    set_arg(&mut cheap.args, "--proving-ms", "10000");
+    cheap.start();
     let next_claim = {
         let known = claims(&net).await.keys().max().copied().unwrap_or(0);
         wait_for(
-            "a new claim",
-            Duration::from_secs(60),
+            "a new claim of cheap's slow quote",
+            Duration::from_secs(90),
             Duration::from_millis(200),
             || async {
-                let c = claims(&net).await;
-                c.keys().max().copied().filter(|e| *e > known)
+                claims(&net)
+                    .await
+                    .into_iter()
+                    .find(|(e, (w, _))| *e > known && *w == cheap_addr)
+                    .map(|(e, _)| e)
             },
         )
         .await
@@ -468,7 +479,7 @@ async fn prover_market() {
         || async { proofs(&net).await.contains_key(&next_claim) },
     )
     .await;
-    let landed_fee = {
+    let (landed_fee, landed_at) = {
         let logs = net
             .l1
             .rollup
@@ -479,15 +490,15 @@ async fn prover_market() {
             .await
             .unwrap();
         let block = logs[0].1.block_number.unwrap();
-        net.l1
+        let header = net
+            .l1
             .provider
             .get_block_by_number(block.into())
             .await
             .unwrap()
             .unwrap()
-            .header
-            .base_fee_per_gas
-            .unwrap()
+            .header;
+        (header.base_fee_per_gas.unwrap(), header.timestamp)
     };
     stop.store(true, Ordering::Relaxed);
     spike.await.unwrap();
@@ -495,12 +506,16 @@ async fn prover_market() {
         u128::from(landed_fee) >= spiked / 2,
         "the proof landed in a spiked block (base fee {landed_fee})"
     );
+    let d = &net.deployment;
+    let window_open = d.genesis_time + (next_claim + 1) * EPOCH * SLOT;
+    assert!(
+        landed_at >= window_open + EPOCH * SLOT / 2 && landed_at < window_open + EPOCH * SLOT,
+        "the proof landed in the second half of its window, before the deadline ({} s in)",
+        landed_at - window_open
+    );
     log(format!("3 done at {:?}", started.elapsed()));
 
     // ---------------------------------------------------------------- 4: killed prover, slashed
-    cheap.kill();
-    set_arg(&mut cheap.args, "--proving-ms", "9000");
-    cheap.start();
     let victim = {
         let known = claims(&net).await.keys().max().copied().unwrap_or(0);
         wait_for(
@@ -550,6 +565,26 @@ async fn prover_market() {
         .await
         .unwrap();
     assert!(!pruned.is_empty(), "the chain was pruned");
+
+    // The operator's escrow command: a withdrawal started by hand shows as pending.
+    let escrow = |action: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_proofline"))
+            .args(["escrow", "--l1-rpc", &net.url, "--deployment"])
+            .arg(&net.deployment_file)
+            .args(["--prover-key", &key_hex(&dear_key)])
+            .args(action)
+            .env_remove("PROOFLINE_PROVER_KEY")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "proofline escrow {action:?} failed: {out:?}"
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(escrow(&["show"]).contains("withdrawing 0 tokens"));
+    let after = escrow(&["start-withdraw", "1"]);
+    assert!(after.contains("withdrawing 1 tokens"), "{after}");
     log(format!("prover_market passed in {:?}", started.elapsed()));
 }
 

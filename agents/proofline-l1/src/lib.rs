@@ -15,7 +15,7 @@ pub mod txmgr;
 pub use deployment::Deployment;
 pub use events::{L1Event, ProoflineEvent, WatchedContracts};
 pub use follower::{FollowerConfig, FollowerError, FollowerEvent, L1Block, L1Follower};
-pub use rpc::{connect, L1Provider, RpcConfig};
+pub use rpc::{connect, install_tls_provider, L1Provider, RpcConfig};
 pub use txmgr::{
     PendingTx, Purpose, Revert, TxCandidate, TxError, TxEvent, TxEventKind, TxManager,
     TxManagerConfig, TxOutcome,

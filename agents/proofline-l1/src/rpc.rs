@@ -78,9 +78,15 @@ pub enum RpcSetupError {
 
 /// Connects to `config.url` over HTTP or HTTPS with retries. Nothing is sent until the first
 /// request. HTTPS uses rustls with the ring provider and the platform's root certificates.
-pub fn connect(config: &RpcConfig) -> Result<L1Provider, RpcSetupError> {
+/// Installs rustls' ring provider for the process (reqwest is built without one, and panics when
+/// a client is built before any provider is installed). Idempotent.
+pub fn install_tls_provider() {
     // Installed once per process; a second call (or another crate's provider) is fine.
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+pub fn connect(config: &RpcConfig) -> Result<L1Provider, RpcSetupError> {
+    install_tls_provider();
     let http = reqwest::Client::builder()
         .timeout(config.request_timeout)
         .build()?;

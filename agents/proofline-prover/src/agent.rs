@@ -161,10 +161,13 @@ impl Prover {
             metrics,
             inbox,
             txmgr,
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .build()
-                .expect("a plain HTTP client builds"),
+            http: {
+                proofline_l1::install_tls_provider();
+                reqwest::Client::builder()
+                    .timeout(Duration::from_secs(5))
+                    .build()
+                    .expect("a plain HTTP client builds")
+            },
             external,
             block_reward,
             min_bond,

@@ -176,6 +176,7 @@ struct ExternalAnswer {
 
 impl ExternalPricer {
     pub fn new(url: String) -> Self {
+        proofline_l1::install_tls_provider();
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(5))
             .build()
@@ -308,6 +309,73 @@ mod tests {
                 Err(Decline::Unprofitable { .. }) => prop_assert!(asked > w.rewards),
                 Err(e) => prop_assert!(false, "unexpected {e}"),
             }
+        }
+    }
+}
+
+/// The external pricer against a real HTTP endpoint (a small axum server standing in for an
+/// operator's pricing service).
+#[cfg(test)]
+mod external_tests {
+    use super::*;
+    use axum::{http::StatusCode, routing::post, Router};
+
+    async fn serve(app: Router) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}/price")
+    }
+
+    fn work() -> EpochWork {
+        EpochWork {
+            epoch: 9,
+            blocks: 4,
+            txs: 40,
+            rewards: U256::from(1_000u64),
+            base_fee: 7,
+            bond: U256::from(5u64),
+        }
+    }
+
+    #[tokio::test]
+    async fn takes_the_endpoints_fee_and_sends_it_the_work() {
+        // Answers 10 bps per block, from the work it was sent.
+        let app = Router::new().route(
+            "/price",
+            post(|body: String| async move {
+                let w: serde_json::Value = serde_json::from_str(&body).unwrap();
+                let blocks = w["blocks"].as_u64().unwrap();
+                assert_eq!(w["epoch"], 9);
+                assert_eq!(w["baseFee"], 7);
+                serde_json::json!({ "basisPointFee": blocks * 10 }).to_string()
+            }),
+        );
+        let pricer = ExternalPricer::new(serve(app).await);
+        assert_eq!(pricer.fee_bps(&work()).await, Ok(40));
+    }
+
+    #[tokio::test]
+    async fn refusals_and_bad_answers_decline() {
+        let app = Router::new()
+            .route("/price", post(|| async { r#"{"decline": "busy"}"# }))
+            .route("/over", post(|| async { r#"{"basisPointFee": 10001}"# }))
+            .route(
+                "/down",
+                post(|| async { StatusCode::INTERNAL_SERVER_ERROR }),
+            )
+            .route("/junk", post(|| async { "not json" }));
+        let base = serve(app).await;
+        let at = |path: &str| ExternalPricer::new(base.replace("/price", path));
+        assert_eq!(
+            at("/price").fee_bps(&work()).await,
+            Err(Decline::External("busy".into()))
+        );
+        for path in ["/over", "/down", "/junk"] {
+            assert!(
+                matches!(at(path).fee_bps(&work()).await, Err(Decline::External(_))),
+                "{path}"
+            );
         }
     }
 }

@@ -344,7 +344,11 @@ contract ForcedInclusionQueueTest is Test {
     }
 
     /// @dev Distinct due epochs among entries [proven, n): the marks the queue must keep.
-    function _liveMarks(uint256[] memory dueOf, uint256 n, uint256 proven) internal pure returns (uint256 live) {
+    function _liveMarks(uint256[] memory dueOf, uint256 n, uint256 proven)
+        internal
+        pure
+        returns (uint256 live)
+    {
         for (uint256 i = proven; i < n; ++i) {
             if (i == proven || dueOf[i] != dueOf[i - 1]) ++live;
         }

@@ -22,7 +22,6 @@
 
 use std::{
     collections::{BTreeSet, HashSet},
-    net::SocketAddr,
     sync::{Arc, RwLock},
     time::Duration,
 };
@@ -87,7 +86,6 @@ pub struct ProverConfig {
     /// External submitters' JSON-RPC URLs that get each proof over `submitter_submitProof`.
     pub submitters: Vec<String>,
     pub poll_interval: Duration,
-    pub metrics_listen: Option<SocketAddr>,
     pub fault: Option<ProverFault>,
 }
 

@@ -20,7 +20,7 @@ use std::{
     time::Duration,
 };
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::Address;
 use proofline_bindings::Rollup;
 use proofline_l1::{
     Deployment, L1Provider, Purpose, TxCandidate, TxError, TxManager, TxManagerConfig,
@@ -313,15 +313,6 @@ impl Submitter {
             }
             Err(e) => info!(error = %e, "prune not sent"),
         }
-    }
-}
-
-/// Proof amounts for the operator's view: the bond a claim staked for `prover`, if any.
-pub fn bond_of(claim: &Rollup::ProofClaim, prover: Address) -> U256 {
-    if claim.bondProvider == prover {
-        claim.bondAmount
-    } else {
-        U256::ZERO
     }
 }
 

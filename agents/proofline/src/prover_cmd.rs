@@ -6,7 +6,7 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 use alloy::primitives::U256;
 use clap::{Args, ValueEnum};
 use eyre::{bail, WrapErr};
-use proofline_l1::{RpcConfig, TxManager};
+use proofline_l1::{Deployment, RpcConfig, TxManager};
 use proofline_node::node::Node;
 use proofline_prover::{
     agent::{Pricing, Prover, ProverConfig, ProverFault},
@@ -186,7 +186,6 @@ pub async fn run_prover(args: ProverArgs) -> eyre::Result<()> {
         publish_to: args.publish_to,
         submitters: args.submitters,
         poll_interval: Duration::from_millis(250),
-        metrics_listen: None,
         fault: args.prover_fault.map(|f| match f {
             ProverFaultArg::WithholdProofs => ProverFault::WithholdProofs,
         }),
@@ -209,8 +208,9 @@ pub async fn run_prover(args: ProverArgs) -> eyre::Result<()> {
     Ok(())
 }
 
+/// Where L1 and the deployment are, for the commands that run no node.
 #[derive(Args)]
-pub struct SubmitterArgs {
+struct L1Args {
     /// L1 JSON-RPC endpoint (http or https).
     #[arg(
         long,
@@ -221,6 +221,20 @@ pub struct SubmitterArgs {
     /// The deployment file; default: deployments/<chain id>.json.
     #[arg(long, env = "PROOFLINE_DEPLOYMENT")]
     deployment: Option<PathBuf>,
+}
+
+impl L1Args {
+    async fn connect(&self) -> eyre::Result<(Deployment, proofline_l1::L1Provider)> {
+        let rpc = RpcConfig::new(self.l1_rpc.clone());
+        let deployment = load_deployment(&rpc, self.deployment.as_deref()).await?;
+        Ok((deployment, proofline_l1::connect(&rpc)?))
+    }
+}
+
+#[derive(Args)]
+pub struct SubmitterArgs {
+    #[command(flatten)]
+    l1: L1Args,
     /// The submitter's private key (hex): pays for the proofs, earns SUBMITTER_REWARD.
     #[arg(long, env = "PROOFLINE_SUBMITTER_KEY", hide_env_values = true)]
     key: String,
@@ -254,9 +268,7 @@ pub struct SubmitterArgs {
 
 pub async fn run_submitter(args: SubmitterArgs) -> eyre::Result<()> {
     let key = parse_key(&args.key).wrap_err("--key")?;
-    let rpc = RpcConfig::new(args.l1_rpc.clone());
-    let deployment = load_deployment(&rpc, args.deployment.as_deref()).await?;
-    let provider = proofline_l1::connect(&rpc)?;
+    let (deployment, provider) = args.l1.connect().await?;
     std::fs::create_dir_all(&args.data_dir)?;
     let store = ProverStore::open(&args.data_dir.join("submitter.redb"))?;
     let metrics = Arc::new(ProverMetrics::new());
@@ -282,16 +294,8 @@ pub async fn run_submitter(args: SubmitterArgs) -> eyre::Result<()> {
 
 #[derive(Args)]
 pub struct EscrowArgs {
-    /// L1 JSON-RPC endpoint (http or https).
-    #[arg(
-        long,
-        env = "PROOFLINE_L1_RPC",
-        default_value = "http://127.0.0.1:8545"
-    )]
-    l1_rpc: alloy::transports::http::reqwest::Url,
-    /// The deployment file; default: deployments/<chain id>.json.
-    #[arg(long, env = "PROOFLINE_DEPLOYMENT")]
-    deployment: Option<PathBuf>,
+    #[command(flatten)]
+    l1: L1Args,
     /// The prover's private key (hex).
     #[arg(long, env = "PROOFLINE_PROVER_KEY", hide_env_values = true)]
     prover_key: String,
@@ -315,9 +319,7 @@ pub async fn run_escrow(args: EscrowArgs) -> eyre::Result<()> {
     use proofline_l1::TxCandidate;
     let key = parse_key(&args.prover_key).wrap_err("--prover-key")?;
     let me = key.address();
-    let rpc = RpcConfig::new(args.l1_rpc.clone());
-    let deployment = load_deployment(&rpc, args.deployment.as_deref()).await?;
-    let provider = proofline_l1::connect(&rpc)?;
+    let (deployment, provider) = args.l1.connect().await?;
     let escrow = ProverEscrow::new(deployment.escrow, provider.clone());
     let show = || async {
         let free = escrow.freeBalance(me).call().await?;

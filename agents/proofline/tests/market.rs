@@ -188,6 +188,24 @@ async fn claims(net: &Devnet) -> BTreeMap<u64, (Address, u64)> {
         .collect()
 }
 
+/// The next epoch claimed with `prover`'s quote, after every claim made so far.
+async fn next_claim_by(net: &Devnet, prover: Address) -> u64 {
+    let known = claims(net).await.keys().max().copied().unwrap_or(0);
+    wait_for(
+        &format!("a new claim with {prover}'s quote"),
+        Duration::from_secs(90),
+        Duration::from_millis(200),
+        || async {
+            claims(net)
+                .await
+                .into_iter()
+                .find(|(e, (w, _))| *e > known && *w == prover)
+                .map(|(e, _)| e)
+        },
+    )
+    .await
+}
+
 /// `L2ProofVerified`: epoch -> (prover, L1 transaction sender).
 async fn proofs(net: &Devnet) -> BTreeMap<u64, (Address, Address)> {
     let logs = net
@@ -431,22 +449,7 @@ async fn prover_market() {
     cheap.kill();
     set_arg(&mut cheap.args, "--proving-ms", "10000");
     cheap.start();
-    let next_claim = {
-        let known = claims(&net).await.keys().max().copied().unwrap_or(0);
-        wait_for(
-            "a new claim of cheap's slow quote",
-            Duration::from_secs(90),
-            Duration::from_millis(200),
-            || async {
-                claims(&net)
-                    .await
-                    .into_iter()
-                    .find(|(e, (w, _))| *e > known && *w == cheap_addr)
-                    .map(|(e, _)| e)
-            },
-        )
-        .await
-    };
+    let next_claim = next_claim_by(&net, cheap_addr).await;
     let base = net
         .l1
         .provider
@@ -516,22 +519,7 @@ async fn prover_market() {
     log(format!("3 done at {:?}", started.elapsed()));
 
     // ---------------------------------------------------------------- 4: killed prover, slashed
-    let victim = {
-        let known = claims(&net).await.keys().max().copied().unwrap_or(0);
-        wait_for(
-            "a claim of cheap's slow quote",
-            Duration::from_secs(90),
-            Duration::from_millis(200),
-            || async {
-                claims(&net)
-                    .await
-                    .into_iter()
-                    .find(|(e, (w, _))| *e > known && *w == cheap_addr)
-                    .map(|(e, _)| e)
-            },
-        )
-        .await
-    };
+    let victim = next_claim_by(&net, cheap_addr).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     cheap.kill();
     log(format!("4: cheap killed while proving epoch {victim}"));

@@ -92,6 +92,34 @@ impl ProposeArgs {
     pub fn digest(&self, domain: &Eip712Domain) -> B256 {
         self.proposal().eip712_signing_hash(domain)
     }
+
+    /// The public inputs of the block proof `Rollup.proposeWithProof` verifies (based fallback,
+    /// SPEC 6), in its order: `[previousArchive, archive, epoch, blockNumber, proposer, 0,
+    /// proposalDigest]`. `epoch` is the epoch of the block's slot, `proposer` the sender of the
+    /// transaction; the sixth input (an epoch proof's fees) is zero, as fallback blocks earn no
+    /// L1 reward.
+    pub fn block_proof_inputs(
+        &self,
+        domain: &Eip712Domain,
+        epoch: u64,
+        proposer: Address,
+    ) -> [B256; 7] {
+        [
+            self.previous_archive,
+            self.archive,
+            B256::from(U256::from(epoch)),
+            B256::from(self.block_number),
+            proposer.into_word(),
+            B256::ZERO,
+            self.digest(domain),
+        ]
+    }
+
+    /// The block proof `InsecureDevEpochVerifier` accepts: keccak256 of the public inputs. It
+    /// proves nothing; a real deployment needs a block prover here.
+    pub fn dev_block_proof(&self, domain: &Eip712Domain, epoch: u64, proposer: Address) -> B256 {
+        alloy::primitives::keccak256(self.block_proof_inputs(domain, epoch, proposer).concat())
+    }
 }
 
 #[cfg(test)]

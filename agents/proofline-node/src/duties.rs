@@ -407,12 +407,20 @@ impl NodeInner {
             }
             let pool = self.mempool.lock().expect("poisoned");
             let epoch = self.reader.epoch_of(slot).0;
-            let censoring = matches!(
-                self.config.fault,
-                Some(Fault::CensorPool { from_epoch, until_epoch })
-                    if (from_epoch..until_epoch).contains(&epoch)
-            );
-            let max_txs = if censoring {
+            let (censor_pool, censor_forced) = self
+                .config
+                .fault
+                .map_or((false, false), |f| f.censors(epoch));
+            if censor_forced
+                && chain
+                    .pending_forced(1)
+                    .first()
+                    .is_some_and(|e| e.due_epoch <= epoch)
+            {
+                warn!(%slot, "fault injection: refusing the due forced txs, so proposing nothing");
+                return Ok(());
+            }
+            let max_txs = if censor_pool {
                 warn!(%slot, "fault injection: censoring the pool's txs");
                 0
             } else {

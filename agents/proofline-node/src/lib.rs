@@ -3,7 +3,7 @@
 //!
 //! - [`chain`]: the L2 chain as derived from L1, with its forced-inclusion queue;
 //! - [`sync`]: keeping it equal to L1 through restarts, prunes and reorgs;
-//! - [`duties`]: proposing and attesting;
+//! - [`duties`]: proposing and attesting; [`fallback`]: proposing with proofs in based fallback;
 //! - [`mempool`], [`rpc`]: tx intake (`node_sendTx`) and status;
 //! - [`quotes`], [`quote_intake`]: provers' epoch proof quotes, validated as the Rollup would and
 //!   pooled for proposers (`node_submitEpochBid`, gossip);
@@ -18,6 +18,7 @@ pub mod blobs;
 pub mod chain;
 mod claims;
 pub mod duties;
+pub mod fallback;
 pub mod l1;
 pub mod mempool;
 pub mod metrics;

@@ -22,6 +22,7 @@
 //! | `proofline_l1_txs_total`                | counter   | `purpose`, `outcome`   | L1 txs the node sent, by what for and how they ended |
 //! | `proofline_attestations_total`          | counter   | `result` = `signed` or `refused` | attestation requests answered |
 //! | `proofline_blocks_proposed_total`       | counter   |                        | blocks this node proposed |
+//! | `proofline_fallback_blocks_proposed_total` | counter |                       | blocks this node proposed with proof in based fallback |
 //! | `proofline_claims_sent_total`           | counter   |                        | proof-right claims this node's proposers sent |
 //! | `proofline_blocks_synced_total`         | counter   |                        | L2 blocks applied from L1 |
 //! | `proofline_reorgs_total`                | counter   |                        | L1 reorgs and pending-chain prunes handled |
@@ -129,6 +130,7 @@ pub struct Metrics {
     pub l1_txs: Family<L1TxLabels, Counter>,
     pub attestations: Family<AttestationLabels, Counter>,
     pub blocks_proposed: Counter,
+    pub fallback_blocks_proposed: Counter,
     pub claims_sent: Counter,
     pub blocks_synced: Counter,
     pub reorgs: Counter,
@@ -201,6 +203,11 @@ impl Metrics {
             "blocks_proposed",
             "L2 blocks this node proposed",
         );
+        let fallback_blocks_proposed = counter(
+            &mut registry,
+            "fallback_blocks_proposed",
+            "L2 blocks this node proposed with their proof in based fallback",
+        );
         let claims_sent = counter(
             &mut registry,
             "claims_sent",
@@ -244,6 +251,7 @@ impl Metrics {
             l1_txs,
             attestations,
             blocks_proposed,
+            fallback_blocks_proposed,
             claims_sent,
             blocks_synced,
             reorgs,

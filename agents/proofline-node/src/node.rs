@@ -41,6 +41,7 @@ use crate::{
     blobs::BlobSource,
     chain::{NodeChain, StoredBlock},
     duties::{AttestRequest, AttestResponse},
+    fallback::FallbackWindow,
     l1::{EscrowReader, L1Clock, RollupReader},
     mempool::{Mempool, MempoolConfig},
     metrics::{Health, Metrics},
@@ -70,11 +71,29 @@ const QUOTE_OUTBOX: usize = 256;
 pub enum Fault {
     /// Propose headers with a state root that re-execution does not give.
     WrongStateRoot,
-    /// In slots of epochs `from_epoch..until_epoch`, propose blocks with the due forced txs only,
-    /// never a pool tx: a censoring committee, for the censorship scenario (forced inclusion must
-    /// still get txs in). Bounded in epochs so the pool survives the censorship (it is not
-    /// persisted, so a restart to end the fault would lose it).
-    CensorPool { from_epoch: u64, until_epoch: u64 },
+    /// A censoring committee, for the censorship scenario. In slots of epochs `pool.0..pool.1`,
+    /// propose blocks with the due forced txs only, never a pool tx (forced inclusion must still
+    /// get txs in). In epochs `forced.0..forced.1`, refuse the forced txs too: a block that leaves
+    /// out a due forced tx is invalid, so propose nothing while one is due (and, otherwise, no
+    /// pool tx either). Based fallback must then get txs in. Bounded in epochs so the pool
+    /// survives the censorship (it is not persisted, so a restart to end the fault would lose it).
+    Censor {
+        pool: (u64, u64),
+        forced: (u64, u64),
+    },
+}
+
+impl Fault {
+    /// Whether a proposer with this fault censors the pool's txs, and the forced txs, in `epoch`.
+    pub fn censors(&self, epoch: u64) -> (bool, bool) {
+        match *self {
+            Fault::Censor { pool, forced } => {
+                let forced = (forced.0..forced.1).contains(&epoch);
+                ((pool.0..pool.1).contains(&epoch) || forced, forced)
+            }
+            Fault::WrongStateRoot => (false, false),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -95,6 +114,9 @@ pub struct NodeConfig {
     pub mempool_max_txs: usize,
     pub attestation_timeout: Duration,
     pub poll_interval: Duration,
+    /// The key the node proposes with in based fallback (SPEC 6): blocks with their proof,
+    /// `proposeWithProof`. `None`: the node does not propose in fallback.
+    pub fallback_key: Option<PrivateKeySigner>,
     pub fault: Option<Fault>,
 }
 
@@ -113,6 +135,8 @@ pub(crate) struct NodeInner {
     pub(crate) quotes: QuoteIntake,
     pub(crate) blobs: BlobSource,
     clock: watch::Sender<Option<L1Clock>>,
+    /// The Rollup's fallback period as of the last status poll.
+    fallback: watch::Sender<Option<FallbackWindow>>,
     tx_managers: tokio::sync::Mutex<HashMap<Address, TxManager>>,
     /// Blocks this node built or attested, by archive: sync takes them from here instead of
     /// fetching their blobs.
@@ -203,6 +227,7 @@ impl Node {
             quotes,
             blobs,
             clock: watch::channel(None).0,
+            fallback: watch::channel(None).0,
             tx_managers: tokio::sync::Mutex::new(HashMap::new()),
             built: Mutex::new(HashMap::new()),
             status,
@@ -427,6 +452,10 @@ impl NodeInner {
             None
         };
         let l1_ok = fallback.is_some();
+        if let Some(f) = &fallback {
+            self.fallback
+                .send_replace(Some(FallbackWindow::from_status(f)));
+        }
         let (pending, proven, in_fallback) = match (tips, fallback) {
             (Some((pending, proven)), Some(f)) => (pending, proven, f.active),
             _ => {
@@ -493,7 +522,21 @@ impl NodeInner {
                 continue;
             }
             done = block_slot;
+            if self.config.fallback_key.is_some() {
+                let based = self.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = based.propose_in_fallback(block_slot).await {
+                        warn!(slot = %block_slot, "no fallback block proposed: {e:#}");
+                    }
+                });
+            }
             if self.validators.is_empty() {
+                continue;
+            }
+            // In fallback the Rollup refuses `propose` and claims (SPEC 6): do not gather
+            // attestations for a block it would refuse.
+            if self.fallback.borrow().is_some_and(|f| f.covers(block_slot)) {
+                info!(slot = %block_slot, "based fallback: the committee does not propose");
                 continue;
             }
             // The claim (SPEC 5.3) goes beside the block, not before it: it must not delay it.

@@ -7,7 +7,8 @@
 //! - **Follow**: for each canonical L1 block, in log order: `ForcedTxQueued` adds a queue entry;
 //!   `L2BlockProposed` derives the block (from the node's own cache if it built or attested it,
 //!   otherwise from the `propose` calldata and the blobs), executes it and checks the archive;
-//!   `PrunedPending` rolls back to the proven tip; `L2ProofVerified` checkpoints the state.
+//!   `PrunedPending` rolls back to the proven tip; `L2ProofVerified` and `L2BlockProvenInFallback`
+//!   checkpoint the state.
 //! - **Reorg**: a removed L1 block takes its queue entries and the L2 blocks it proposed with
 //!   it. Whenever the follower is caught up, the node compares its tip with the Rollup's at the
 //!   follower's L1 block; if they differ in a way the events cannot explain (a reorged-out prune,
@@ -308,6 +309,10 @@ impl NodeInner {
             ProoflineEvent::Rollup(Rollup::RollupEvents::L2ProofVerified(p)) => {
                 let end: u64 = p.endBlockNumber.saturating_to();
                 self.chain.write().expect("poisoned").checkpoint_at(end);
+            }
+            ProoflineEvent::Rollup(Rollup::RollupEvents::L2BlockProvenInFallback(p)) => {
+                let number: u64 = p.blockNumber.saturating_to();
+                self.chain.write().expect("poisoned").checkpoint_at(number);
             }
             _ => {}
         }

@@ -145,6 +145,11 @@ struct NodeArgs {
     /// How often L1 is polled, in milliseconds.
     #[arg(long, env = "PROOFLINE_POLL_MS", default_value_t = 1_000)]
     poll_ms: u64,
+    /// Propose in based fallback (SPEC 6) with this key (hex): while the Rollup is in fallback,
+    /// the node builds a block on the proven tip in each slot and sends it with its proof
+    /// (`proposeWithProof`). The proof is the dev verifier's, so only on devnets for now.
+    #[arg(long, env = "PROOFLINE_FALLBACK_KEY", hide_env_values = true)]
+    fallback_key: Option<String>,
     /// Devnet fault injection, for testing the other nodes: never on a real network.
     #[arg(long, env = "PROOFLINE_FAULT", hide = true)]
     fault: Option<FaultArg>,
@@ -156,13 +161,31 @@ struct NodeArgs {
         default_value = "0..18446744073709551615"
     )]
     censor_epochs: String,
+    /// With `--fault censor`: the epochs in which the forced txs are refused too, `FROM..UNTIL`
+    /// (default: none). No block is proposed while one is due.
+    #[arg(
+        long,
+        env = "PROOFLINE_CENSOR_FORCED_EPOCHS",
+        hide = true,
+        default_value = "0..0"
+    )]
+    censor_forced_epochs: String,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum FaultArg {
     WrongStateRoot,
-    /// Take no pool txs, only due forced ones (a censoring committee), in `--censor-epochs`.
+    /// Take no pool txs, only due forced ones (a censoring committee), in `--censor-epochs`;
+    /// take no forced txs either (so propose nothing while one is due) in
+    /// `--censor-forced-epochs`.
     Censor,
+}
+
+/// `FROM..UNTIL` epochs.
+fn epoch_range(flag: &str, text: &str) -> eyre::Result<(u64, u64)> {
+    text.split_once("..")
+        .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+        .ok_or_else(|| eyre!("{flag}: expected FROM..UNTIL, got {text:?}"))
 }
 
 #[derive(Args)]
@@ -390,11 +413,8 @@ async fn node_config(
     if args.max_block_txs == 0 {
         bail!("--max-block-txs must be at least 1");
     }
-    let (from_epoch, until_epoch) = args
-        .censor_epochs
-        .split_once("..")
-        .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
-        .ok_or_else(|| eyre!("--censor-epochs: expected FROM..UNTIL"))?;
+    let pool = epoch_range("--censor-epochs", &args.censor_epochs)?;
+    let forced = epoch_range("--censor-forced-epochs", &args.censor_forced_epochs)?;
     Ok(NodeConfig {
         rpc,
         deployment,
@@ -410,12 +430,15 @@ async fn node_config(
         mempool_max_txs: args.mempool_max_txs,
         attestation_timeout: Duration::from_millis(args.attestation_timeout_ms),
         poll_interval: Duration::from_millis(args.poll_ms),
+        fallback_key: args
+            .fallback_key
+            .as_deref()
+            .map(parse_key)
+            .transpose()
+            .wrap_err("--fallback-key")?,
         fault: args.fault.map(|f| match f {
             FaultArg::WrongStateRoot => Fault::WrongStateRoot,
-            FaultArg::Censor => Fault::CensorPool {
-                from_epoch,
-                until_epoch,
-            },
+            FaultArg::Censor => Fault::Censor { pool, forced },
         }),
     })
 }

@@ -1,0 +1,185 @@
+//! Proposing in based fallback (SPEC 6).
+//!
+//! While the Rollup is in fallback, `propose` and claims are refused and anyone may append a
+//! block with its proof in the same transaction (`proposeWithProof`), without attestations. A
+//! node run with a fallback key ([`crate::node::NodeConfig::fallback_key`]) does so once per
+//! slot, as soon as an L1 block of the slot exists:
+//!
+//! - it reads the Rollup's tips and fallback status at L1's newest block, and waits (up to a third
+//!   of a slot) for its sync to reach the pending tip;
+//! - it builds on the **proven** tip: the Rollup drops the committee's unproven blocks before it
+//!   appends a fallback block, so the node builds on a copy of its chain rolled back to there;
+//! - the block is the one a committee proposer would build in the current slot (the due forced
+//!   txs first, then pool txs by fee), with the fallback key's address as coinbase;
+//! - the proof's public inputs are [`ProposeArgs::block_proof_inputs`]; the node makes the dev
+//!   verifier's proof ([`ProposeArgs::dev_block_proof`]), which proves nothing, so this runs on
+//!   devnets only until a block prover stands behind it.
+//!
+//! The committee's own proposers skip slots in fallback ([`FallbackWindow::covers`]), read from
+//! the status the node polls, so they do not gather attestations for a block the Rollup refuses.
+
+use std::time::{Duration, Instant};
+
+use alloy::primitives::Bytes;
+use eyre::{bail, eyre};
+use proofline_bindings::Rollup;
+use proofline_core::Slot;
+use proofline_l1::{Purpose, TxCandidate};
+use tracing::{info, warn};
+
+use crate::{duties::build_block, l1::to_binding, node::NodeInner};
+
+/// The Rollup's fallback period as last read (`getFallbackStatus`): running `start..end` when
+/// `active`, otherwise the next one if nobody proves before `start`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FallbackWindow {
+    pub active: bool,
+    pub start: u64,
+    pub end: u64,
+}
+
+impl FallbackWindow {
+    pub fn from_status(s: &Rollup::FallbackStatus) -> Self {
+        Self {
+            active: s.active,
+            start: s.start.saturating_to(),
+            end: s.end.saturating_to(),
+        }
+    }
+
+    /// Whether `slot` falls in fallback, as far as this reading tells: inside the running period,
+    /// or inside the next one (a proof landing before it starts moves it, and the next reading
+    /// says so).
+    pub fn covers(&self, slot: Slot) -> bool {
+        (self.start..self.end).contains(&slot.0)
+    }
+}
+
+impl NodeInner {
+    /// Builds the block of `slot` on the proven tip and sends it with its proof, if the Rollup is
+    /// in fallback and the node has a fallback key.
+    pub async fn propose_in_fallback(&self, slot: Slot) -> eyre::Result<()> {
+        let Some(signer) = self.config.fallback_key.clone() else {
+            return Ok(());
+        };
+        let started = Instant::now();
+        let status = self.reader.rollup.getFallbackStatus().call().await?;
+        let window = FallbackWindow::from_status(&status);
+        if !window.active || !window.covers(slot) {
+            return Ok(());
+        }
+        let (pending, proven) = self.reader.tips().await?;
+        let deadline = Instant::now() + Duration::from_secs(self.reader.time.slot_duration() / 3);
+        while self.chain.read().expect("poisoned").tip() < pending && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let epoch = self.reader.epoch_of(slot);
+        let (block, built) = {
+            let chain = self.chain.read().expect("poisoned");
+            if chain.tip() != pending {
+                bail!(
+                    "not synced: this node is at block {}, L1 at {pending}",
+                    chain.tip()
+                );
+            }
+            let pool = self.mempool.lock().expect("poisoned");
+            if proven < pending {
+                // The Rollup prunes the unproven blocks first: build on the proven tip. Their txs
+                // are still in the pool (a block's txs leave it only once applied, and go back on
+                // a rollback), except those the node applied; take them from the dropped blocks.
+                let mut base = chain.clone();
+                let dropped = base.rollback(proven);
+                let mut pool = pool.clone();
+                for tx in dropped.iter().flat_map(|b| &b.txs) {
+                    let _ = pool.add(tx, base.l2().state());
+                }
+                build_block(
+                    &base,
+                    &pool,
+                    slot,
+                    epoch.0,
+                    signer.address(),
+                    self.config.max_block_txs,
+                )?
+            } else {
+                build_block(
+                    &chain,
+                    &pool,
+                    slot,
+                    epoch.0,
+                    signer.address(),
+                    self.config.max_block_txs,
+                )?
+            }
+        };
+        let args = built.propose_args();
+        let proof = args.dev_block_proof(&self.domain, epoch.0, signer.address());
+        let call = Rollup::proposeWithProofCall {
+            args: to_binding(&args),
+            proof: Bytes::from(proof.to_vec()),
+        };
+        let mut candidate = TxCandidate::call(self.deployment.rollup, &call);
+        if !built.blobs.blobs.is_empty() {
+            let blobs = built.blobs.clone();
+            let sidecar = tokio::task::spawn_blocking(move || blobs.sidecar_4844())
+                .await
+                .map_err(|e| eyre!("computing the blob proofs: {e}"))??;
+            candidate = candidate.with_sidecar(sidecar);
+        }
+        let txm = self.tx_manager(&signer).await?;
+        self.remember_built(block.clone());
+        let pending_tx = txm.send(Purpose::new("propose"), candidate).await?;
+        self.metrics.fallback_blocks_proposed.inc();
+        info!(
+            block = block.number,
+            %slot,
+            on_proven = proven,
+            dropped = pending - proven,
+            txs = block.txs.len() + block.forced.len(),
+            forced = block.forced.len(),
+            tx = %pending_tx.tx_hash(),
+            build_ms = started.elapsed().as_millis() as u64,
+            "proposed in based fallback, with proof"
+        );
+        let metrics = self.metrics.clone();
+        tokio::spawn(async move {
+            match pending_tx.wait().await {
+                Ok(o) => metrics.l1_tx(
+                    "propose_with_proof",
+                    if o.receipt.status() {
+                        "success"
+                    } else {
+                        "reverted"
+                    },
+                ),
+                Err(e) => {
+                    metrics.l1_tx("propose_with_proof", "failed");
+                    warn!(%e, "proposeWithProof transaction failed");
+                }
+            }
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_covers_its_slots_only() {
+        let w = FallbackWindow {
+            active: true,
+            start: 10,
+            end: 14,
+        };
+        assert!(!w.covers(Slot(9)));
+        assert!(w.covers(Slot(10)));
+        assert!(w.covers(Slot(13)));
+        assert!(!w.covers(Slot(14)));
+        // Not started yet: the next period, predicted.
+        let next = FallbackWindow { active: false, ..w };
+        assert!(next.covers(Slot(10)));
+        assert!(!next.covers(Slot(9)));
+    }
+}

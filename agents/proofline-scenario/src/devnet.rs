@@ -194,8 +194,12 @@ pub struct DevnetConfig {
     pub epoch_duration: u64,
     pub claim_window: u64,
     pub block_time: u64,
-    /// FALLBACK_ENTER in slots.
+    /// FALLBACK_ENTER in slots (FALLBACK_EXIT_ACTIVITY and FALLBACK_EXIT_TOTAL keep the deploy
+    /// script's defaults, one and two epochs).
     pub fallback_enter: u64,
+    /// Also run a node with no validators that proposes in based fallback (`--fallback-key`),
+    /// and send the load to it too.
+    pub based_proposer: bool,
     /// Provers' margins, in basis points, cheapest first.
     pub prover_margins_bps: Vec<u32>,
 }
@@ -209,7 +213,11 @@ pub struct Devnet {
     pub deployment: Deployment,
     pub deployment_file: PathBuf,
     pub provider: L1Provider,
+    /// The committee's nodes (each with half the validators).
     pub nodes: Vec<Agent>,
+    /// The based-fallback proposer, when the config asks for one.
+    pub based: Option<Agent>,
+    /// Every node's RPC, the based proposer's last.
     pub node_rpcs: Vec<String>,
     pub provers: Vec<Agent>,
     pub submitter: Agent,
@@ -273,7 +281,7 @@ impl Devnet {
             .args(["--port", &port.to_string()])
             .args(["--chain-id", &chain_id.to_string()])
             .args(["--block-time", &cfg.block_time.to_string()])
-            .args(["--accounts", &(cfg.validators + provers + 3).to_string()]);
+            .args(["--accounts", &(cfg.validators + provers + 4).to_string()]);
         let anvil = Proc::spawn(cmd, &dir.join("anvil.log"))?;
         let url = format!("http://127.0.0.1:{port}");
         let provider = proofline_l1::connect(&RpcConfig::new(url.parse()?))?;
@@ -322,7 +330,7 @@ impl Devnet {
         let deployment = Deployment::load_file(&deployment_file)?;
 
         let mut keys = Vec::new();
-        for i in 1..=cfg.validators + provers + 1 {
+        for i in 1..=cfg.validators + provers + 2 {
             keys.push(dev_key(root, i)?);
         }
         let p2p: Vec<u16> = (0..2).map(|_| free_port()).collect();
@@ -374,6 +382,43 @@ impl Devnet {
                 proc: None,
             });
         }
+        let based = if cfg.based_proposer {
+            let based_dir = dir.join("based");
+            let rpc_port = free_port();
+            node_rpcs.push(format!("http://127.0.0.1:{rpc_port}"));
+            let mut args: Vec<String> = vec![
+                "node".into(),
+                "--l1-rpc".into(),
+                url.clone(),
+                "--deployment".into(),
+                deployment_file.display().to_string(),
+                "--fallback-key".into(),
+                keys[cfg.validators + provers + 1].clone(),
+                "--data-dir".into(),
+                based_dir.display().to_string(),
+                "--rpc-addr".into(),
+                addr(rpc_port),
+                "--metrics-addr".into(),
+                addr(free_port()),
+                "--p2p-listen".into(),
+                format!("/ip4/127.0.0.1/tcp/{}", free_port()),
+                "--poll-ms".into(),
+                "500".into(),
+            ];
+            for peer in &p2p {
+                args.push("--peer".into());
+                args.push(format!("/ip4/127.0.0.1/tcp/{peer}"));
+            }
+            Some(Agent {
+                name: "based".into(),
+                args,
+                bin: bin.to_path_buf(),
+                log: dir.join("based.log"),
+                proc: None,
+            })
+        } else {
+            None
+        };
         let submitter_port = free_port();
         let submitter_url = format!("http://127.0.0.1:{submitter_port}");
         let submitter = Agent {
@@ -457,6 +502,7 @@ impl Devnet {
             deployment_file,
             provider,
             nodes,
+            based,
             node_rpcs,
             provers: prover_agents,
             submitter,
@@ -464,7 +510,7 @@ impl Devnet {
     }
 
     pub fn start_agents(&mut self) -> eyre::Result<()> {
-        for n in &mut self.nodes {
+        for n in self.nodes.iter_mut().chain(self.based.as_mut()) {
             n.start()?;
         }
         self.submitter.start()?;
@@ -480,6 +526,7 @@ impl Devnet {
         for a in self
             .nodes
             .iter_mut()
+            .chain(self.based.as_mut())
             .chain(self.provers.iter_mut())
             .chain(std::iter::once(&mut self.submitter))
         {
@@ -530,100 +577,9 @@ impl Devnet {
             .await?)
     }
 
-    /// The Rollup's events since the deployment, in L1 order, with the txs of each proposed
-    /// block read from its blobs; times are seconds since genesis.
+    /// The Rollup's events since the deployment ([`collect_events`]).
     pub async fn collect_events(&self) -> eyre::Result<Vec<Timed>> {
-        let d = &self.deployment;
-        let filter = Filter::new().address(d.rollup).from_block(d.deploy_block);
-        let mut logs: Vec<Log> = self.provider.get_logs(&filter).await?;
-        logs.sort_by_key(|l| (l.block_number, l.log_index));
-        let blobs = BlobSource::Anvil {
-            rpc: self.provider.clone(),
-        };
-        let mut stamps: BTreeMap<u64, (B256, u64)> = BTreeMap::new();
-        let mut out = Vec::new();
-        for log in logs {
-            let number = log.block_number.ok_or_else(|| eyre!("log without block"))?;
-            if let std::collections::btree_map::Entry::Vacant(e) = stamps.entry(number) {
-                let block = self
-                    .provider
-                    .get_block_by_number(number.into())
-                    .await?
-                    .ok_or_else(|| eyre!("L1 block {number} missing"))?;
-                e.insert((block.header.hash, block.header.timestamp));
-            }
-            let (hash, timestamp) = stamps[&number];
-            let t = timestamp as f64 - d.genesis_time as f64;
-            let data = log.data();
-            let Some(topic) = log.topic0() else { continue };
-            let event = if *topic == Rollup::L2BlockProposed::SIGNATURE_HASH {
-                let ev = Rollup::L2BlockProposed::decode_log_data(data)?;
-                let block_number: u64 = ev.blockNumber.saturating_to();
-                if block_number == 0 {
-                    continue;
-                }
-                let tx_hash = log
-                    .transaction_hash
-                    .ok_or_else(|| eyre!("log without tx"))?;
-                let proposal = proofline_node::l1::fetch_proposal(&self.provider, tx_hash).await?;
-                let at = BlockRef {
-                    number,
-                    hash,
-                    timestamp,
-                };
-                let fetched = blobs
-                    .fetch(&at, tx_hash, &proposal.args.blob_hashes)
-                    .await
-                    .wrap_err_with(|| format!("blobs of L2 block {block_number}"))?;
-                let body = proofline_l2::blob::decode_body(&fetched)?;
-                let txs = body
-                    .effects
-                    .iter()
-                    .map(|e| match e {
-                        TxEffect::Executed(tx) => tx.hash(),
-                        TxEffect::Failed { tx_hash, .. } => *tx_hash,
-                    })
-                    .collect();
-                ChainEvent::Proposed {
-                    number: block_number,
-                    slot: ev.slot.saturating_to(),
-                    txs,
-                }
-            } else if *topic == Rollup::PrunedPending::SIGNATURE_HASH {
-                let ev = Rollup::PrunedPending::decode_log_data(data)?;
-                ChainEvent::Pruned {
-                    proven: ev.provenBlockNumber.saturating_to(),
-                    pending: ev.pendingBlockNumber.saturating_to(),
-                }
-            } else if *topic == Rollup::L2ProofVerified::SIGNATURE_HASH {
-                let ev = Rollup::L2ProofVerified::decode_log_data(data)?;
-                ChainEvent::Proven {
-                    epoch: ev.epoch.saturating_to(),
-                    end: ev.endBlockNumber.saturating_to(),
-                }
-            } else if *topic == Rollup::ProofRightClaimed::SIGNATURE_HASH {
-                let ev = Rollup::ProofRightClaimed::decode_log_data(data)?;
-                ChainEvent::Claimed {
-                    epoch: ev.epoch.saturating_to(),
-                    prover: ev.bondProvider,
-                }
-            } else if *topic == Rollup::BondSlashed::SIGNATURE_HASH {
-                let ev = Rollup::BondSlashed::decode_log_data(data)?;
-                ChainEvent::Slashed {
-                    epoch: ev.epoch.saturating_to(),
-                    prover: ev.bondProvider,
-                    amount: ev.amount.saturating_to(),
-                }
-            } else if *topic == Rollup::FallbackEntered::SIGNATURE_HASH {
-                ChainEvent::FallbackEntered
-            } else if *topic == Rollup::FallbackExited::SIGNATURE_HASH {
-                ChainEvent::FallbackExited
-            } else {
-                continue;
-            };
-            out.push(Timed { t, event });
-        }
-        Ok(out)
+        collect_events(&self.provider, &self.deployment).await
     }
 
     /// Epochs proven so far, and bonds slashed (by epoch), from the Rollup's events alone.
@@ -709,14 +665,127 @@ impl Devnet {
     }
 }
 
+/// The Rollup of `d`'s events since its deployment, in L1 order, with the txs of each proposed
+/// block read from its blobs (anvil's); times are seconds since genesis.
+pub async fn collect_events(provider: &L1Provider, d: &Deployment) -> eyre::Result<Vec<Timed>> {
+    let filter = Filter::new().address(d.rollup).from_block(d.deploy_block);
+    let mut logs: Vec<Log> = provider.get_logs(&filter).await?;
+    logs.sort_by_key(|l| (l.block_number, l.log_index));
+    let blobs = BlobSource::Anvil {
+        rpc: provider.clone(),
+    };
+    let mut stamps: BTreeMap<u64, (B256, u64)> = BTreeMap::new();
+    let mut out = Vec::new();
+    for log in logs {
+        let number = log.block_number.ok_or_else(|| eyre!("log without block"))?;
+        if let std::collections::btree_map::Entry::Vacant(e) = stamps.entry(number) {
+            let block = provider
+                .get_block_by_number(number.into())
+                .await?
+                .ok_or_else(|| eyre!("L1 block {number} missing"))?;
+            e.insert((block.header.hash, block.header.timestamp));
+        }
+        let (hash, timestamp) = stamps[&number];
+        let t = timestamp as f64 - d.genesis_time as f64;
+        let data = log.data();
+        let Some(topic) = log.topic0() else { continue };
+        let event = if *topic == Rollup::L2BlockProposed::SIGNATURE_HASH {
+            let ev = Rollup::L2BlockProposed::decode_log_data(data)?;
+            let block_number: u64 = ev.blockNumber.saturating_to();
+            if block_number == 0 {
+                continue;
+            }
+            let tx_hash = log
+                .transaction_hash
+                .ok_or_else(|| eyre!("log without tx"))?;
+            let proposal = proofline_node::l1::fetch_proposal(provider, tx_hash).await?;
+            let at = BlockRef {
+                number,
+                hash,
+                timestamp,
+            };
+            let fetched = blobs
+                .fetch(&at, tx_hash, &proposal.args.blob_hashes)
+                .await
+                .wrap_err_with(|| format!("blobs of L2 block {block_number}"))?;
+            let body = proofline_l2::blob::decode_body(&fetched)?;
+            let txs = body
+                .effects
+                .iter()
+                .map(|e| match e {
+                    TxEffect::Executed(tx) => tx.hash(),
+                    TxEffect::Failed { tx_hash, .. } => *tx_hash,
+                })
+                .collect();
+            ChainEvent::Proposed {
+                number: block_number,
+                slot: ev.slot.saturating_to(),
+                txs,
+            }
+        } else if *topic == Rollup::PrunedPending::SIGNATURE_HASH {
+            let ev = Rollup::PrunedPending::decode_log_data(data)?;
+            ChainEvent::Pruned {
+                proven: ev.provenBlockNumber.saturating_to(),
+                pending: ev.pendingBlockNumber.saturating_to(),
+            }
+        } else if *topic == Rollup::L2ProofVerified::SIGNATURE_HASH {
+            let ev = Rollup::L2ProofVerified::decode_log_data(data)?;
+            ChainEvent::Proven {
+                epoch: ev.epoch.saturating_to(),
+                end: ev.endBlockNumber.saturating_to(),
+            }
+        } else if *topic == Rollup::ProofRightClaimed::SIGNATURE_HASH {
+            let ev = Rollup::ProofRightClaimed::decode_log_data(data)?;
+            ChainEvent::Claimed {
+                epoch: ev.epoch.saturating_to(),
+                prover: ev.bondProvider,
+            }
+        } else if *topic == Rollup::BondSlashed::SIGNATURE_HASH {
+            let ev = Rollup::BondSlashed::decode_log_data(data)?;
+            ChainEvent::Slashed {
+                epoch: ev.epoch.saturating_to(),
+                prover: ev.bondProvider,
+                amount: ev.amount.saturating_to(),
+            }
+        } else if *topic == Rollup::L2BlockProvenInFallback::SIGNATURE_HASH {
+            let ev = Rollup::L2BlockProvenInFallback::decode_log_data(data)?;
+            let number: u64 = ev.blockNumber.saturating_to();
+            // The block's own L2BlockProposed precedes this, in the same transaction.
+            let slot = out
+                .iter()
+                .rev()
+                .find_map(|e: &Timed| match &e.event {
+                    ChainEvent::Proposed {
+                        number: n, slot, ..
+                    } if *n == number => Some(*slot),
+                    _ => None,
+                })
+                .ok_or_else(|| eyre!("block {number} proven in fallback, never proposed"))?;
+            ChainEvent::ProvenInFallback {
+                number,
+                epoch: slot / d.epoch_duration,
+            }
+        } else if *topic == Rollup::FallbackEntered::SIGNATURE_HASH {
+            ChainEvent::FallbackEntered
+        } else if *topic == Rollup::FallbackExited::SIGNATURE_HASH {
+            ChainEvent::FallbackExited
+        } else {
+            continue;
+        };
+        out.push(Timed { t, event });
+    }
+    Ok(out)
+}
+
 fn rpc_client(url: &str) -> eyre::Result<HttpClient> {
     Ok(HttpClientBuilder::default()
         .request_timeout(Duration::from_secs(5))
         .build(url)?)
 }
 
-/// The runner's tx load: generated txs sent round-robin to the nodes at `rate` per second; each
-/// tx a node accepts is recorded with its send time (seconds since genesis).
+/// The runner's tx load: generated txs sent round-robin to the nodes at `rate` per second (or each
+/// to every node, `broadcast`: nodes do not gossip txs); each tx a node accepts is recorded with
+/// its send time (seconds since genesis).
 pub struct Load {
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
@@ -725,7 +794,13 @@ pub struct Load {
 }
 
 impl Load {
-    pub fn start(nodes: &[String], rate: f64, genesis: u64, seed: u64) -> eyre::Result<Load> {
+    pub fn start(
+        nodes: &[String],
+        rate: f64,
+        genesis: u64,
+        seed: u64,
+        broadcast: bool,
+    ) -> eyre::Result<Load> {
         let clients = nodes
             .iter()
             .map(|u| rpc_client(u))
@@ -746,17 +821,27 @@ impl Load {
                 }
                 let tx = gen.next_tx();
                 let t = unix_now() - genesis as f64;
-                let client = &clients[i % clients.len()];
+                let to = if broadcast {
+                    &clients[..]
+                } else {
+                    std::slice::from_ref(&clients[i % clients.len()])
+                };
                 i += 1;
-                match client.send_tx(Bytes::from(tx.encode())).await {
-                    Ok(hash) => sent2.lock().expect("poisoned").push(SentTx { hash, t }),
-                    Err(e) => {
-                        let key = match &e {
-                            jsonrpsee::core::ClientError::Call(c) => c.code().to_string(),
-                            _ => "transport".into(),
-                        };
-                        *refused2.lock().expect("poisoned").entry(key).or_default() += 1;
+                let mut accepted = None;
+                for client in to {
+                    match client.send_tx(Bytes::from(tx.encode())).await {
+                        Ok(hash) => accepted = Some(hash),
+                        Err(e) => {
+                            let key = match &e {
+                                jsonrpsee::core::ClientError::Call(c) => c.code().to_string(),
+                                _ => "transport".into(),
+                            };
+                            *refused2.lock().expect("poisoned").entry(key).or_default() += 1;
+                        }
                     }
+                }
+                if let Some(hash) = accepted {
+                    sent2.lock().expect("poisoned").push(SentTx { hash, t });
                 }
             }
         });

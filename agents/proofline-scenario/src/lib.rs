@@ -51,7 +51,8 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     ),
     (
         "censorship",
-        "a censoring committee: pool txs wait, a forced tx gets in through the queue",
+        "a censoring committee: a forced tx gets in through the queue; when the committee refuses \
+         forced txs too, based fallback gets them in",
     ),
 ];
 
@@ -123,31 +124,48 @@ pub async fn run(name: &str, opts: &Options) -> eyre::Result<Outcome> {
         );
     };
     let wall = Instant::now();
+    let censoring = name == "censorship";
     let cfg = DevnetConfig {
         validators: 8,
         slot_duration: opts.slot_duration,
         epoch_duration: opts.epoch_duration,
         claim_window: opts.claim_window,
         block_time: 1,
-        // Far away: these scenarios stop proving for at most three epochs, and the nodes do not
-        // propose in based fallback (proposeWithProof), so fallback would stall the committee.
-        fallback_enter: 1000 * opts.epoch_duration,
+        // The censorship scenario needs fallback: the least the deployment allows (more than two
+        // epochs). The others keep it far away, so they measure the fault alone (a stalled
+        // proven chain would otherwise end in fallback, with no based proposer to use it).
+        fallback_enter: if censoring {
+            2 * opts.epoch_duration + 1
+        } else {
+            1000 * opts.epoch_duration
+        },
+        based_proposer: censoring,
         prover_margins_bps: vec![1_000, 3_000],
     };
     let dir = opts.work_dir.join(name);
     let mut net = Devnet::create(&opts.root, &dir, &opts.bin, &cfg)
         .await
         .wrap_err("starting the devnet")?;
-    if name == "censorship" {
-        let epochs = format!("{}..{}", opts.fault_epoch, opts.fault_epoch + 3);
+    if censoring {
+        let f = opts.fault_epoch;
+        let end = f + CENSOR_EPOCHS;
         for n in &mut net.nodes {
             n.set_arg("--fault", Some("censor"));
-            n.set_arg("--censor-epochs", Some(&epochs));
+            n.set_arg("--censor-epochs", Some(&format!("{f}..{end}")));
+            n.set_arg("--censor-forced-epochs", Some(&format!("{}..{end}", f + 3)));
         }
     }
     net.start_agents()?;
     tracing::info!(dir = %dir.display(), rollup = %net.deployment.rollup, "devnet up");
-    let load = Load::start(&net.node_rpcs, opts.tx_rate, net.deployment.genesis_time, 7)?;
+    // Censored users send their txs to every node, the based proposer's too (nodes do not
+    // gossip txs).
+    let load = Load::start(
+        &net.node_rpcs,
+        opts.tx_rate,
+        net.deployment.genesis_time,
+        7,
+        censoring,
+    )?;
     let mut run = Run {
         net,
         load: Some(load),
@@ -213,12 +231,25 @@ pub async fn run(name: &str, opts: &Options) -> eyre::Result<Outcome> {
         ("L1 block time".to_string(), "1 s".to_string()),
         ("validators (2 nodes)".to_string(), "8".to_string()),
         (
+            "based-fallback proposer".to_string(),
+            if cfg.based_proposer {
+                "1 node without validators, `--fallback-key`".to_string()
+            } else {
+                "none".to_string()
+            },
+        ),
+        (
             "provers".to_string(),
             "2 (margins 10 % and 30 %, 1 s + 20 ms/block proving), 1 submitter".to_string(),
         ),
         (
-            "FALLBACK_ENTER".to_string(),
-            format!("{} slots", cfg.fallback_enter),
+            "FALLBACK_ENTER / _EXIT_ACTIVITY / _EXIT_TOTAL".to_string(),
+            format!(
+                "{} / {} / {} slots",
+                cfg.fallback_enter,
+                opts.epoch_duration,
+                2 * opts.epoch_duration
+            ),
         ),
         ("fault epoch".to_string(), f.to_string()),
         (
@@ -522,58 +553,87 @@ async fn l1_reorg(run: &mut Run, f: u64) -> eyre::Result<Plan> {
     ))
 }
 
-/// Both nodes run with the hidden devnet fault `--fault censor --censor-epochs F..F+3` from the
-/// start (their proposers take due forced txs only, never a pool tx, in those epochs); two slots
-/// into the censorship a tx is forced through the queue. The forced tx is tracked like the load's
-/// txs (sent at its enqueue).
+/// How many epochs the committee censors in the censorship scenario: three of pool censorship
+/// (forced inclusion), then four refusing forced txs too (the proven chain stalls, FALLBACK_ENTER
+/// passes, and fallback runs its FALLBACK_EXIT_TOTAL).
+const CENSOR_EPOCHS: u64 = 7;
+
+/// Both nodes run with the hidden devnet fault `--fault censor` from the start, active from the
+/// fault epoch F: until F+3 their proposers take due forced txs only, never a pool tx; from F+3
+/// to F+7 they refuse forced txs too, so they propose nothing while one is due. Two slots into
+/// the censorship a tx is forced through the queue (due at F+2, while the committee still takes
+/// forced txs); at the start of F+1 a second one (due at F+3, when it no longer does). Forced
+/// txs are tracked like the load's (sent at their enqueue). A third node, without validators,
+/// proposes in based fallback.
 async fn censorship(run: &mut Run, f: u64) -> eyre::Result<Plan> {
+    let d = run.net.deployment.clone();
+    let slot = d.slot_duration as f64;
     run.net.until_epoch(f, 0.0).await?;
     run.fault("committee censors the pool", true);
-    run.net
-        .until_epoch(f, 2.0 * run.net.deployment.slot_duration as f64)
-        .await?;
-    let tx = proofline_node::txgen::TxGen::new(0xF0_4CED).next_tx();
-    let forced = tx.hash();
-    run.net.enqueue_forced(tx.encode()).await?;
-    let t = run.net.since_genesis(unix_now());
-    run.forced.push(report::SentTx { hash: forced, t });
-    run.fault("tx forced through the queue", false);
+    run.net.until_epoch(f, 2.0 * slot).await?;
+    let first = force(run, 0xF0_4CED).await?;
+    run.fault("tx 1 forced through the queue", false);
+    run.net.until_epoch(f + 1, 0.0).await?;
+    let second = force(run, 0xF0_4CEE).await?;
+    run.fault("tx 2 forced through the queue", false);
     run.net.until_epoch(f + 3, 0.0).await?;
+    run.fault("committee refuses forced txs too", true);
+    run.net.until_epoch(f + CENSOR_EPOCHS, 0.0).await?;
     run.fault("committee honest again", false);
     let honest = run.net.since_genesis(unix_now());
+    let e = d.epoch_duration;
     Ok((
         format!(
-            "From the start of epoch {f} to the start of epoch {} both nodes (every validator) \
-             censor, through the devnet-only fault `--fault censor --censor-epochs`: their blocks \
-             carry the due forced txs and no pool tx. Two slots in, the runner queues one tx on \
-             the ForcedInclusionQueue (the dev tx proof verifier, fee paid); it is due \
+            "From the start of epoch {f} both nodes (every validator) censor, through the \
+             devnet-only fault `--fault censor`. Until epoch {f3} their blocks carry the due \
+             forced txs and no pool tx. Two slots in, the runner queues tx 1 on the \
+             ForcedInclusionQueue (the dev tx proof verifier, fee paid); it is due \
              FORCED_INCLUSION_DELAY (2) epochs later, and the Rollup refuses any block that \
-             leaves it out, so the censoring proposers must include it. From epoch {} the nodes \
-             are honest again and the load's txs, which waited in the pools, must all be \
-             included and proven. Based fallback is not exercised: the nodes do not propose in \
-             fallback mode (`proposeWithProof`), and the censoring committee keeps the chain \
-             proven, so fallback would not start anyway.",
-            f + 3,
-            f + 3
+             leaves it out, so the censoring proposers must include it. At the start of epoch \
+             {f1} the runner queues tx 2, due in epoch {f3}, from when the committee refuses \
+             forced txs too: it can then propose no valid block, so it proposes none. The \
+             committee's last blocks are proven, the proven chain stops, and FALLBACK_ENTER \
+             slots later the Rollup is in based fallback. A third node, with no validators and \
+             a funded key (`--fallback-key`), then proposes a block with its proof \
+             (`proposeWithProof`) in every slot: tx 2 first, then the pool's txs (the load \
+             goes to every node, the based proposer's too). Fallback ends FALLBACK_EXIT_TOTAL \
+             slots after it began; from epoch {fe} the committee is honest again and takes \
+             what is left. No block may be pruned and no bond slashed: the committee's blocks \
+             are all proven before fallback begins.",
+            f3 = f + 3,
+            f1 = f + 1,
+            fe = f + CENSOR_EPOCHS,
         ),
         Expect {
             max_slashes: Some(0),
             max_pruned_blocks: Some(0),
             recovers: true,
-            included_by: vec![(
-                "the forced tx, while the committee censors".into(),
-                forced,
-                honest,
-            )],
-            censored: Some((
-                f * run.net.deployment.epoch_duration,
-                (f + 3) * run.net.deployment.epoch_duration,
-                vec![forced],
-            )),
+            included_by: vec![
+                (
+                    "forced tx 1, while the committee censors the pool".into(),
+                    first,
+                    run.net.since_genesis(run.net.epoch_start(f + 3)),
+                ),
+                ("forced tx 2, through based fallback".into(), second, honest),
+            ],
+            fallback: true,
+            // The committee's blocks before fallback can begin: the forced txs only.
+            censored: Some((f * e, (f + 5) * e, vec![first, second])),
             ..Expect::default()
         },
-        f + 3,
+        f + CENSOR_EPOCHS,
     ))
+}
+
+/// Queues a generated tx (from `seed`) on the forced-inclusion queue and tracks it like the
+/// load's txs.
+async fn force(run: &mut Run, seed: u64) -> eyre::Result<alloy::primitives::B256> {
+    let tx = proofline_node::txgen::TxGen::new(seed).next_tx();
+    let hash = tx.hash();
+    run.net.enqueue_forced(tx.encode()).await?;
+    let t = run.net.since_genesis(unix_now());
+    run.forced.push(report::SentTx { hash, t });
+    Ok(hash)
 }
 
 async fn pending_tip(net: &Devnet) -> eyre::Result<u64> {

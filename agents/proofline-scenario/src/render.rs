@@ -100,6 +100,16 @@ pub fn markdown(meta: &Meta<'_>, obs: &Observation, r: &Report) -> String {
             secs(meta.wall_secs),
         ),
     ];
+    let mut rows = rows.to_vec();
+    if r.blocks_proven_in_fallback > 0 {
+        rows.insert(
+            5,
+            (
+                "L2 blocks proposed with their proof in based fallback",
+                r.blocks_proven_in_fallback.to_string(),
+            ),
+        );
+    }
     for (k, v) in rows {
         let _ = writeln!(s, "| {k} | {v} |");
     }
@@ -142,6 +152,9 @@ pub fn markdown(meta: &Meta<'_>, obs: &Observation, r: &Report) -> String {
             }
             ChainEvent::Slashed { epoch, prover, .. } => {
                 format!("bond of {prover:.10} slashed for epoch {epoch}")
+            }
+            ChainEvent::ProvenInFallback { number, epoch } => {
+                format!("block {number} (epoch {epoch}) proposed with its proof in based fallback")
             }
             ChainEvent::FallbackEntered => "based fallback entered".into(),
             ChainEvent::FallbackExited => "based fallback exited".into(),

@@ -37,6 +37,12 @@ pub enum ChainEvent {
         prover: Address,
         amount: u128,
     },
+    /// `L2BlockProvenInFallback`: block `number` (of `epoch`, by its slot) came with its proof in
+    /// based fallback; the proven tip moved to it.
+    ProvenInFallback {
+        number: u64,
+        epoch: u64,
+    },
     FallbackEntered,
     FallbackExited,
 }
@@ -100,6 +106,8 @@ pub struct Expect {
     /// Slots `from..until` in which no sent tx may be included but these (the censorship
     /// scenario: shows the censoring fault really held the pool's txs back).
     pub censored: Option<(u64, u64, Vec<B256>)>,
+    /// Based fallback must begin, carry blocks proposed with their proof, and end.
+    pub fallback: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -168,7 +176,7 @@ pub fn replay(events: &[Timed]) -> Vec<BlockInstance> {
                     blocks[i].pruned = Some(ev.t);
                 }
             }
-            ChainEvent::Proven { end, .. } => {
+            ChainEvent::Proven { end, .. } | ChainEvent::ProvenInFallback { number: end, .. } => {
                 for (_, i) in live.range(..=end) {
                     blocks[*i].proven.get_or_insert(ev.t);
                 }
@@ -188,7 +196,9 @@ pub fn tips(events: &[Timed]) -> Vec<(f64, u64, u64)> {
         match &ev.event {
             ChainEvent::Proposed { number, .. } => pending = *number,
             ChainEvent::Pruned { proven: p, .. } => pending = *p,
-            ChainEvent::Proven { end, .. } => proven = proven.max(*end),
+            ChainEvent::Proven { end, .. } | ChainEvent::ProvenInFallback { number: end, .. } => {
+                proven = proven.max(*end)
+            }
             _ => continue,
         }
         out.push((ev.t, pending, proven));
@@ -231,6 +241,8 @@ pub struct Report {
     pub blocks_proposed: usize,
     pub blocks_proven: usize,
     pub blocks_pruned: usize,
+    /// Blocks proposed with their proof in based fallback.
+    pub blocks_proven_in_fallback: usize,
     /// Epochs (by the slots of the pruned blocks) that lost blocks to a prune.
     pub epochs_pruned: Vec<u64>,
     pub epochs_proven: Vec<u64>,
@@ -327,14 +339,17 @@ pub fn finality_times(obs: &Observation, blocks: &[BlockInstance]) -> Vec<f64> {
 }
 
 /// For each fault that starts (not one being undone): seconds from it to the first proof of an
-/// epoch at or after the fault's epoch, `None` if no such proof came.
+/// epoch at or after the fault's epoch (an epoch proof, or a block of such an epoch proven in
+/// based fallback), `None` if no such proof came.
 pub fn recoveries(obs: &Observation) -> Vec<(String, Option<f64>)> {
     obs.faults
         .iter()
         .filter(|f| f.starts)
         .map(|fault| {
             let first = obs.events.iter().find_map(|ev| match ev.event {
-                ChainEvent::Proven { epoch, .. } if ev.t >= fault.t && epoch >= fault.epoch => {
+                ChainEvent::Proven { epoch, .. } | ChainEvent::ProvenInFallback { epoch, .. }
+                    if ev.t >= fault.t && epoch >= fault.epoch =>
+                {
                     Some(ev.t - fault.t)
                 }
                 _ => None,
@@ -363,9 +378,11 @@ pub fn analyze(obs: &Observation, expect: &Expect) -> Report {
     let mut claims = 0;
     let mut prunes = 0;
     let mut slashes = Vec::new();
+    let mut blocks_proven_in_fallback = 0;
     for ev in &obs.events {
         match &ev.event {
             ChainEvent::Proven { epoch, .. } => epochs_proven.push(*epoch),
+            ChainEvent::ProvenInFallback { .. } => blocks_proven_in_fallback += 1,
             ChainEvent::Claimed { .. } => claims += 1,
             ChainEvent::Pruned { .. } => prunes += 1,
             ChainEvent::Slashed {
@@ -496,6 +513,20 @@ pub fn analyze(obs: &Observation, expect: &Expect) -> Report {
             ),
         ));
     }
+    if expect.fallback {
+        let count =
+            |want: fn(&ChainEvent) -> bool| obs.events.iter().filter(|e| want(&e.event)).count();
+        let entered = count(|e| matches!(e, ChainEvent::FallbackEntered));
+        let exited = count(|e| matches!(e, ChainEvent::FallbackExited));
+        checks.push(check(
+            "based fallback began, blocks came with their proofs, and it ended",
+            entered > 0 && blocks_proven_in_fallback > 0 && exited > 0,
+            format!(
+                "{entered} fallback period(s) entered, {blocks_proven_in_fallback} blocks \
+                 proposed with proof, {exited} exited"
+            ),
+        ));
+    }
     checks.extend(expect.runner_checks.iter().cloned());
     if expect.recovers {
         let all = recoveries(obs);
@@ -513,6 +544,7 @@ pub fn analyze(obs: &Observation, expect: &Expect) -> Report {
         blocks_proposed: blocks.len(),
         blocks_proven: blocks.iter().filter(|b| b.proven.is_some()).count(),
         blocks_pruned: pruned.len(),
+        blocks_proven_in_fallback,
         epochs_pruned,
         epochs_proven,
         claims,
@@ -524,7 +556,8 @@ pub fn analyze(obs: &Observation, expect: &Expect) -> Report {
     }
 }
 
-/// The proven tip only moves forward and never passes the pending tip.
+/// The proven tip only moves forward and never passes the pending tip; a block proven in based
+/// fallback is the pending tip and comes right after the proven one.
 pub fn tips_consistent(events: &[Timed]) -> bool {
     let (mut pending, mut proven) = (0u64, 0u64);
     for ev in events {
@@ -546,6 +579,12 @@ pub fn tips_consistent(events: &[Timed]) -> bool {
                     return false;
                 }
                 proven = *end;
+            }
+            ChainEvent::ProvenInFallback { number, .. } => {
+                if *number != pending || *number != proven + 1 {
+                    return false;
+                }
+                proven = *number;
             }
             _ => {}
         }
@@ -635,6 +674,102 @@ mod tests {
             starts: true,
         });
         o
+    }
+
+    /// The committee's blocks 1-2 (epoch 0, txs 1-2) are never proven; fallback begins and a
+    /// based proposer's block 1 (slot 9, epoch 2) drops them, takes txs 1 and 2 again and is
+    /// proven on arrival; fallback ends and the committee's block 2 (tx 3) is proven by an
+    /// epoch proof.
+    fn fallback_timeline(exit: bool) -> Observation {
+        let mut events = vec![
+            at(4.0, proposed(1, 1, &[1])),
+            at(8.0, proposed(2, 2, &[2])),
+            at(36.0, ChainEvent::FallbackEntered),
+            at(
+                37.0,
+                ChainEvent::Pruned {
+                    proven: 0,
+                    pending: 2,
+                },
+            ),
+            at(37.0, proposed(1, 9, &[1, 2])),
+            at(
+                37.0,
+                ChainEvent::ProvenInFallback {
+                    number: 1,
+                    epoch: 2,
+                },
+            ),
+        ];
+        if exit {
+            events.push(at(60.0, ChainEvent::FallbackExited));
+        }
+        events.push(at(61.0, proposed(2, 15, &[3])));
+        events.push(at(80.0, ChainEvent::Proven { epoch: 3, end: 2 }));
+        let mut o = obs(events, vec![sent(1, 1.0), sent(2, 5.0), sent(3, 50.0)]);
+        o.faults.push(Fault {
+            t: 20.0,
+            epoch: 1,
+            label: "committee stops".into(),
+            starts: true,
+        });
+        o
+    }
+
+    #[test]
+    fn a_block_proven_in_fallback_counts_as_proven() {
+        let o = fallback_timeline(true);
+        let blocks = replay(&o.events);
+        assert_eq!(blocks.len(), 4);
+        assert!(blocks[0].pruned.is_some() && blocks[1].pruned.is_some());
+        assert_eq!(blocks[2].proven, Some(37.0), "proven on arrival");
+        assert_eq!(tips(&o.events).last(), Some(&(80.0, 2, 2)));
+        assert!(tips_consistent(&o.events));
+        let r = analyze(
+            &o,
+            &Expect {
+                min_pruned_blocks: 2,
+                recovers: true,
+                fallback: true,
+                ..Expect::default()
+            },
+        );
+        assert!(r.passed(), "{:#?}", r.checks);
+        assert_eq!(r.blocks_proven_in_fallback, 1);
+        // The first proof after the fault is the fallback block's (epoch 2 >= 1), at 37 s.
+        assert_eq!(r.recovery, Some(17.0));
+        assert_eq!(r.txs.pruned, 2);
+        assert_eq!(r.txs.pruned_recovered, 2);
+        assert_eq!(finality_times(&o, &blocks), vec![36.0, 32.0, 30.0]);
+    }
+
+    #[test]
+    fn fallback_that_never_ends_or_a_misplaced_fallback_proof_fails() {
+        let r = analyze(
+            &fallback_timeline(false),
+            &Expect {
+                fallback: true,
+                ..Expect::default()
+            },
+        );
+        assert!(!r.passed());
+        let failed: Vec<&str> = r
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(
+            failed,
+            ["based fallback began, blocks came with their proofs, and it ended"]
+        );
+        // A fallback proof must be of the pending tip, right after the proven one.
+        let mut o = fallback_timeline(true);
+        o.events[5].event = ChainEvent::ProvenInFallback {
+            number: 2,
+            epoch: 2,
+        };
+        assert!(!tips_consistent(&o.events));
     }
 
     #[test]

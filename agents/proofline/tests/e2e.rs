@@ -53,6 +53,7 @@ fn config() -> DevnetConfig {
         block_time: 1,
         claim_window: None,
         extra_accounts: 2,
+        fallback_enter: None,
     }
 }
 

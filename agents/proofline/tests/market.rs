@@ -295,6 +295,7 @@ async fn prover_market() {
             block_time: 1,
             claim_window: Some(CLAIM_WINDOW),
             extra_accounts: 8,
+            fallback_enter: None,
         },
     )
     .await;

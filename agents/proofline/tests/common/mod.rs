@@ -381,11 +381,14 @@ pub struct DevnetConfig {
     pub claim_window: Option<u64>,
     /// Funded anvil accounts besides the deployer and the validators.
     pub extra_accounts: usize,
+    /// FALLBACK_ENTER in slots; `None`: 1,000 epochs (out of the way).
+    pub fallback_enter: Option<u64>,
 }
 
 impl Devnet {
     /// anvil, then `script/Deploy.s.sol` with `validators` staked. The proof claim window is the
-    /// whole next epoch (the dev prover proves in it) and based fallback is 1,000 epochs away.
+    /// whole next epoch (the dev prover proves in it) unless the config says otherwise, and based
+    /// fallback is 1,000 epochs away unless it says otherwise.
     pub async fn start(diag: Arc<Diagnostics>, config: DevnetConfig) -> Devnet {
         let chain_id = fresh_chain_id();
         let cleanup = WorkTreeCleanup(chain_id);
@@ -421,6 +424,7 @@ impl Devnet {
         let validators = config.validators;
         let (slot, epoch) = (config.slot_duration, config.epoch_duration);
         let claim_window = config.claim_window.unwrap_or(epoch);
+        let fallback_enter = config.fallback_enter.unwrap_or(1000 * epoch);
         let status = tokio::task::spawn_blocking(move || {
             // One forge at a time: they share out/ and cache/.
             let _one = FORGE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
@@ -442,7 +446,7 @@ impl Devnet {
                 .env("SLOT_DURATION", slot.to_string())
                 .env("EPOCH_DURATION", epoch.to_string())
                 .env("PROOF_CLAIM_WINDOW", claim_window.to_string())
-                .env("FALLBACK_ENTER", (1000 * epoch).to_string())
+                .env("FALLBACK_ENTER", fallback_enter.to_string())
                 .status()
                 .expect("forge runs")
         })
@@ -529,6 +533,7 @@ impl Devnet {
             p2p_port: free_port(),
             peers: Vec::new(),
             fault: None,
+            extra_args: Vec::new(),
         }
     }
 
@@ -585,6 +590,8 @@ pub struct NodeSpec {
     pub peers: Vec<u16>,
     /// `--fault` (hidden flag), e.g. `wrong-state-root`.
     pub fault: Option<String>,
+    /// Further flags, e.g. `--fallback-key`.
+    pub extra_args: Vec<String>,
 }
 
 /// A `proofline node` process (started again on the same data directory after a kill).
@@ -654,6 +661,7 @@ impl NodeProc {
         if let Some(fault) = &s.fault {
             cmd.args(["--fault", fault]);
         }
+        cmd.args(&s.extra_args);
         clear_proofline_env(&mut cmd);
         // Sync and duties at debug: each block synced, and why a check or attestation failed.
         cmd.env(
@@ -704,6 +712,11 @@ impl NodeProc {
 
     pub async fn block(&self, number: u64) -> eyre::Result<Option<BlockInfo>> {
         Ok(self.client.get_block(number).await?)
+    }
+
+    /// Whether the node's pool holds tx `hash`.
+    pub async fn pooled(&self, hash: B256) -> eyre::Result<bool> {
+        Ok(self.client.get_tx_status(hash).await? == proofline_node::rpc::TxStatus::Pending)
     }
 
     async fn get(&self, path: &str) -> eyre::Result<(u16, String)> {

@@ -364,6 +364,17 @@ impl NodeInner {
         .cloned())
     }
 
+    /// Waits up to a third of a slot for the node's sync to reach block `tip`. Just after a
+    /// restart or an L1 outage (or when the parent landed late in the previous slot) the sync
+    /// can be a moment behind L1's tip: a proposer waits for it, as an attester waits for the
+    /// parent, rather than give the slot up at once.
+    pub(crate) async fn wait_for_tip(&self, tip: u64) {
+        let deadline = Instant::now() + Duration::from_secs(self.reader.time.slot_duration() / 3);
+        while self.chain.read().expect("poisoned").tip() < tip && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Builds, attests and sends the block of `slot` if one of the node's validators proposes it.
     pub async fn propose_in(&self, slot: Slot) -> eyre::Result<()> {
         let started = Instant::now();
@@ -389,13 +400,7 @@ impl NodeInner {
         }
         let on_l1 = self.reader.pending_block().await?;
         phases.l1_reads += started.elapsed();
-        // Just after a restart or an L1 outage (or when the parent landed late in the previous
-        // slot) the node's sync can be a moment behind L1's tip: wait for it, as an attester
-        // waits for the parent, rather than give the slot up at once.
-        let deadline = Instant::now() + Duration::from_secs(self.reader.time.slot_duration() / 3);
-        while self.chain.read().expect("poisoned").tip() < on_l1 && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.wait_for_tip(on_l1).await;
         let t = Instant::now();
         let (block, built) = {
             let chain = self.chain.read().expect("poisoned");
@@ -555,23 +560,7 @@ impl NodeInner {
             send_ms = phases.send.as_millis() as u64,
             "proposed"
         );
-        let metrics = self.metrics.clone();
-        tokio::spawn(async move {
-            match pending.wait().await {
-                Ok(o) => metrics.l1_tx(
-                    "propose",
-                    if o.receipt.status() {
-                        "success"
-                    } else {
-                        "reverted"
-                    },
-                ),
-                Err(e) => {
-                    metrics.l1_tx("propose", "failed");
-                    warn!(%e, "propose transaction failed");
-                }
-            }
-        });
+        self.count_outcome("propose", pending);
         Ok(())
     }
 }

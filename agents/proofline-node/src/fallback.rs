@@ -18,14 +18,14 @@
 //! The committee's own proposers skip slots in fallback ([`FallbackWindow::covers`]), read from
 //! the status the node polls, so they do not gather attestations for a block the Rollup refuses.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use alloy::primitives::Bytes;
 use eyre::{bail, eyre};
 use proofline_bindings::Rollup;
 use proofline_core::Slot;
 use proofline_l1::{Purpose, TxCandidate};
-use tracing::{info, warn};
+use tracing::info;
 
 use crate::{duties::build_block, l1::to_binding, node::NodeInner};
 
@@ -69,10 +69,7 @@ impl NodeInner {
             return Ok(());
         }
         let (pending, proven) = self.reader.tips().await?;
-        let deadline = Instant::now() + Duration::from_secs(self.reader.time.slot_duration() / 3);
-        while self.chain.read().expect("poisoned").tip() < pending && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.wait_for_tip(pending).await;
         let epoch = self.reader.epoch_of(slot);
         let (block, built) = {
             let chain = self.chain.read().expect("poisoned");
@@ -83,34 +80,28 @@ impl NodeInner {
                 );
             }
             let pool = self.mempool.lock().expect("poisoned");
-            if proven < pending {
-                // The Rollup prunes the unproven blocks first: build on the proven tip. Their txs
-                // are still in the pool (a block's txs leave it only once applied, and go back on
-                // a rollback), except those the node applied; take them from the dropped blocks.
+            // The Rollup drops the unproven blocks first: build on the proven tip, with the
+            // dropped blocks' txs back in (a copy of) the pool, as a prune would put them.
+            let rolled_back = (proven < pending).then(|| {
                 let mut base = chain.clone();
-                let dropped = base.rollback(proven);
                 let mut pool = pool.clone();
-                for tx in dropped.iter().flat_map(|b| &b.txs) {
+                for tx in base.rollback(proven).iter().flat_map(|b| &b.txs) {
                     let _ = pool.add(tx, base.l2().state());
                 }
-                build_block(
-                    &base,
-                    &pool,
-                    slot,
-                    epoch.0,
-                    signer.address(),
-                    self.config.max_block_txs,
-                )?
-            } else {
-                build_block(
-                    &chain,
-                    &pool,
-                    slot,
-                    epoch.0,
-                    signer.address(),
-                    self.config.max_block_txs,
-                )?
-            }
+                (base, pool)
+            });
+            let (base, pool) = match &rolled_back {
+                Some((base, pool)) => (base, pool),
+                None => (&*chain, &*pool),
+            };
+            build_block(
+                base,
+                pool,
+                slot,
+                epoch.0,
+                signer.address(),
+                self.config.max_block_txs,
+            )?
         };
         let args = built.propose_args();
         let proof = args.dev_block_proof(&self.domain, epoch.0, signer.address());
@@ -141,23 +132,7 @@ impl NodeInner {
             build_ms = started.elapsed().as_millis() as u64,
             "proposed in based fallback, with proof"
         );
-        let metrics = self.metrics.clone();
-        tokio::spawn(async move {
-            match pending_tx.wait().await {
-                Ok(o) => metrics.l1_tx(
-                    "propose_with_proof",
-                    if o.receipt.status() {
-                        "success"
-                    } else {
-                        "reverted"
-                    },
-                ),
-                Err(e) => {
-                    metrics.l1_tx("propose_with_proof", "failed");
-                    warn!(%e, "proposeWithProof transaction failed");
-                }
-            }
-        });
+        self.count_outcome("propose_with_proof", pending_tx);
         Ok(())
     }
 }

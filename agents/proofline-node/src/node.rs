@@ -32,7 +32,7 @@ use alloy::{
 use eyre::WrapErr;
 use libp2p::Multiaddr;
 use proofline_core::Slot;
-use proofline_l1::{Deployment, L1Provider, RpcConfig, TxManager, TxManagerConfig};
+use proofline_l1::{Deployment, L1Provider, PendingTx, RpcConfig, TxManager, TxManagerConfig};
 use proofline_l2::rollup_domain;
 use tokio::{sync::watch, task::JoinSet};
 use tracing::{info, warn};
@@ -347,6 +347,27 @@ impl NodeInner {
 
     pub(crate) fn take_built(&self, archive: B256) -> Option<StoredBlock> {
         self.built.lock().expect("poisoned").remove(&archive)
+    }
+
+    /// Counts how `pending` ends in `proofline_l1_txs_total{purpose}`, in the background.
+    pub(crate) fn count_outcome(&self, purpose: &'static str, pending: PendingTx) {
+        let metrics = self.metrics.clone();
+        tokio::spawn(async move {
+            match pending.wait().await {
+                Ok(o) => {
+                    let outcome = if o.receipt.status() {
+                        "success"
+                    } else {
+                        "reverted"
+                    };
+                    metrics.l1_tx(purpose, outcome);
+                }
+                Err(e) => {
+                    metrics.l1_tx(purpose, "failed");
+                    warn!(%e, purpose, "transaction failed");
+                }
+            }
+        });
     }
 
     pub(crate) async fn tx_manager(&self, signer: &PrivateKeySigner) -> eyre::Result<TxManager> {

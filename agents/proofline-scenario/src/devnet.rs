@@ -334,8 +334,43 @@ impl Devnet {
             keys.push(dev_key(root, i)?);
         }
         let p2p: Vec<u16> = (0..2).map(|_| free_port()).collect();
-        let mut nodes = Vec::new();
         let mut node_rpcs = Vec::new();
+        // A `proofline node` on fresh RPC and metrics ports, with `extra` (its keys) and every
+        // committee node but the one on `p2p_port` as peers.
+        let mut node = |name: String, p2p_port: u16, extra: Vec<String>| {
+            let rpc_port = free_port();
+            node_rpcs.push(format!("http://127.0.0.1:{rpc_port}"));
+            let mut args: Vec<String> = vec![
+                "node".into(),
+                "--l1-rpc".into(),
+                url.clone(),
+                "--deployment".into(),
+                deployment_file.display().to_string(),
+                "--data-dir".into(),
+                dir.join(&name).display().to_string(),
+                "--rpc-addr".into(),
+                addr(rpc_port),
+                "--metrics-addr".into(),
+                addr(free_port()),
+                "--p2p-listen".into(),
+                format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
+                "--poll-ms".into(),
+                "500".into(),
+            ];
+            args.extend(extra);
+            for peer in p2p.iter().filter(|p| **p != p2p_port) {
+                args.push("--peer".into());
+                args.push(format!("/ip4/127.0.0.1/tcp/{peer}"));
+            }
+            Agent {
+                log: dir.join(format!("{name}.log")),
+                name,
+                args,
+                bin: bin.to_path_buf(),
+                proc: None,
+            }
+        };
+        let mut nodes = Vec::new();
         for (k, p2p_port) in p2p.iter().enumerate() {
             let node_dir = dir.join(format!("node{k}"));
             std::fs::create_dir_all(&node_dir)?;
@@ -347,78 +382,25 @@ impl Devnet {
                 .collect();
             let keys_file = node_dir.join("validators.keys");
             std::fs::write(&keys_file, own.join("\n") + "\n")?;
-            let rpc_port = free_port();
-            node_rpcs.push(format!("http://127.0.0.1:{rpc_port}"));
-            let mut args: Vec<String> = vec![
-                "node".into(),
-                "--l1-rpc".into(),
-                url.clone(),
-                "--deployment".into(),
-                deployment_file.display().to_string(),
-                "--validator-keys-file".into(),
-                keys_file.display().to_string(),
-                "--data-dir".into(),
-                node_dir.display().to_string(),
-                "--rpc-addr".into(),
-                addr(rpc_port),
-                "--metrics-addr".into(),
-                addr(free_port()),
-                "--p2p-listen".into(),
-                format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
-                "--poll-ms".into(),
-                "500".into(),
-            ];
-            for (j, peer) in p2p.iter().enumerate() {
-                if j != k {
-                    args.push("--peer".into());
-                    args.push(format!("/ip4/127.0.0.1/tcp/{peer}"));
-                }
-            }
-            nodes.push(Agent {
-                name: format!("node{k}"),
-                args,
-                bin: bin.to_path_buf(),
-                log: dir.join(format!("node{k}.log")),
-                proc: None,
-            });
+            nodes.push(node(
+                format!("node{k}"),
+                *p2p_port,
+                vec![
+                    "--validator-keys-file".into(),
+                    keys_file.display().to_string(),
+                ],
+            ));
         }
-        let based = if cfg.based_proposer {
-            let based_dir = dir.join("based");
-            let rpc_port = free_port();
-            node_rpcs.push(format!("http://127.0.0.1:{rpc_port}"));
-            let mut args: Vec<String> = vec![
-                "node".into(),
-                "--l1-rpc".into(),
-                url.clone(),
-                "--deployment".into(),
-                deployment_file.display().to_string(),
-                "--fallback-key".into(),
-                keys[cfg.validators + provers + 1].clone(),
-                "--data-dir".into(),
-                based_dir.display().to_string(),
-                "--rpc-addr".into(),
-                addr(rpc_port),
-                "--metrics-addr".into(),
-                addr(free_port()),
-                "--p2p-listen".into(),
-                format!("/ip4/127.0.0.1/tcp/{}", free_port()),
-                "--poll-ms".into(),
-                "500".into(),
-            ];
-            for peer in &p2p {
-                args.push("--peer".into());
-                args.push(format!("/ip4/127.0.0.1/tcp/{peer}"));
-            }
-            Some(Agent {
-                name: "based".into(),
-                args,
-                bin: bin.to_path_buf(),
-                log: dir.join("based.log"),
-                proc: None,
-            })
-        } else {
-            None
-        };
+        let based = cfg.based_proposer.then(|| {
+            node(
+                "based".into(),
+                free_port(),
+                vec![
+                    "--fallback-key".into(),
+                    keys[cfg.validators + provers + 1].clone(),
+                ],
+            )
+        });
         let submitter_port = free_port();
         let submitter_url = format!("http://127.0.0.1:{submitter_port}");
         let submitter = Agent {

@@ -22,10 +22,15 @@
 //!   stay empty and the honest node logs its refusals ("state root mismatch"); the honest slots
 //!   land.
 //!
-//! Both tests run in parallel, each on its own anvil, chain id and ports. A failure prints the
+//! - `based_fallback_keeps_the_chain_live` (in `e2e/fallback.rs`): a committee whose blocks are
+//!   never proven, and a node proposing with proofs in based fallback.
+//!
+//! The tests run in parallel, each on its own anvil, chain id and ports. A failure prints the
 //! tail of every log and keeps the test's directory (path printed at the start).
 
 mod common;
+#[path = "e2e/fallback.rs"]
+mod fallback;
 
 use std::{
     collections::{BTreeMap, HashMap, HashSet},

@@ -1,5 +1,6 @@
 //! End-to-end test of based fallback (SPEC 6, issue 7): the real `proofline` binary, a real anvil
-//! and the deploy script, with FALLBACK_ENTER at its least (two epochs and a slot).
+//! and the deploy script, with FALLBACK_ENTER at its least (two epochs and a slot). Part of the
+//! `e2e` test binary, so it runs beside the node's other end-to-end tests.
 //!
 //! Two nodes: `committee` holds all 4 validators, and no prover runs, so its blocks are never
 //! proven; `based` holds no validator and proposes in fallback with `--fallback-key`. Each gets
@@ -14,14 +15,12 @@
 //! 4. fallback ends, the committee proposes again on the fallback blocks, and both nodes hold the
 //!    same chain as L1.
 
-mod common;
-
 use std::{collections::HashSet, time::Duration};
 
+use crate::common::*;
 use alloy::{
     consensus::Transaction as _, primitives::B256, providers::Provider, sol_types::SolCall,
 };
-use common::*;
 use proofline_bindings::Rollup;
 use proofline_scenario::report::{replay, ChainEvent};
 

@@ -99,7 +99,7 @@ cargo build --quiet -p proofline ${CI:+--locked}
 
 echo "devnet: starting anvil on $RPC (chain $CHAIN_ID, prague, ${BLOCK_TIME}s blocks); log: $DIR/anvil.log"
 # Enough funded accounts for the deployer, every validator (they pay for their proposals), every
-# prover and the submitter.
+# prover, the submitter and node 0's based-fallback key.
 "$ANVIL" --host 127.0.0.1 --port "$PORT" --chain-id "$CHAIN_ID" --hardfork prague \
   --block-time "$BLOCK_TIME" --accounts $((VALIDATORS + PROVERS + 3)) >"$DIR/anvil.log" 2>&1 &
 ANVIL_PID=$!
@@ -173,15 +173,21 @@ for ((i = 1; i <= VALIDATORS; i++)); do
 done
 
 p2p_addr() { echo "/ip4/127.0.0.1/tcp/$((PORT + 300 + $1))"; }
+# Node 0 also proposes with proofs if the Rollup enters based fallback (no proof for
+# FALLBACK_ENTER slots, e.g. every prover down), with the last funded account (index
+# VALIDATORS + PROVERS + 2), so the chain stays live; the committee steps aside meanwhile.
+FALLBACK_KEY="$("$CAST" wallet private-key --mnemonic "$MNEMONIC" --mnemonic-index $((VALIDATORS + PROVERS + 2)))"
 for ((k = 0; k < NODES; k++)); do
   peers=()
   for ((j = 0; j < NODES; j++)); do
     ((j == k)) || peers+=(--peer "$(p2p_addr "$j")")
   done
+  based=()
+  ((k == 0)) && based=(--fallback-key "$FALLBACK_KEY")
   "$PROOFLINE" node --l1-rpc "$RPC" --deployment "$ROOT/$DEPLOYMENT" \
     --validator-keys-file "$DIR/node$k/validators.keys" --data-dir "$DIR/node$k" \
     --rpc-addr "127.0.0.1:$((PORT + 100 + k))" --metrics-addr "127.0.0.1:$((PORT + 200 + k))" \
-    --p2p-listen "$(p2p_addr "$k")" "${peers[@]}" --poll-ms 500 \
+    --p2p-listen "$(p2p_addr "$k")" "${peers[@]}" "${based[@]}" --poll-ms 500 \
     >"$DIR/node$k.log" 2>&1 &
   AGENT_PIDS+=($!)
   echo "devnet: node $k (pid $!): rpc http://127.0.0.1:$((PORT + 100 + k)), metrics http://127.0.0.1:$((PORT + 200 + k))/metrics, log $DIR/node$k.log"

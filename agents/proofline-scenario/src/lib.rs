@@ -188,10 +188,15 @@ pub async fn run(name: &str, opts: &Options) -> eyre::Result<Outcome> {
     sent.append(&mut run.forced);
     let load_stopped = run.net.since_genesis(unix_now());
     tracing::info!(sent = sent.len(), ?refused, "load stopped; draining");
-    // The last blocks are proven during the next epoch; one more slot for the proof to land.
-    run.net
-        .until_epoch(stop_epoch + 2, opts.slot_duration as f64)
-        .await?;
+    // The last txs land in blocks of epoch stop + 1 at the latest, proven a few seconds into
+    // stop + 2: wait for that proof, at most a slot past the claim window. (A fixed end one slot
+    // in raced that proof: an l1-reorg run ended before it landed.)
+    run.net.until_epoch(stop_epoch + 2, 0.0).await?;
+    let last_proof_by =
+        run.net.epoch_start(stop_epoch + 2) + ((opts.claim_window + 1) * opts.slot_duration) as f64;
+    if !run.net.until_proven(stop_epoch + 1, last_proof_by).await? {
+        tracing::warn!(epoch = stop_epoch + 1, "not proven by the end of the run");
+    }
     let end = run.net.since_genesis(unix_now());
     let events = run.net.collect_events().await?;
     let kept: std::collections::HashSet<_> = replay(&events)
@@ -255,8 +260,9 @@ pub async fn run(name: &str, opts: &Options) -> eyre::Result<Outcome> {
         (
             "load".to_string(),
             format!(
-                "{} txs/s until epoch {stop_epoch}, then 2 epochs of drain",
-                opts.tx_rate
+                "{} txs/s until epoch {stop_epoch}, then a drain until epoch {} is proven",
+                opts.tx_rate,
+                stop_epoch + 1
             ),
         ),
         (

@@ -140,9 +140,16 @@ pub fn gossip_acceptance(result: &Result<Accepted, QuoteError>) -> MessageAccept
     }
 }
 
+/// Most quotes held for the epoch after the one being taken ([`QuoteIntake::submit`]).
+const HELD_MAX: usize = 64;
+
 struct Inner {
     config: IntakeConfig,
     pool: Mutex<QuotePool>,
+    /// Quotes refused only for being one epoch ahead: their prover saw the previous epoch's
+    /// proof land before this node's context did (a block later, at most). Admitted again at the
+    /// next refresh, so a gossiped quote, which a peer never sends twice, is not lost.
+    held: Mutex<std::collections::VecDeque<SignedEpochProofQuote>>,
     context: RwLock<Option<ValidationContext>>,
     escrow: Arc<dyn EscrowSource>,
     limiter: Mutex<RateLimiter<QuoteSource>>,
@@ -184,6 +191,7 @@ impl QuoteIntake {
             inner: Arc::new(Inner {
                 config,
                 pool: Mutex::new(QuotePool::new(config.pool)),
+                held: Mutex::new(Default::default()),
                 context: RwLock::new(None),
                 escrow,
                 limiter: Mutex::new(RateLimiter::new(
@@ -261,7 +269,22 @@ impl QuoteIntake {
                 }
             }
         }
-        self.set_context(base)
+        let dropped = self.set_context(base);
+        let held: Vec<_> = self
+            .inner
+            .held
+            .lock()
+            .expect("poisoned")
+            .drain(..)
+            .collect();
+        for quote in held {
+            // Held again if still ahead; a stale one is dropped.
+            if let Ok(a) = self.admit(quote).await {
+                debug!(digest = %a.digest, epoch = a.epoch, "held quote admitted");
+            }
+        }
+        self.update_gauge();
+        dropped
     }
 
     /// Validates and pools a quote (module doc). Counts it in the metrics; a quote accepted over
@@ -333,7 +356,23 @@ impl QuoteIntake {
     }
 
     async fn admit(&self, quote: SignedEpochProofQuote) -> Result<Accepted, QuoteError> {
-        let valid = match self.validate_now(&quote, None) {
+        let result = self.admit_now(&quote).await;
+        if let Err(QuoteError::WrongEpoch { expected, got }) = &result {
+            if *got == U256::from(expected + 1) {
+                let mut held = self.inner.held.lock().expect("poisoned");
+                if !held.contains(&quote) {
+                    if held.len() == HELD_MAX {
+                        held.pop_front();
+                    }
+                    held.push_back(quote);
+                }
+            }
+        }
+        result
+    }
+
+    async fn admit_now(&self, quote: &SignedEpochProofQuote) -> Result<Accepted, QuoteError> {
+        let valid = match self.validate_now(quote, None) {
             Err(QuoteError::EscrowUnknown { prover, deadline }) => {
                 let balance = tokio::time::timeout(
                     self.inner.config.escrow_timeout,
@@ -343,7 +382,7 @@ impl QuoteIntake {
                 .map_err(|_| QuoteError::L1Unavailable("escrow read timed out".into()))?
                 .map_err(|e| QuoteError::L1Unavailable(format!("{e:#}")))?;
                 self.remember_balance(prover, deadline, balance);
-                self.validate_now(&quote, Some((prover, balance)))?
+                self.validate_now(quote, Some((prover, balance)))?
             }
             other => other?,
         };
@@ -585,6 +624,53 @@ mod tests {
         );
         assert!(text.contains("reason=\"not_ready\"} 1"), "{text}");
         assert!(text.contains("proofline_quote_bids 1"), "{text}");
+    }
+
+    /// A gossiped quote for the next epoch that arrives a block before this node sees the proof
+    /// of the current one: refused (not forwarded), held, and pooled at the next refresh.
+    #[tokio::test]
+    async fn a_quote_one_epoch_ahead_is_held_until_the_context_catches_up() {
+        let (intake, _) = intake(&[(1, 10_000), (2, 10_000)], false);
+        intake.set_context(base());
+        let ahead = |k: u8, epoch: u64| {
+            let q = EpochProofQuote {
+                epoch_to_prove: U256::from(epoch),
+                valid_until_slot: U256::from(200),
+                bond_amount: U256::from(1_000),
+                prover: key(k).address(),
+                basis_point_fee: 10,
+            };
+            sign_quote(&key(k), &base().domain(), q).unwrap()
+        };
+        let next = ahead(1, 2);
+        let result = intake.submit_wire(PeerId::random(), &next.to_wire()).await;
+        assert!(matches!(
+            result,
+            Err(QuoteError::WrongEpoch { expected: 1, .. })
+        ));
+        assert_eq!(gossip_acceptance(&result), MessageAcceptance::Ignore);
+        // Sent again (a prover re-sends each poll): held once. Two epochs ahead: not held.
+        let _ = intake.submit(QuoteSource::Rpc, next).await;
+        let _ = intake.submit(QuoteSource::Rpc, ahead(2, 3)).await;
+        assert_eq!(intake.inner.held.lock().unwrap().len(), 1);
+        // The proof of epoch 1 lands: epoch 2 is taken now, in its claim window.
+        let caught_up = ValidationContext::new(
+            1,
+            Address::repeat_byte(9),
+            &TimeConfig::new(Timestamp(1_000), 12, 32).unwrap(),
+            13,
+            97,
+            Some(2),
+            U256::from(100),
+            false,
+        );
+        intake.refresh(caught_up).await;
+        assert_eq!(
+            intake.best(2).map(|q| *q.signed()),
+            Some(next),
+            "the held quote is pooled"
+        );
+        assert!(intake.inner.held.lock().unwrap().is_empty());
     }
 
     #[tokio::test]

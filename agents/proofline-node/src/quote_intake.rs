@@ -530,13 +530,18 @@ mod tests {
     }
 
     fn base() -> ValidationContext {
+        at(40, 1)
+    }
+
+    /// The test chain's context in slot `slot`, with `epoch` to prove.
+    fn at(slot: u64, epoch: u64) -> ValidationContext {
         ValidationContext::new(
             1,
             Address::repeat_byte(9),
             &TimeConfig::new(Timestamp(1_000), 12, 32).unwrap(),
             13,
-            40,
-            Some(1),
+            slot,
+            Some(epoch),
             U256::from(100),
             false,
         )
@@ -654,17 +659,7 @@ mod tests {
         let _ = intake.submit(QuoteSource::Rpc, ahead(2, 3)).await;
         assert_eq!(intake.inner.held.lock().unwrap().len(), 1);
         // The proof of epoch 1 lands: epoch 2 is taken now, in its claim window.
-        let caught_up = ValidationContext::new(
-            1,
-            Address::repeat_byte(9),
-            &TimeConfig::new(Timestamp(1_000), 12, 32).unwrap(),
-            13,
-            97,
-            Some(2),
-            U256::from(100),
-            false,
-        );
-        intake.refresh(caught_up).await;
+        intake.refresh(at(97, 2)).await;
         assert_eq!(
             intake.best(2).map(|q| *q.signed()),
             Some(next),

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Script} from "forge-std/Script.sol";
 
 import {ForcedInclusionQueue} from "../contracts/core/ForcedInclusionQueue.sol";
 import {ProverEscrow} from "../contracts/core/ProverEscrow.sol";
 import {Rollup} from "../contracts/core/Rollup.sol";
 import {DevToken} from "../contracts/dev/DevToken.sol";
-import {RollupConfig} from "../contracts/interfaces/IRollup.sol";
+import {RollupConfig, Signature} from "../contracts/interfaces/IRollup.sol";
 import {ITxProofVerifier} from "../contracts/interfaces/ITxProofVerifier.sol";
 import {TimeConfig} from "../contracts/libraries/TimeLib.sol";
 import {InsecureDevEpochVerifier} from "../contracts/verifiers/InsecureDevEpochVerifier.sol";
@@ -26,7 +27,8 @@ import {InsecureDevTxProofVerifier} from "../contracts/verifiers/InsecureDevTxPr
 ///      GENESIS_ARCHIVE        archive of L2 block 0                  the agents' genesis (see below)
 ///      STAKING_ASSET          ERC-20 to stake; zero deploys a DevToken
 ///      BOND_ASSET             ERC-20 of prover bonds; zero deploys a DevToken
-///      REWARD_ASSET           ERC-20 of rewards; zero deploys a DevToken and funds the Rollup
+///      REWARD_ASSET           ERC-20 of rewards and fees (not the staking asset); zero deploys a
+///                             DevToken and funds the reward pool (else fund it with fundRewards)
 ///      VERIFIER               IEpochVerifier; zero deploys InsecureDevEpochVerifier (proves nothing)
 ///      PROOF_CLAIM_WINDOW     C, slots                               min(13, EPOCH_DURATION / 2)
 ///      MIN_BOND               smallest bond a quote may offer        1000 ether
@@ -38,12 +40,14 @@ import {InsecureDevTxProofVerifier} from "../contracts/verifiers/InsecureDevTxPr
 ///      FORCED_INCLUSION_DELAY epochs until a forced tx is due         2
 ///      MIN_FORCED_TXS_PER_BLOCK                                      4
 ///      INCLUSION_GAS          L1 gas priced into the enqueue fee      30000
+///      FEE_DOUBLE_THRESHOLD   waiting queue entries that double it   50
 ///      TX_PROOF_VERIFIER      ITxProofVerifier; zero deploys InsecureDevTxProofVerifier (proves nothing)
 ///      QUEUE_FEE_RECIPIENT    receives enqueue fees                  the deployer
 ///      FALLBACK_ENTER         slots without proven progress          3 epochs
 ///      FALLBACK_EXIT_ACTIVITY slots without a fallback block         1 epoch
 ///      FALLBACK_EXIT_TOTAL    slots of fallback at most              2 epochs
 ///      STAKE_VALIDATORS       validators to stake at once (dev only)  0
+///                             (the deployer pays; each key signs its consent)
 ///
 ///      forge script script/Deploy.s.sol --rpc-url $RPC --broadcast --private-key $KEY
 contract Deploy is Script {
@@ -65,6 +69,7 @@ contract Deploy is Script {
         address queueFeeRecipient;
         uint256 forcedInclusionDelay;
         uint256 inclusionGas;
+        uint256 feeDoubleThreshold;
     }
 
     function run() external returns (Rollup rollup) {
@@ -103,13 +108,19 @@ contract Deploy is Script {
                 epochDuration: p.config.epochDuration
             }),
             p.forcedInclusionDelay,
-            p.inclusionGas
+            p.inclusionGas,
+            p.feeDoubleThreshold,
+            IERC20(p.config.rewardAsset)
         );
         p.config.forcedInclusionQueue = address(queue);
         rollup = new Rollup(p.config);
         require(address(rollup) == predicted, "Deploy: rollup address differs from the escrow's binding");
 
-        if (devReward) DevToken(p.config.rewardAsset).mint(address(rollup), DEV_REWARD_FUNDING);
+        if (devReward) {
+            DevToken(p.config.rewardAsset).mint(deployer, DEV_REWARD_FUNDING);
+            DevToken(p.config.rewardAsset).approve(address(rollup), DEV_REWARD_FUNDING);
+            rollup.fundRewards(DEV_REWARD_FUNDING);
+        }
         address[] memory validators = _stakeValidators(rollup, deployer, p.stakeValidators, devToken);
 
         vm.stopBroadcast();
@@ -156,6 +167,7 @@ contract Deploy is Script {
         p.queueFeeRecipient = vm.envOr("QUEUE_FEE_RECIPIENT", address(0));
         p.forcedInclusionDelay = vm.envOr("FORCED_INCLUSION_DELAY", uint256(2));
         p.inclusionGas = vm.envOr("INCLUSION_GAS", uint256(30_000));
+        p.feeDoubleThreshold = vm.envOr("FEE_DOUBLE_THRESHOLD", uint256(50));
         p.bondAsset = vm.envOr("BOND_ASSET", address(0));
         // The Rollup requires more than two epochs (a quote's bond is due up to two epochs after
         // the quote is priced); the default keeps one epoch of margin.
@@ -164,8 +176,9 @@ contract Deploy is Script {
     }
 
     /// @dev Stakes validators whose keys derive from the test mnemonic, each its own withdrawer,
-    ///      paid for by the deployer (which mints the stake when the asset is a DevToken). Staked in
-    ///      epoch 0, they first sit on epoch 2's committee: epochs 0 and 1 have none.
+    ///      paid for by the deployer (which mints the stake when the asset is a DevToken), each with
+    ///      its key's signed consent (`stakeWithConsent`). Staked in epoch 0, they first sit on
+    ///      epoch 2's committee: epochs 0 and 1 have none.
     function _stakeValidators(Rollup rollup, address payer, uint256 n, bool mint)
         internal
         returns (address[] memory attesters)
@@ -177,10 +190,14 @@ contract Deploy is Script {
         token.approve(address(rollup), total);
 
         attesters = new address[](n);
+        uint256 deadline = block.timestamp + 1 days;
         for (uint32 index = 1; index <= n; ++index) {
-            address attester = vm.addr(vm.deriveKey(TEST_MNEMONIC, index));
+            uint256 key = vm.deriveKey(TEST_MNEMONIC, index);
+            address attester = vm.addr(key);
             attesters[index - 1] = attester;
-            rollup.stake(attester, attester);
+            (uint8 v, bytes32 r, bytes32 s) =
+                vm.sign(key, rollup.stakeConsentDigest(attester, attester, deadline));
+            rollup.stakeWithConsent(attester, attester, deadline, Signature({v: v, r: r, s: s}));
         }
     }
 
@@ -203,6 +220,7 @@ contract Deploy is Script {
         vm.serializeAddress(o, "forcedInclusionQueue", address(queue));
         vm.serializeAddress(o, "txProofVerifier", address(queue.VERIFIER()));
         vm.serializeUint(o, "forcedInclusionDelay", queue.FORCED_INCLUSION_DELAY());
+        vm.serializeUint(o, "feeDoubleThreshold", queue.FEE_DOUBLE_THRESHOLD());
         vm.serializeUint(o, "minForcedTxsPerBlock", rollup.MIN_FORCED_TXS_PER_BLOCK());
         vm.serializeUint(o, "fallbackEnter", rollup.FALLBACK_ENTER());
         vm.serializeUint(o, "fallbackExitActivity", rollup.FALLBACK_EXIT_ACTIVITY());

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+
 import {
+    DEPOSIT_TAG,
     ForcedTx,
     IForcedInclusionQueue,
     IForcedInclusionSink,
@@ -12,8 +16,9 @@ import {Errors} from "../libraries/Errors.sol";
 import {Epoch, TimeConfig, TimeLib, Timestamp} from "../libraries/TimeLib.sol";
 
 /// @title ForcedInclusionQueue
-/// @notice The FIFO of forced L2 transactions (SPEC 7). NatSpec of every function is in
-///         IForcedInclusionQueue.
+/// @notice The FIFO of forced L2 transactions (SPEC 7), and of fee deposits: the rollup's one
+///         L1-to-L2 inbox, which every block must consume in order. NatSpec of every function is
+///         in IForcedInclusionQueue.
 /// @dev Bound to its rollup at construction (ROLLUP is immutable; the deployer computes the
 ///      rollup's address first), like the ProverEscrow. One storage slot per entry (its hash).
 ///      Due epochs are not stored per entry: entries are queued in due-epoch order, so the queue
@@ -23,10 +28,13 @@ import {Epoch, TimeConfig, TimeLib, Timestamp} from "../libraries/TimeLib.sol";
 ///      Gas: a fresh storage slot costs 20,000, so the marks live in a ring of DUE_MARKS slots that
 ///      the constructor fills with a placeholder, and the `ends` slot is never zero either. The
 ///      first entry of a new due epoch then rewrites a mark that only covers entries the proven
-///      chain has included for good (the rollup reports its proven head with every `consume`, and
-///      a prune rewinds no further back than it). Such marks are never read again: a prune rewinds
-///      to the proven head, and views of older entries fall back to the ForcedTxQueued event.
+///      chain has included for good (the rollup reports its proven head with every `consume` and
+///      `rewind`; proofs move it without a call, so when the mark to reuse looks busy the queue
+///      asks the rollup, F-02 of the review). Such marks are never read again: a prune rewinds to
+///      the proven head, and views of older entries fall back to the ForcedTxQueued event.
 contract ForcedInclusionQueue is IForcedInclusionQueue {
+    using SafeERC20 for IERC20;
+
     /// @dev One slot: both ends, the rollup's proven head, the head's mark, the number of marks
     ///      ever made and the last one's epoch (NO_DUE_EPOCH before the first, so the slot is never
     ///      zero).
@@ -50,6 +58,8 @@ contract ForcedInclusionQueue is IForcedInclusionQueue {
     ///         proven chain stalled for about this many epochs, while users kept forcing txs, fills
     ///         it; `enqueue` then refuses (Queue__TooManyDueEpochs) until a proof lands.
     uint256 public constant DUE_MARKS = 128;
+    /// @notice Bytes of a fee deposit's entry: DEPOSIT_TAG, recipient (20), amount (16, big-endian).
+    uint256 public constant DEPOSIT_LENGTH = 37;
 
     address public immutable override ROLLUP;
     ITxProofVerifier public immutable VERIFIER;
@@ -62,6 +72,12 @@ contract ForcedInclusionQueue is IForcedInclusionQueue {
     /// @notice L1 gas a proposer spends to carry one forced transaction (its queue check and proof
     ///         share), priced into the enqueue fee at the current base fee.
     uint256 public immutable INCLUSION_GAS;
+    /// @notice Entries waiting for a block that double the enqueue fee (Taiko's linear rule:
+    ///         fee = base x (threshold + waiting) / threshold), so crowding the queue costs more
+    ///         the more crowded it is (docs/censorship.md).
+    uint256 public immutable FEE_DOUBLE_THRESHOLD;
+    /// @notice The token fee deposits are made in: the rollup's reward asset, which pays the fees.
+    IERC20 public immutable override FEE_ASSET;
 
     Ends internal ends;
     mapping(uint256 index => bytes32 txHash) internal txHashes;
@@ -73,13 +89,17 @@ contract ForcedInclusionQueue is IForcedInclusionQueue {
         address feeRecipient,
         TimeConfig memory time,
         uint256 forcedInclusionDelay,
-        uint256 inclusionGas
+        uint256 inclusionGas,
+        uint256 feeDoubleThreshold,
+        IERC20 feeAsset
     ) {
         require(rollup != address(0), Errors.Queue__ZeroParameter(0));
         require(address(verifier) != address(0), Errors.Queue__ZeroParameter(1));
         require(feeRecipient != address(0), Errors.Queue__ZeroParameter(2));
         require(time.slotDuration != 0 && time.epochDuration != 0, Errors.Queue__ZeroParameter(3));
         require(forcedInclusionDelay != 0, Errors.Queue__ZeroParameter(4));
+        require(feeDoubleThreshold != 0, Errors.Queue__ZeroParameter(5));
+        require(address(feeAsset) != address(0), Errors.Queue__ZeroParameter(6));
         ROLLUP = rollup;
         VERIFIER = verifier;
         FEE_RECIPIENT = feeRecipient;
@@ -88,6 +108,8 @@ contract ForcedInclusionQueue is IForcedInclusionQueue {
         EPOCH_DURATION = time.epochDuration;
         FORCED_INCLUSION_DELAY = forcedInclusionDelay;
         INCLUSION_GAS = inclusionGas;
+        FEE_DOUBLE_THRESHOLD = feeDoubleThreshold;
+        FEE_ASSET = feeAsset;
         ends.lastDue = uint48(Epoch.unwrap(NO_DUE_EPOCH));
         // A placeholder that covers no entry, so every mark slot is already non-zero.
         for (uint256 m = 0; m < DUE_MARKS; ++m) {
@@ -102,33 +124,75 @@ contract ForcedInclusionQueue is IForcedInclusionQueue {
         returns (uint256 index)
     {
         require(txData.length != 0, Errors.Queue__EmptyTx());
+        // Only `depositFee` queues deposits: a forced tx that looked like one would credit L2 fee
+        // balances backed by nothing.
+        require(txData[0] != DEPOSIT_TAG, Errors.Queue__DepositTagReserved());
         uint256 fee = enqueueFee(txData.length);
         require(msg.value >= fee, Errors.Queue__FeeTooLow(fee, msg.value));
         bytes32 txHash = keccak256(txData);
         require(VERIFIER.verifyTx(txData, proof), Errors.Queue__InvalidTxProof(txHash));
 
+        uint48 due;
+        bool wasEmpty;
+        (index, due, wasEmpty) = _append(txHash);
+        emit ForcedTxQueued(index, txHash, due, txData);
+        // The rollup caches the head's due epoch; only a new head changes it.
+        if (wasEmpty) IForcedInclusionSink(ROLLUP).forcedTxQueued(Epoch.wrap(due));
+    }
+
+    function depositFee(address recipient, uint256 amount) external payable override returns (uint256 index) {
+        require(
+            recipient != address(0) && amount != 0 && amount <= type(uint128).max,
+            Errors.Queue__InvalidDeposit(recipient, amount)
+        );
+        uint256 fee = enqueueFee(DEPOSIT_LENGTH);
+        require(msg.value >= fee, Errors.Queue__FeeTooLow(fee, msg.value));
+        bytes memory txData = abi.encodePacked(DEPOSIT_TAG, recipient, uint128(amount));
+        bytes32 txHash = keccak256(txData);
+
+        uint48 due;
+        bool wasEmpty;
+        (index, due, wasEmpty) = _append(txHash);
+        emit ForcedTxQueued(index, txHash, due, txData);
+        emit FeeDeposited(index, recipient, amount);
+        // The tokens go straight to the rollup, which pays fees out of them; exactly `amount` must
+        // arrive (a fee-on-transfer token would leave L2 balances backed by less).
+        uint256 before = FEE_ASSET.balanceOf(ROLLUP);
+        FEE_ASSET.safeTransferFrom(msg.sender, ROLLUP, amount);
+        uint256 received = FEE_ASSET.balanceOf(ROLLUP) - before;
+        require(received == amount, Errors.Queue__DepositNotReceived(amount, received));
+        IForcedInclusionSink(ROLLUP).feesDeposited(amount);
+        if (wasEmpty) IForcedInclusionSink(ROLLUP).forcedTxQueued(Epoch.wrap(due));
+    }
+
+    /// @dev Appends an entry due FORCED_INCLUSION_DELAY epochs from now, under its due mark.
+    function _append(bytes32 txHash) internal returns (uint256 index, uint48 due, bool wasEmpty) {
         Ends memory e = ends;
         index = e.tail;
-        uint48 due = uint48(Epoch.unwrap(_currentEpoch()) + FORCED_INCLUSION_DELAY);
+        due = uint48(Epoch.unwrap(_currentEpoch()) + FORCED_INCLUSION_DELAY);
         if (e.lastDue == due) {
             dueMarks[(e.marks - 1) % DUE_MARKS].end = uint104(index + 1);
         } else {
             DueMark storage m = dueMarks[e.marks % DUE_MARKS];
-            require(m.end <= e.provenHead, Errors.Queue__TooManyDueEpochs(DUE_MARKS));
+            uint256 end = m.end;
+            if (end > e.provenHead) {
+                // Proofs advance the rollup's proven head without telling the queue: ask. (It only
+                // moves forward; the max keeps a stale answer from moving the queue's back.)
+                uint256 proven = IForcedInclusionSink(ROLLUP).provenQueueHead();
+                require(end <= proven, Errors.Queue__TooManyDueEpochs(DUE_MARKS));
+                if (proven > e.provenHead) e.provenHead = uint40(proven);
+            }
             m.dueEpoch = due;
             m.start = uint104(index);
             m.end = uint104(index + 1);
             e.marks += 1;
             e.lastDue = due;
         }
-        bool wasEmpty = e.head == index;
+        wasEmpty = e.head == index;
         if (wasEmpty) e.cursor = e.marks - 1;
         txHashes[index] = txHash;
         e.tail = uint40(index + 1);
         ends = e;
-        emit ForcedTxQueued(index, txHash, due, txData);
-        // The rollup caches the head's due epoch; only a new head changes it.
-        if (wasEmpty) IForcedInclusionSink(ROLLUP).forcedTxQueued(Epoch.wrap(due));
     }
 
     function consume(uint256 count, uint256 provenHead)
@@ -182,8 +246,10 @@ contract ForcedInclusionQueue is IForcedInclusionQueue {
     }
 
     function enqueueFee(uint256 txLength) public view override returns (uint256) {
+        Ends memory e = ends;
         // A blob carries one byte per unit of blob gas (ignoring the field-element padding).
-        return INCLUSION_GAS * block.basefee + txLength * block.blobbasefee;
+        uint256 base = INCLUSION_GAS * block.basefee + txLength * block.blobbasefee;
+        return base * (FEE_DOUBLE_THRESHOLD + e.tail - e.head) / FEE_DOUBLE_THRESHOLD;
     }
 
     function dueCount(Epoch epoch) external view override returns (uint256) {

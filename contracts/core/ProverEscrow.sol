@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IProverEscrow} from "../interfaces/IProverEscrow.sol";
@@ -14,9 +15,13 @@ import {Timestamp} from "../libraries/TimeLib.sol";
 /// @dev Bound to its rollup at construction: ROLLUP is immutable and there is no initializer. The
 ///      deployer computes the rollup's address first; the Rollup's constructor checks the binding
 ///      (`ESCROW.ROLLUP() == address(this)`) and refuses an escrow bound to anyone else.
-///      Accounting: token balance == sum(free) + sum(pending) + sum(staked), always; deposits
-///      credit the balance delta, so a fee-on-transfer token cannot inflate a prover's balance.
-contract ProverEscrow is IProverEscrow {
+///      Accounting: token balance == sum(free) + sum(pending) + sum(staked) + sum(slashed), always;
+///      deposits credit the balance delta, so a fee-on-transfer token cannot inflate a prover's
+///      balance, under a reentrancy guard, so a token that calls back before moving funds cannot
+///      have one delta counted twice (F-04). A slash moves no token: it books the burn address's
+///      and the recipient's shares, paid out by `withdrawSlashed`, so a token that refuses
+///      transfers can never make the rollup's prune, and with it every block, revert (F-06).
+contract ProverEscrow is IProverEscrow, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
@@ -35,6 +40,8 @@ contract ProverEscrow is IProverEscrow {
     uint256 public immutable ESCROW_WITHDRAW_DELAY;
 
     mapping(address prover => Account) internal accounts;
+    /// @dev Slashed bonds not yet paid out, by who gets them (the burn address included).
+    mapping(address account => uint256) public override slashedBalance;
 
     constructor(IERC20 token, address rollup, uint256 withdrawDelay) {
         require(address(token) != address(0), Errors.Escrow__ZeroParameter(0));
@@ -50,7 +57,7 @@ contract ProverEscrow is IProverEscrow {
         _;
     }
 
-    function deposit(uint256 amount) external override {
+    function deposit(uint256 amount) external override nonReentrant {
         require(amount != 0, Errors.Escrow__ZeroAmount());
         uint256 before = TOKEN.balanceOf(address(this));
         TOKEN.safeTransferFrom(msg.sender, address(this), amount);
@@ -117,9 +124,17 @@ contract ProverEscrow is IProverEscrow {
         Account storage a = accounts[prover];
         require(a.staked >= amount, Errors.Escrow__InsufficientStake(a.staked, amount));
         a.staked -= uint128(amount);
-        if (burned != 0) TOKEN.safeTransfer(BURN_ADDRESS, burned);
-        if (amount != burned) TOKEN.safeTransfer(recipient, amount - burned);
+        if (burned != 0) slashedBalance[BURN_ADDRESS] += burned;
+        if (amount != burned) slashedBalance[recipient] += amount - burned;
         emit BondSlashed(prover, amount, burned, recipient);
+    }
+
+    function withdrawSlashed(address account) external override {
+        uint256 amount = slashedBalance[account];
+        require(amount != 0, Errors.Escrow__NothingSlashed(account));
+        slashedBalance[account] = 0;
+        TOKEN.safeTransfer(account, amount);
+        emit SlashedWithdrawn(account, amount);
     }
 
     function minBalanceAtTime(address prover, Timestamp ts) external view override returns (uint256 balance) {

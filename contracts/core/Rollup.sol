@@ -33,10 +33,12 @@ import {
 } from "../libraries/EpochProofQuoteLib.sol";
 import {Errors} from "../libraries/Errors.sol";
 import {ProposalLib} from "../libraries/ProposalLib.sol";
+import {RewardLib} from "../libraries/RewardLib.sol";
 import {SampleLib} from "../libraries/SampleLib.sol";
 import {SnapshotLib} from "../libraries/SnapshotLib.sol";
 import {StakingLib} from "../libraries/StakingLib.sol";
 import {Epoch, Slot, TimeConfig, TimeLib, Timestamp} from "../libraries/TimeLib.sol";
+import {ValidatorSelectionLib} from "../libraries/ValidatorSelectionLib.sol";
 
 /// @title Rollup
 /// @notice Proofline's L1 contract: staked validators, per-epoch committees, the pending chain,
@@ -46,11 +48,15 @@ import {Epoch, Slot, TimeConfig, TimeLib, Timestamp} from "../libraries/TimeLib.
 contract Rollup is IRollup, EIP712 {
     using SafeERC20 for IERC20;
     using SnapshotLib for SnapshotLib.History;
+    using ValidatorSelectionLib for ValidatorSelectionLib.Store;
+    using RewardLib for RewardLib.Store;
     using StakingLib for StakingLib.Store;
 
     uint256 internal constant BPS = 10_000;
-    /// @dev One bit per block of an epoch records its proposer reward as paid.
-    uint256 internal constant MAX_EPOCH_DURATION = 240;
+    bytes32 internal constant STAKE_CONSENT_TYPEHASH =
+        keccak256("StakeConsent(address attester,address withdrawer,uint256 deadline)");
+    /// @dev One bit per block of an epoch records its proposer reward as paid (RewardLib).
+    uint256 internal constant MAX_EPOCH_DURATION = 224;
 
     /// @dev One slot, so `propose` reads and writes its chain bookkeeping once. uint48 block numbers
     ///      and slots last millions of years at any slot length.
@@ -82,25 +88,12 @@ contract Rollup is IRollup, EIP712 {
         uint48 lastActivity; // slot of the last block proven in it (its start before any)
     }
 
-    /// @dev One slot. The committee lives as contract code (SSTORE2): written once per epoch,
-    ///      read by `propose` with one EXTCODECOPY and by a claim as one 20-byte member.
-    struct EpochData {
-        address committee; // SSTORE2 pointer to the members, 20 bytes each (zero: empty committee)
-        uint96 seed; // sampling seed, never zero: nonzero marks the epoch as set up
-    }
-
     /// @dev The live claim: claims are sequential (one epoch to prove at a time), so one record,
     ///      rewritten each epoch, serves all; a claim is live for `epoch` while bondProvider != 0.
     struct Claim {
         address bondProvider;
         uint16 basisPointFee;
         uint48 epoch;
-    }
-
-    struct Rewards {
-        bytes32 feesHash;
-        uint16 proposerShareBps;
-        uint240 claimed;
     }
 
     IERC20 public immutable STAKING_ASSET;
@@ -128,17 +121,15 @@ contract Rollup is IRollup, EIP712 {
 
     Tips internal tips;
     mapping(uint256 blockNumber => bytes32 archive) internal archives;
-    mapping(Epoch => EpochData) internal epochs;
+    /// @dev Seeds and committees by epoch (ValidatorSelectionLib).
+    ValidatorSelectionLib.Store internal selection;
     Claim internal claim;
     uint256 internal claimBond;
-    mapping(Epoch => Rewards) internal epochRewards;
-    mapping(address owner => uint256) public override rewardsOf;
+    /// @dev The reward pool, the fee deposits and what proven epochs owe (RewardLib).
+    RewardLib.Store internal rewards;
     Liveness internal liveness;
     FallbackPeriod internal fallbackPeriod;
 
-    /// @dev Seeds by the epoch they serve: the one written in epoch E is keyed E + 2 (SPEC 3: fixed
-    ///      before the epoch before it starts). An epoch with no write inherits the last one.
-    SnapshotLib.History internal seeds;
     /// @dev The validator set, with history (StakingLib).
     StakingLib.Store internal staking;
 
@@ -169,7 +160,7 @@ contract Rollup is IRollup, EIP712 {
         liveness.forcedDueEpoch = uint48(Epoch.unwrap(NO_DUE_EPOCH));
         liveness.progressSlot = uint48(Slot.unwrap(_currentSlot()));
         archives[0] = cfg.genesisArchive;
-        seeds.push(0, _freshSeed(0));
+        selection.initialize();
         emit L2BlockProposed(0, cfg.genesisArchive, 0);
     }
 
@@ -177,6 +168,33 @@ contract Rollup is IRollup, EIP712 {
 
     function stake(address attester, address withdrawer) external override {
         staking.stake(STAKING_ASSET, MIN_STAKE, _nextSnapshotKey(), attester, withdrawer);
+    }
+
+    function stakeWithConsent(
+        address attester,
+        address withdrawer,
+        uint256 deadline,
+        Signature calldata consent
+    ) external override {
+        staking.stakeWithConsent(
+            STAKING_ASSET,
+            MIN_STAKE,
+            _nextSnapshotKey(),
+            attester,
+            withdrawer,
+            deadline,
+            stakeConsentDigest(attester, withdrawer, deadline),
+            consent
+        );
+    }
+
+    function stakeConsentDigest(address attester, address withdrawer, uint256 deadline)
+        public
+        view
+        override
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(keccak256(abi.encode(STAKE_CONSENT_TYPEHASH, attester, withdrawer, deadline)));
     }
 
     function initiateExit(address attester) external override {
@@ -346,18 +364,19 @@ contract Rollup is IRollup, EIP712 {
         liveness = lv;
         tips = t;
 
-        uint256 bps = claimed ? c.basisPointFee : 0;
-        epochRewards[epoch] = Rewards({feesHash: feesHash, proposerShareBps: uint16(BPS - bps), claimed: 0});
+        rewards.bookEpoch(
+            epoch,
+            args.fees,
+            feesHash,
+            BLOCK_REWARD,
+            SUBMITTER_REWARD,
+            args.prover,
+            claimed ? c.basisPointFee : 0
+        );
         if (claimed) {
             claim.bondProvider = address(0);
             ESCROW.unstakeBond(c.bondProvider, claimBond);
-            uint256 total = blockCount * BLOCK_REWARD;
-            for (uint256 i = 0; i < blockCount; ++i) {
-                total += args.fees[i].value;
-            }
-            _accrue(c.bondProvider, total * bps / BPS);
         }
-        _accrue(msg.sender, SUBMITTER_REWARD);
         emit L2ProofVerified(Epoch.unwrap(epoch), end, args.prover);
     }
 
@@ -371,27 +390,20 @@ contract Rollup is IRollup, EIP712 {
         external
         override
     {
-        Rewards memory r = epochRewards[epoch];
-        require(r.feesHash != bytes32(0), Errors.Rollup__EpochNotProven(epoch));
-        bytes32 actual = keccak256(abi.encode(fees));
-        require(actual == r.feesHash, Errors.Rollup__InvalidFees(r.feesHash, actual));
-        uint256 claimed = r.claimed;
-        for (uint256 i = 0; i < indices.length; ++i) {
-            uint256 index = indices[i];
-            require(index < fees.length, Errors.Rollup__BlockIndexOutOfRange(fees.length, index));
-            require(claimed & (1 << index) == 0, Errors.Rollup__RewardAlreadyClaimed(epoch, index));
-            claimed |= 1 << index;
-            _accrue(fees[index].recipient, (BLOCK_REWARD + fees[index].value) * r.proposerShareBps / BPS);
-        }
-        epochRewards[epoch].claimed = uint240(claimed);
+        rewards.claimBlockRewards(epoch, fees, indices, BLOCK_REWARD);
     }
 
     function withdrawRewards(address to) external override {
-        uint256 amount = rewardsOf[msg.sender];
-        require(amount != 0, Errors.Rollup__NoRewards(msg.sender));
-        rewardsOf[msg.sender] = 0;
-        REWARD_ASSET.safeTransfer(to, amount);
-        emit RewardsWithdrawn(msg.sender, to, amount);
+        rewards.withdraw(REWARD_ASSET, to);
+    }
+
+    function fundRewards(uint256 amount) external override {
+        rewards.fund(REWARD_ASSET, amount);
+    }
+
+    function feesDeposited(uint256 amount) external override {
+        require(msg.sender == address(QUEUE), Errors.Rollup__NotQueue(address(QUEUE), msg.sender));
+        rewards.books.feePot += uint128(amount);
     }
 
     // ------------------------------------------------------------------ views
@@ -436,21 +448,18 @@ contract Rollup is IRollup, EIP712 {
     }
 
     function getCommitteeAt(Epoch epoch) external view override returns (address[] memory) {
-        _requireFixed(epoch);
-        return _sampleCommittee(epoch, _sampleSeed(epoch));
+        return selection.committeeAt(staking, epoch, TARGET_COMMITTEE_SIZE);
     }
 
     function getSampleSeed(Epoch epoch) external view override returns (bytes32) {
-        _requireFixed(epoch);
-        return _sampleSeed(epoch);
+        return selection.sampleSeed(epoch);
     }
 
     function getProposerAt(Timestamp ts) public view override returns (address) {
         TimeConfig memory time = _time();
         Slot slot = TimeLib.slotAt(time, ts);
         Epoch epoch = TimeLib.epochOf(time, slot);
-        _requireFixed(epoch);
-        return _proposerOf(epoch, slot, epochs[epoch]);
+        return _proposerOf(epoch, slot, selection.epochs[epoch]);
     }
 
     function getCurrentProposer() external view override returns (address) {
@@ -505,7 +514,7 @@ contract Rollup is IRollup, EIP712 {
             _fallbackAt(liveness.progressSlot, fallbackPeriod, Slot.unwrap(slot));
         require(!fallbackActive, Errors.Rollup__InFallback(Slot.wrap(start), Slot.wrap(end)));
         Epoch current = TimeLib.epochOf(_time(), slot);
-        _validateClaim(t, quote, proposer, slot, epochs[current]);
+        _validateClaim(t, quote, proposer, slot, selection.epochs[current]);
     }
 
     function getFallbackStatus() external view override returns (FallbackStatus memory fs) {
@@ -519,8 +528,26 @@ contract Rollup is IRollup, EIP712 {
     }
 
     function getEpochRewards(Epoch epoch) external view override returns (EpochRewards memory) {
-        Rewards memory r = epochRewards[epoch];
-        return EpochRewards({feesHash: r.feesHash, proposerShareBps: r.proposerShareBps, claimed: r.claimed});
+        RewardLib.EpochRecord memory r = rewards.epochs[epoch];
+        return EpochRewards({
+            feesHash: r.feesHash,
+            proposerShareBps: r.proposerShareBps,
+            blockReward: BLOCK_REWARD * r.rewardBps / BPS,
+            claimed: r.claimed
+        });
+    }
+
+    function rewardsOf(address owner) external view override returns (uint256) {
+        return rewards.rewardsOf[owner];
+    }
+
+    function getRewardBooks() external view override returns (uint256 rewardPool, uint256 feePot) {
+        RewardLib.Books memory b = rewards.books;
+        return (b.rewardPool, b.feePot);
+    }
+
+    function provenQueueHead() external view override returns (uint256) {
+        return liveness.provenForcedHead;
     }
 
     function getValidator(address attester) external view override returns (ValidatorView memory) {
@@ -543,7 +570,7 @@ contract Rollup is IRollup, EIP712 {
     }
 
     function getValidatorSetFor(Epoch epoch) external view override returns (address[] memory) {
-        return staking.setAt(_setKey(epoch));
+        return ValidatorSelectionLib.setFor(staking, epoch);
     }
 
     // ------------------------------------------------------------------ internals: chain
@@ -561,7 +588,7 @@ contract Rollup is IRollup, EIP712 {
         _checkBlock(t, args);
 
         Epoch epoch = TimeLib.epochOf(time, slot);
-        EpochData memory ed = _ensureEpoch(epoch);
+        ValidatorSelectionLib.EpochData memory ed = _ensureEpoch(epoch);
         _checkAttestations(args, attestations, epoch, ed);
 
         if (t.pending == t.proven) {
@@ -612,7 +639,7 @@ contract Rollup is IRollup, EIP712 {
         ProposeArgs calldata args,
         CommitteeAttestations calldata att,
         Epoch epoch,
-        EpochData memory ed
+        ValidatorSelectionLib.EpochData memory ed
     ) internal view {
         bytes memory committee = ed.committee == address(0) ? new bytes(0) : SSTORE2.read(ed.committee);
         uint256 size = committee.length / 20;
@@ -767,7 +794,7 @@ contract Rollup is IRollup, EIP712 {
     function _claim(Tips memory t, SignedEpochProofQuote calldata quote) internal {
         TimeConfig memory time = _time();
         Slot slot = TimeLib.slotAt(time, Timestamp.wrap(block.timestamp));
-        EpochData memory ed = _ensureEpoch(TimeLib.epochOf(time, slot));
+        ValidatorSelectionLib.EpochData memory ed = _ensureEpoch(TimeLib.epochOf(time, slot));
         Liveness memory lv = liveness;
         if (_requireNoFallback(lv, slot)) liveness = lv;
         Epoch epoch = _validateClaim(t, quote, msg.sender, slot, ed);
@@ -787,7 +814,7 @@ contract Rollup is IRollup, EIP712 {
         SignedEpochProofQuote calldata signed,
         address proposer,
         Slot slot,
-        EpochData memory current
+        ValidatorSelectionLib.EpochData memory current
     ) internal view returns (Epoch epoch) {
         require(t.pending > t.proven, Errors.Rollup__NoEpochToProve());
         epoch = Epoch.wrap(t.epochToProve);
@@ -889,76 +916,31 @@ contract Rollup is IRollup, EIP712 {
         }
     }
 
-    function _accrue(address to, uint256 amount) internal {
-        if (amount == 0) return;
-        rewardsOf[to] += amount;
-        emit RewardsAccrued(to, amount);
-    }
-
     // ------------------------------------------------------------------ internals: committee
 
-    /// @dev Samples and stores `epoch`'s committee once, and fixes the seed of the epoch after next.
-    function _ensureEpoch(Epoch epoch) internal returns (EpochData memory ed) {
-        ed = epochs[epoch];
-        if (ed.seed != 0) return ed;
-
-        bytes32 seed = _sampleSeed(epoch);
-        address[] memory committee = _sampleCommittee(epoch, seed);
-        if (committee.length != 0) ed.committee = SSTORE2.write(_pack(committee));
-        ed.seed = uint96(uint256(seed));
-        epochs[epoch] = ed;
-
-        uint48 next = uint48(Epoch.unwrap(epoch) + 2);
-        if (seeds.latest.key < next) seeds.push(next, _freshSeed(next));
-        emit EpochSetUp(Epoch.unwrap(epoch), seed, ed.committee, committee.length);
+    /// @dev `epoch`'s committee, set up (ValidatorSelectionLib.setupEpoch) by the first call that
+    ///      needs it; once it is, one storage read.
+    function _ensureEpoch(Epoch epoch) internal returns (ValidatorSelectionLib.EpochData memory ed) {
+        ed = selection.epochs[epoch];
+        if (ed.seed == 0) ed = selection.setupEpoch(staking, epoch, TARGET_COMMITTEE_SIZE);
     }
 
     /// @dev The proposer of `slot` (in `epoch`), zero when the committee is empty. Reads the stored
     ///      committee when the epoch is set up, else draws it.
-    function _proposerOf(Epoch epoch, Slot slot, EpochData memory ed) internal view returns (address) {
-        if (ed.seed == 0) {
-            bytes32 seed = _sampleSeed(epoch);
-            address[] memory drawn = _sampleCommittee(epoch, seed);
-            if (drawn.length == 0) return address(0);
-            return drawn[SampleLib.proposerIndex(Epoch.unwrap(epoch), Slot.unwrap(slot), seed, drawn.length)];
-        }
+    function _proposerOf(Epoch epoch, Slot slot, ValidatorSelectionLib.EpochData memory ed)
+        internal
+        view
+        returns (address)
+    {
+        if (ed.seed == 0) return selection.drawProposer(staking, epoch, slot, TARGET_COMMITTEE_SIZE);
         if (ed.committee == address(0)) return address(0);
         uint256 size = (ed.committee.code.length - 1) / 20;
         uint256 i = SampleLib.proposerIndex(Epoch.unwrap(epoch), Slot.unwrap(slot), _seed(ed), size);
         return _member(SSTORE2.read(ed.committee, i * 20, i * 20 + 20), 0);
     }
 
-    function _sampleCommittee(Epoch epoch, bytes32 seed) internal view returns (address[] memory) {
-        return staking.sampleCommittee(_setKey(epoch), TARGET_COMMITTEE_SIZE, seed);
-    }
-
-    /// @dev Mixing in the epoch makes each epoch's draw distinct even when it inherits its seed.
-    ///      96 bits, so it packs beside the committee pointer; never zero, which marks "set up".
-    function _sampleSeed(Epoch epoch) internal view returns (bytes32) {
-        uint96 seed = uint96(
-            uint256(keccak256(abi.encode(seeds.valueAt(uint48(Epoch.unwrap(epoch))), Epoch.unwrap(epoch))))
-        );
-        return bytes32(uint256(seed == 0 ? 1 : seed));
-    }
-
-    function _seed(EpochData memory ed) internal pure returns (bytes32) {
+    function _seed(ValidatorSelectionLib.EpochData memory ed) internal pure returns (bytes32) {
         return bytes32(uint256(ed.seed));
-    }
-
-    function _freshSeed(uint48 forEpoch) internal view returns (uint208) {
-        return uint208(uint256(keccak256(abi.encode(block.prevrandao, forEpoch))));
-    }
-
-    /// @dev Members as 20-byte words back to back: 960 bytes of code for 48 members.
-    function _pack(address[] memory committee) internal pure returns (bytes memory packed) {
-        packed = new bytes(committee.length * 20);
-        for (uint256 i = 0; i < committee.length; ++i) {
-            address member = committee[i];
-            assembly ("memory-safe") {
-                // Writes 12 bytes past this member; the next member (or unused memory) follows.
-                mstore(add(add(packed, 0x20), mul(i, 20)), shl(96, member))
-            }
-        }
     }
 
     function _member(bytes memory packed, uint256 i) internal pure returns (address member) {
@@ -976,6 +958,10 @@ contract Rollup is IRollup, EIP712 {
         require(cfg.targetCommitteeSize != 0, Errors.Rollup__ZeroParameter(3));
         require(cfg.minStake != 0, Errors.Rollup__ZeroParameter(4));
         require(cfg.rewardAsset != address(0), Errors.Rollup__ZeroParameter(5));
+        // One balance would back both: rewards would be paid out of validators' stakes (F-05).
+        require(
+            cfg.rewardAsset != cfg.stakingAsset, Errors.Rollup__RewardAssetIsStakingAsset(cfg.rewardAsset)
+        );
         require(cfg.escrow != address(0), Errors.Rollup__ZeroParameter(6));
         require(cfg.verifier != address(0), Errors.Rollup__ZeroParameter(7));
         require(cfg.proofClaimWindow != 0, Errors.Rollup__ZeroParameter(8));
@@ -1030,16 +1016,9 @@ contract Rollup is IRollup, EIP712 {
                 && queue.EPOCH_DURATION() == cfg.epochDuration,
             Errors.Rollup__QueueTimeMismatch()
         );
-    }
-
-    function _requireFixed(Epoch epoch) internal view {
-        Epoch latest = Epoch.wrap(Epoch.unwrap(_currentEpoch()) + 1);
-        require(epoch <= latest, Errors.Rollup__EpochNotFixed(latest, epoch));
-    }
-
-    function _setKey(Epoch epoch) internal pure returns (uint48) {
-        uint256 e = Epoch.unwrap(epoch);
-        return e == 0 ? 0 : uint48(e - 1);
+        // Fee deposits are made through the queue, into this rollup, in the reward asset.
+        address feeAsset = address(queue.FEE_ASSET());
+        require(feeAsset == cfg.rewardAsset, Errors.Rollup__QueueFeeAssetMismatch(cfg.rewardAsset, feeAsset));
     }
 
     function _nextSnapshotKey() internal view returns (uint48) {

@@ -13,6 +13,7 @@ interface IProverEscrow {
     event BondStaked(address indexed prover, uint256 amount);
     event BondUnstaked(address indexed prover, uint256 amount);
     event BondSlashed(address indexed prover, uint256 amount, uint256 burned, address indexed recipient);
+    event SlashedWithdrawn(address indexed account, uint256 amount);
 
     /// @notice The rollup this escrow is bound to, fixed at construction.
     function ROLLUP() external view returns (address);
@@ -37,8 +38,16 @@ interface IProverEscrow {
     /// @notice Rollup only: release a bond back to the prover's free balance.
     function unstakeBond(address prover, uint256 amount) external;
 
-    /// @notice Rollup only: take a bond; `burned` goes to the burn address, the rest to `recipient`.
+    /// @notice Rollup only: take a bond; `burned` is booked to the burn address, the rest to
+    ///         `recipient`, each paid out by `withdrawSlashed` (no token moves here).
     function slashBond(address prover, uint256 amount, uint256 burned, address recipient) external;
+
+    /// @notice Pay `account` the slashed bonds booked to it (anyone may call: the tokens can only go
+    ///         to `account`, the burn address included).
+    function withdrawSlashed(address account) external;
+
+    /// @notice Slashed bonds booked to `account` and not yet paid out.
+    function slashedBalance(address account) external view returns (uint256);
 
     /// @notice What of `prover`'s deposit is certainly still here at time `ts`: free funds (unless
     ///         a withdrawal started now could complete by `ts`) plus pending ones that cannot.

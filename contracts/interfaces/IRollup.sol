@@ -15,13 +15,13 @@ struct Signature {
 /// @notice Deployment parameters (SPEC 1). Times in seconds unless named in slots.
 struct RollupConfig {
     address stakingAsset; // ERC-20 validators stake
-    address rewardAsset; // ERC-20 block rewards, fees and the submitter reward are paid in
+    address rewardAsset; // ERC-20 of rewards and fees (funded pool, fee deposits); not the staking asset
     address escrow; // ProverEscrow bound to this rollup (its ROLLUP must be this address)
     address verifier; // IEpochVerifier
     uint256 genesisTime; // 0: the deployment block's timestamp
     bytes32 genesisArchive; // archive of L2 block 0
     uint256 slotDuration; // SLOT_DURATION, seconds
-    uint256 epochDuration; // EPOCH_DURATION, slots (at most 240: one reward bit per block)
+    uint256 epochDuration; // EPOCH_DURATION, slots (at most 224: one reward bit per block)
     uint256 targetCommitteeSize; // TARGET_COMMITTEE_SIZE (K), at most 256
     uint256 proofClaimWindow; // PROOF_CLAIM_WINDOW (C), slots, 0 < C <= EPOCH_DURATION
     uint256 minStake; // MIN_STAKE
@@ -29,8 +29,8 @@ struct RollupConfig {
     uint256 minBond; // MIN_BOND
     uint256 slashBurnBps; // SLASH_BURN_BPS
     address slashRecipient; // receives the unburned share of a slashed bond
-    uint256 blockReward; // reward per proven block, before the prover/proposer split
-    uint256 submitterReward; // SUBMITTER_REWARD
+    uint256 blockReward; // reward per proven block from the funded pool, before the prover/proposer split
+    uint256 submitterReward; // SUBMITTER_REWARD, from the funded pool, to the proof's prover
     address forcedInclusionQueue; // ForcedInclusionQueue bound to this rollup, same time parameters
     uint256 minForcedTxsPerBlock; // MIN_FORCED_TXS_PER_BLOCK, at least 1
     uint256 fallbackEnter; // FALLBACK_ENTER, slots, more than 2 epochs
@@ -82,10 +82,12 @@ struct ProofClaim {
     uint256 basisPointFee;
 }
 
-/// @notice What a proven epoch owes its proposers, claimable with `claimBlockRewards`.
+/// @notice What a proven epoch owes its proposers, claimable with `claimBlockRewards`: block i
+///         pays (blockReward + fees[i].value) * proposerShareBps / 10000 to fees[i].recipient.
 struct EpochRewards {
     bytes32 feesHash; // keccak256(abi.encode(fees)) of the proof (zero: epoch not proven)
     uint256 proposerShareBps; // 10000 - the claim's basisPointFee
+    uint256 blockReward; // per block: BLOCK_REWARD, or its pro-rata part if the pool ran short
     uint256 claimed; // bit i: block i of the epoch has been paid
 }
 
@@ -152,6 +154,8 @@ interface IRollup is IForcedInclusionSink {
     ///         BondSlashed event, in the same transaction, says how much was burned and who got the rest).
     event BondSlashed(uint256 indexed epoch, address indexed bondProvider, uint256 amount);
     event RewardsAccrued(address indexed to, uint256 amount);
+    /// @notice `amount` of the reward asset joined the reward pool.
+    event RewardsFunded(address indexed funder, uint256 amount);
     event RewardsWithdrawn(address indexed owner, address indexed to, uint256 amount);
     /// @notice Based fallback began at `startSlot` (recorded by the first transaction that saw it).
     event FallbackEntered(uint256 startSlot);
@@ -163,9 +167,26 @@ interface IRollup is IForcedInclusionSink {
     // ---- validators ----
 
     /// @notice Stake MIN_STAKE of the staking asset (pulled from the caller) for `attester`, the key
-    ///         that proposes and attests. `withdrawer` alone may exit it and receives the stake.
-    ///         The validator joins the set snapshotted at the next epoch boundary.
+    ///         that proposes and attests; the caller must be `attester` (its consent). `withdrawer`
+    ///         alone may exit it and receives the stake. The validator joins the set snapshotted at
+    ///         the next epoch boundary.
     function stake(address attester, address withdrawer) external;
+
+    /// @notice `stake` paid for by anyone, with the attester's consent: its EIP-712 signature over
+    ///         `StakeConsent(address attester,address withdrawer,uint256 deadline)`
+    ///         (`stakeConsentDigest`), valid until `deadline` (a timestamp).
+    function stakeWithConsent(
+        address attester,
+        address withdrawer,
+        uint256 deadline,
+        Signature calldata consent
+    ) external;
+
+    /// @notice The EIP-712 digest an attester signs to consent to `stakeWithConsent`.
+    function stakeConsentDigest(address attester, address withdrawer, uint256 deadline)
+        external
+        view
+        returns (bytes32);
 
     /// @notice Leave the set (from the next snapshot). The stake is released after
     ///         VALIDATOR_EXIT_DELAY. Only the withdrawer may call.
@@ -176,8 +197,9 @@ interface IRollup is IForcedInclusionSink {
 
     // ---- committee ----
 
-    /// @notice Sample and store the current epoch's committee if not yet done, and fix the seed of
-    ///         the epoch after next. `propose` and claims do this themselves; anyone may call it.
+    /// @notice Sample and store the current epoch's committee if not yet done, and draw the seed of
+    ///         the next epoch (whose validator set is final now). `propose` and claims do this
+    ///         themselves; anyone may call it.
     function setupEpoch() external;
 
     // ---- pending chain ----
@@ -214,8 +236,10 @@ interface IRollup is IForcedInclusionSink {
 
     /// @notice Prove the whole epoch to prove (SPEC 5.4). Anyone may submit, from the end of the
     ///         epoch until the end of the next, unless the chain is due to be pruned; in based
-    ///         fallback too, where it counts as fallback activity. Advances the
-    ///         proven tip, releases the bond, books the rewards, pays SUBMITTER_REWARD to the caller.
+    ///         fallback too, where it counts as fallback activity. Advances the proven tip, releases
+    ///         the bond, books the rewards and pays SUBMITTER_REWARD to `args.prover` (bound by the
+    ///         proof, so a copy of the transaction earns its sender nothing). Refused if the fees
+    ///         exceed the fee deposits not yet paid out.
     function submitEpochRootProof(EpochProofArgs calldata args) external;
 
     /// @notice Cut the pending chain back to the proven tip when due (SPEC 5.5), slashing the bond
@@ -229,6 +253,10 @@ interface IRollup is IForcedInclusionSink {
 
     /// @notice Transfer the caller's booked rewards to `to`.
     function withdrawRewards(address to) external;
+
+    /// @notice Pull `amount` of the reward asset from the caller into the reward pool, which alone
+    ///         pays block and submitter rewards (a plain transfer to the Rollup funds nothing).
+    function fundRewards(uint256 amount) external;
 
     // ---- views ----
 
@@ -244,11 +272,13 @@ interface IRollup is IForcedInclusionSink {
     /// @notice The record of block `blockNumber` (reverts above the pending tip).
     function getBlock(uint256 blockNumber) external view returns (BlockLog memory);
 
-    /// @notice The committee of `epoch`, computable from the start of the epoch before it.
+    /// @notice The committee of `epoch`, known once the epoch before it is set up (or, if that one
+    ///         never was, once `epoch` is); reverts `Rollup__SeedNotFixed` before.
     function getCommitteeAt(Epoch epoch) external view returns (address[] memory);
-    /// @notice The seed `epoch`'s committee and proposers are drawn with.
+    /// @notice The seed `epoch`'s committee and proposers are drawn with (same condition).
     function getSampleSeed(Epoch epoch) external view returns (bytes32);
-    /// @notice The proposer of the slot containing `ts` (zero address: anyone may propose).
+    /// @notice The proposer of the slot containing `ts` (zero address: anyone may propose; same
+    ///         condition).
     function getProposerAt(Timestamp ts) external view returns (address);
     function getCurrentProposer() external view returns (address);
     /// @notice Attestations a block of a committee of `committeeSize` needs: floor(2n/3)+1.
@@ -276,6 +306,8 @@ interface IRollup is IForcedInclusionSink {
     function canPrune() external view returns (bool);
     function getEpochRewards(Epoch epoch) external view returns (EpochRewards memory);
     function rewardsOf(address owner) external view returns (uint256);
+    /// @notice The reward pool (funded, not yet booked) and the fee deposits not yet paid out.
+    function getRewardBooks() external view returns (uint256 rewardPool, uint256 feePot);
 
     function getValidator(address attester) external view returns (ValidatorView memory);
     function getActiveValidatorCount() external view returns (uint256);

@@ -19,6 +19,8 @@ library Errors {
     error Rollup__QueueNotBound(address expectedRollup, address actualRollup);
     error Rollup__QueueTimeMismatch();
     error Rollup__FallbackEnterTooShort(uint256 min, uint256 actual);
+    error Rollup__RewardAssetIsStakingAsset(address asset);
+    error Rollup__QueueFeeAssetMismatch(address expected, address actual);
 
     // Rollup: pending chain
     error Rollup__InvalidSlot(Slot expected, Slot actual);
@@ -32,7 +34,9 @@ library Errors {
     error Rollup__SignatureCountMismatch(uint256 expected, uint256 actual);
     error Rollup__InsufficientAttestations(uint256 needed, uint256 actual);
     error Rollup__InvalidAttestation(uint256 committeeIndex);
-    error Rollup__EpochNotFixed(Epoch latestFixed, Epoch requested);
+    /// @notice `epoch`'s seed is not drawn yet: the epoch before it has not been set up (or, if it
+    ///         never was, `epoch` itself has not). `setupEpoch()` in the right epoch draws it.
+    error Rollup__SeedNotFixed(Epoch epoch);
     error Rollup__BlockNotFound(uint256 pendingTip, uint256 blockNumber);
 
     // forced inclusion (SPEC 7)
@@ -78,6 +82,10 @@ library Errors {
     error Rollup__BlockIndexOutOfRange(uint256 blocks, uint256 index);
     error Rollup__RewardAlreadyClaimed(Epoch epoch, uint256 index);
     error Rollup__NoRewards(address owner);
+    /// @notice A proof's fees add up to more than the fee deposits not yet paid out.
+    error Rollup__FeesExceedDeposits(uint256 available, uint256 fees);
+    error Rollup__ZeroAmount();
+    error Rollup__AmountNotReceived(uint256 expected, uint256 received);
 
     // Rollup: validator staking
     error Staking__ZeroAddress();
@@ -87,6 +95,9 @@ library Errors {
     error Staking__NotWithdrawer(address expected, address actual);
     error Staking__ExitNotReady(Timestamp exitableAt, Timestamp now_);
     error Staking__AmountNotReceived(uint256 expected, uint256 received);
+    error Staking__NotAttester(address attester, address caller);
+    error Staking__ConsentExpired(Timestamp deadline, Timestamp now_);
+    error Staking__InvalidConsent(address attester, address signer);
 
     // ProverEscrow
     error Escrow__NotRollup(address expected, address actual);
@@ -99,6 +110,7 @@ library Errors {
     error Escrow__WithdrawNotReady(Timestamp withdrawableAt, Timestamp now_);
     error Escrow__BurnExceedsAmount(uint256 amount, uint256 burned);
     error Escrow__ZeroParameter(uint256 index);
+    error Escrow__NothingSlashed(address account);
 
     // ForcedInclusionQueue
     error Queue__ZeroParameter(uint256 index);
@@ -113,6 +125,10 @@ library Errors {
     /// @notice `limit` due epochs already have entries the proven chain has not taken: wait for a
     ///         proof (nothing was charged).
     error Queue__TooManyDueEpochs(uint256 limit);
+    /// @notice Forced txs may not start with the fee-deposit tag: only `depositFee` queues those.
+    error Queue__DepositTagReserved();
+    error Queue__InvalidDeposit(address recipient, uint256 amount);
+    error Queue__DepositNotReceived(uint256 expected, uint256 received);
 
     // SnapshotLib
     error Snapshot__KeyDecreasing(uint256 latest, uint256 key);

@@ -3,8 +3,9 @@ pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
-import {IRollup, ValidatorStatus} from "../interfaces/IRollup.sol";
+import {IRollup, Signature, ValidatorStatus} from "../interfaces/IRollup.sol";
 import {Errors} from "./Errors.sol";
 import {SampleLib} from "./SampleLib.sol";
 import {SnapshotLib} from "./SnapshotLib.sol";
@@ -35,7 +36,9 @@ library StakingLib {
         uint256 totalStake; // staking asset held for validators (active and exiting)
     }
 
-    /// @notice Pulls exactly `amount` of `asset` from the caller for `attester`, in the set from `key`.
+    /// @notice Pulls exactly `amount` of `asset` from the caller for `attester`, in the set from
+    ///         `key`. The caller is the attester: a key is staked only with its owner's consent, or
+    ///         anyone could register someone else's key under their own withdrawer (F-08).
     function stake(
         Store storage s,
         IERC20 asset,
@@ -44,6 +47,43 @@ library StakingLib {
         address attester,
         address withdrawer
     ) external {
+        require(msg.sender == attester, Errors.Staking__NotAttester(attester, msg.sender));
+        _stake(s, asset, amount, key, attester, withdrawer);
+    }
+
+    /// @notice `stake` paid for by the caller, with `attester`'s signature over `digest` (the
+    ///         Rollup's EIP-712 StakeConsent for these attester, withdrawer and `deadline`).
+    function stakeWithConsent(
+        Store storage s,
+        IERC20 asset,
+        uint256 amount,
+        uint48 key,
+        address attester,
+        address withdrawer,
+        uint256 deadline,
+        bytes32 digest,
+        Signature calldata consent
+    ) external {
+        require(
+            block.timestamp <= deadline,
+            Errors.Staking__ConsentExpired(Timestamp.wrap(deadline), Timestamp.wrap(block.timestamp))
+        );
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, consent.v, consent.r, consent.s);
+        require(
+            err == ECDSA.RecoverError.NoError && signer == attester,
+            Errors.Staking__InvalidConsent(attester, signer)
+        );
+        _stake(s, asset, amount, key, attester, withdrawer);
+    }
+
+    function _stake(
+        Store storage s,
+        IERC20 asset,
+        uint256 amount,
+        uint48 key,
+        address attester,
+        address withdrawer
+    ) private {
         require(attester != address(0) && withdrawer != address(0), Errors.Staking__ZeroAddress());
         require(
             s.validators[attester].status == ValidatorStatus.NONE, Errors.Staking__AlreadyRegistered(attester)

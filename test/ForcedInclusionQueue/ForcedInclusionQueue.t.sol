@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Test} from "forge-std/Test.sol";
 
 import {ForcedInclusionQueue} from "../../contracts/core/ForcedInclusionQueue.sol";
+import {DevToken} from "../../contracts/dev/DevToken.sol";
 import {
+    DEPOSIT_TAG,
     ForcedTx,
     IForcedInclusionQueue,
     NO_DUE_EPOCH
@@ -12,6 +15,7 @@ import {
 import {Errors} from "../../contracts/libraries/Errors.sol";
 import {Epoch, TimeConfig} from "../../contracts/libraries/TimeLib.sol";
 import {InsecureDevTxProofVerifier} from "../../contracts/verifiers/InsecureDevTxProofVerifier.sol";
+import {FeeOnTransferToken} from "../harnesses/FeeOnTransferToken.sol";
 import {SinkRecorder} from "../harnesses/SinkRecorder.sol";
 
 /// @notice A fee recipient that refuses ETH.
@@ -22,6 +26,7 @@ contract ForcedInclusionQueueTest is Test {
     uint256 internal constant EPOCH = 32;
     uint256 internal constant DELAY = 2;
     uint256 internal constant INCLUSION_GAS = 30_000;
+    uint256 internal constant FEE_DOUBLE = 50;
 
     ForcedInclusionQueue internal queue;
     InsecureDevTxProofVerifier internal verifier;
@@ -30,6 +35,7 @@ contract ForcedInclusionQueueTest is Test {
     address internal treasury = makeAddr("treasury");
     address internal user = makeAddr("user");
     uint256 internal genesis;
+    DevToken internal feeToken = new DevToken("Fee", "FEE");
 
     function setUp() public {
         vm.warp(1_700_000_000);
@@ -42,7 +48,9 @@ contract ForcedInclusionQueueTest is Test {
             treasury,
             TimeConfig({genesisTime: genesis, slotDuration: SLOT, epochDuration: EPOCH}),
             DELAY,
-            INCLUSION_GAS
+            INCLUSION_GAS,
+            FEE_DOUBLE,
+            IERC20(address(feeToken))
         );
         vm.deal(user, 100 ether);
     }
@@ -85,6 +93,104 @@ contract ForcedInclusionQueueTest is Test {
         assertEq(queue.enqueueFee(0), INCLUSION_GAS * 10 gwei);
         uint256 perByte = queue.enqueueFee(1) - queue.enqueueFee(0);
         assertEq(queue.enqueueFee(100), INCLUSION_GAS * 10 gwei + 100 * perByte);
+    }
+
+    /// @dev F-10: base x (FEE_DOUBLE + waiting) / FEE_DOUBLE, waiting = entries no block has taken;
+    ///      entries taken by a block stop counting (even before they are proven).
+    function testFuzz_enqueueFee_RisesLinearlyWithEntriesWaiting(uint8 queued, uint8 taken, uint16 len)
+        public
+    {
+        uint256 base = INCLUSION_GAS * 10 gwei + uint256(len) * block.blobbasefee;
+        assertEq(queue.enqueueFee(len), base, "empty queue: the L1 cost alone");
+        for (uint256 i = 0; i < queued; ++i) {
+            _enqueue(_tx(i));
+        }
+        taken = uint8(bound(taken, 0, queued));
+        vm.prank(rollup);
+        queue.consume(taken, 0);
+        uint256 waiting = uint256(queued) - taken;
+        assertEq(queue.enqueueFee(len), base * (FEE_DOUBLE + waiting) / FEE_DOUBLE);
+    }
+
+    // ------------------------------------------------------------------ fee deposits (F-03)
+
+    /// @dev Mints and approves `amount` for `user`; the deposit itself is the caller's next call.
+    function _fundDeposit(uint256 amount) internal returns (uint256 fee) {
+        feeToken.mint(user, amount);
+        vm.prank(user);
+        feeToken.approve(address(queue), amount);
+        fee = queue.enqueueFee(queue.DEPOSIT_LENGTH());
+    }
+
+    /// @dev A deposit is an entry like a forced tx (same FIFO, due epoch and rule), whose data is
+    ///      DEPOSIT_TAG ‖ recipient ‖ uint128(amount); the tokens go to the rollup, which is told.
+    function testFuzz_depositFee_QueuesTheDepositAndMovesTheTokensToTheRollup(
+        address recipient,
+        uint128 amount
+    ) public {
+        vm.assume(recipient != address(0) && amount != 0);
+        _warpToEpoch(2);
+        _enqueue(_tx(0));
+        bytes memory data = abi.encodePacked(DEPOSIT_TAG, recipient, amount);
+        assertEq(data.length, queue.DEPOSIT_LENGTH());
+        uint256 fee = _fundDeposit(amount);
+        vm.expectEmit(address(queue));
+        emit IForcedInclusionQueue.ForcedTxQueued(1, keccak256(data), 2 + DELAY, data);
+        vm.expectEmit(address(queue));
+        emit IForcedInclusionQueue.FeeDeposited(1, recipient, amount);
+        vm.prank(user);
+        assertEq(queue.depositFee{value: fee}(recipient, amount), 1);
+        assertEq(queue.getEntry(1).txHash, keccak256(data));
+        assertEq(feeToken.balanceOf(rollup), amount, "the tokens are with the rollup");
+        assertEq(sink.deposited(), amount, "the rollup was told");
+        assertEq(sink.calls(), 1, "the queue was not empty: no new head");
+    }
+
+    function test_depositFee_RevertWhen_ZeroRecipientZeroOrHugeAmount() public {
+        uint256 fee = queue.enqueueFee(queue.DEPOSIT_LENGTH());
+        vm.startPrank(user);
+        vm.expectRevert(abi.encodeWithSelector(Errors.Queue__InvalidDeposit.selector, address(0), 1));
+        queue.depositFee{value: fee}(address(0), 1);
+        vm.expectRevert(abi.encodeWithSelector(Errors.Queue__InvalidDeposit.selector, user, 0));
+        queue.depositFee{value: fee}(user, 0);
+        uint256 huge = uint256(type(uint128).max) + 1;
+        vm.expectRevert(abi.encodeWithSelector(Errors.Queue__InvalidDeposit.selector, user, huge));
+        queue.depositFee{value: fee}(user, huge);
+        vm.expectRevert(abi.encodeWithSelector(Errors.Queue__FeeTooLow.selector, fee, fee - 1));
+        queue.depositFee{value: fee - 1}(user, 1);
+        vm.stopPrank();
+        assertEq(queue.tail(), 0);
+    }
+
+    /// @dev A fee-on-transfer token would leave L2 balances backed by less than they say.
+    function test_depositFee_RevertWhen_LessArrives() public {
+        FeeOnTransferToken fot = new FeeOnTransferToken();
+        ForcedInclusionQueue q = new ForcedInclusionQueue(
+            rollup,
+            verifier,
+            treasury,
+            TimeConfig({genesisTime: genesis, slotDuration: SLOT, epochDuration: EPOCH}),
+            DELAY,
+            INCLUSION_GAS,
+            FEE_DOUBLE,
+            IERC20(address(fot))
+        );
+        fot.mint(user, 100);
+        uint256 fee = q.enqueueFee(q.DEPOSIT_LENGTH());
+        vm.startPrank(user);
+        fot.approve(address(q), 100);
+        vm.expectRevert(abi.encodeWithSelector(Errors.Queue__DepositNotReceived.selector, 100, 99));
+        q.depositFee{value: fee}(user, 100);
+        vm.stopPrank();
+    }
+
+    /// @dev Only `depositFee` queues deposits: a forced tx shaped like one is refused.
+    function test_enqueue_RevertWhen_StartsWithTheDepositTag() public {
+        bytes memory txData = abi.encodePacked(DEPOSIT_TAG, user, uint128(1 ether));
+        uint256 fee = queue.enqueueFee(txData.length);
+        vm.expectRevert(Errors.Queue__DepositTagReserved.selector);
+        vm.prank(user);
+        queue.enqueue{value: fee}(txData, abi.encodePacked(keccak256(txData)));
     }
 
     function test_enqueue_RevertWhen_FeeTooLow() public {
@@ -196,7 +302,9 @@ contract ForcedInclusionQueueTest is Test {
             refusing,
             TimeConfig({genesisTime: genesis, slotDuration: SLOT, epochDuration: EPOCH}),
             DELAY,
-            INCLUSION_GAS
+            INCLUSION_GAS,
+            FEE_DOUBLE,
+            IERC20(address(feeToken))
         );
         bytes memory txData = _tx(0);
         uint256 fee = q.enqueueFee(txData.length);
@@ -235,20 +343,27 @@ contract ForcedInclusionQueueTest is Test {
 
     function test_constructor_RevertWhen_ZeroParameter() public {
         TimeConfig memory t = TimeConfig({genesisTime: genesis, slotDuration: SLOT, epochDuration: EPOCH});
+        IERC20 fa = IERC20(address(feeToken));
         vm.expectRevert(abi.encodeWithSelector(Errors.Queue__ZeroParameter.selector, 0));
-        new ForcedInclusionQueue(address(0), verifier, treasury, t, DELAY, INCLUSION_GAS);
+        new ForcedInclusionQueue(address(0), verifier, treasury, t, DELAY, INCLUSION_GAS, FEE_DOUBLE, fa);
         vm.expectRevert(abi.encodeWithSelector(Errors.Queue__ZeroParameter.selector, 1));
         new ForcedInclusionQueue(
-            rollup, InsecureDevTxProofVerifier(address(0)), treasury, t, DELAY, INCLUSION_GAS
+            rollup, InsecureDevTxProofVerifier(address(0)), treasury, t, DELAY, INCLUSION_GAS, FEE_DOUBLE, fa
         );
         vm.expectRevert(abi.encodeWithSelector(Errors.Queue__ZeroParameter.selector, 2));
-        new ForcedInclusionQueue(rollup, verifier, address(0), t, DELAY, INCLUSION_GAS);
+        new ForcedInclusionQueue(rollup, verifier, address(0), t, DELAY, INCLUSION_GAS, FEE_DOUBLE, fa);
         t.slotDuration = 0;
         vm.expectRevert(abi.encodeWithSelector(Errors.Queue__ZeroParameter.selector, 3));
-        new ForcedInclusionQueue(rollup, verifier, treasury, t, DELAY, INCLUSION_GAS);
+        new ForcedInclusionQueue(rollup, verifier, treasury, t, DELAY, INCLUSION_GAS, FEE_DOUBLE, fa);
         t.slotDuration = SLOT;
         vm.expectRevert(abi.encodeWithSelector(Errors.Queue__ZeroParameter.selector, 4));
-        new ForcedInclusionQueue(rollup, verifier, treasury, t, 0, INCLUSION_GAS);
+        new ForcedInclusionQueue(rollup, verifier, treasury, t, 0, INCLUSION_GAS, FEE_DOUBLE, fa);
+        vm.expectRevert(abi.encodeWithSelector(Errors.Queue__ZeroParameter.selector, 5));
+        new ForcedInclusionQueue(rollup, verifier, treasury, t, DELAY, INCLUSION_GAS, 0, fa);
+        vm.expectRevert(abi.encodeWithSelector(Errors.Queue__ZeroParameter.selector, 6));
+        new ForcedInclusionQueue(
+            rollup, verifier, treasury, t, DELAY, INCLUSION_GAS, FEE_DOUBLE, IERC20(address(0))
+        );
     }
 
     /// @dev Random enqueues over epochs, consumes and prunes, against a plain model: per entry its
@@ -286,10 +401,15 @@ contract ForcedInclusionQueueTest is Test {
                 // Proofs advance in every third stretch of `stall` steps only: the two stretches in
                 // between are long enough to fill the ring of marks.
                 if ((step / stall) % 3 == 1) proven += (r >> 16) % (head - proven + 1);
+                sink.setProvenQueueHead(proven);
                 vm.prank(rollup);
                 (, Epoch next) = queue.consume(count, proven);
                 head += count;
                 assertEq(Epoch.unwrap(next), head < n ? dueOf[head] : Epoch.unwrap(NO_DUE_EPOCH), "next due");
+            } else if (r % 8 == 6 && proven < head) {
+                // A proof: the rollup's proven head moves without a call to the queue.
+                proven += 1 + (r >> 16) % (head - proven);
+                sink.setProvenQueueHead(proven);
             } else if (r % 8 == 2 && head != proven) {
                 // A prune hands back the consumed entries the proven chain does not hold.
                 vm.prank(rollup);
@@ -355,7 +475,8 @@ contract ForcedInclusionQueueTest is Test {
     }
 
     /// @dev With DUE_MARKS due epochs pending and nothing proven, a new due epoch is refused at no
-    ///      cost; the same due epoch still queues; a proof reported by `consume` frees a mark.
+    ///      cost; the same due epoch still queues; a proof frees a mark, with no call to the queue
+    ///      (the queue asks the rollup's proven head).
     function test_enqueue_RevertWhen_TooManyDueEpochs() public {
         uint256 limit = queue.DUE_MARKS();
         for (uint256 i = 0; i < limit; ++i) {
@@ -379,9 +500,8 @@ contract ForcedInclusionQueueTest is Test {
         vm.prank(user);
         queue.enqueue{value: fee}(txData, abi.encodePacked(keccak256(txData)));
 
-        // Entry 0 proven: its mark is reused.
-        vm.prank(rollup);
-        queue.consume(0, 1);
+        // Entry 0 proven (on the rollup, which does not call the queue): its mark is reused.
+        sink.setProvenQueueHead(1);
         assertEq(_enqueue(txData), limit + 1);
         assertEq(Epoch.unwrap(queue.getEntry(limit + 1).includedByEpoch), limit + DELAY);
         assertEq(Epoch.unwrap(queue.getEntry(0).includedByEpoch), 0, "proven, mark reused");

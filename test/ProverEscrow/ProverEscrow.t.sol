@@ -188,7 +188,9 @@ contract ProverEscrowTest is Test {
         assertEq(escrow.freeBalance(prover), 5 ether);
     }
 
-    function test_slashBond_BurnsAndPays() public {
+    /// @dev A slash books the shares and moves no token (F-06): the payouts are pulled later, by
+    ///      anyone, and only to the account booked.
+    function test_slashBond_BooksBurnAndRecipientThenPaysOnWithdraw() public {
         _deposit(prover, 5 ether);
         vm.startPrank(rollup);
         escrow.stakeBond(prover, 4 ether);
@@ -196,10 +198,23 @@ contract ProverEscrowTest is Test {
         emit IProverEscrow.BondSlashed(prover, 4 ether, 3 ether, recipient);
         escrow.slashBond(prover, 4 ether, 3 ether, recipient);
         vm.stopPrank();
-        assertEq(token.balanceOf(escrow.BURN_ADDRESS()), 3 ether);
-        assertEq(token.balanceOf(recipient), 1 ether);
+        address burn = escrow.BURN_ADDRESS();
+        assertEq(token.balanceOf(address(escrow)), 5 ether, "a slash moves no token");
+        assertEq(escrow.slashedBalance(burn), 3 ether);
+        assertEq(escrow.slashedBalance(recipient), 1 ether);
         assertEq(escrow.stakedBalance(prover), 0);
         assertEq(escrow.freeBalance(prover), 1 ether);
+
+        vm.expectEmit(address(escrow));
+        emit IProverEscrow.SlashedWithdrawn(burn, 3 ether);
+        escrow.withdrawSlashed(burn);
+        vm.prank(makeAddr("anyone"));
+        escrow.withdrawSlashed(recipient);
+        assertEq(token.balanceOf(burn), 3 ether);
+        assertEq(token.balanceOf(recipient), 1 ether);
+        assertEq(escrow.slashedBalance(burn), 0);
+        vm.expectRevert(abi.encodeWithSelector(Errors.Escrow__NothingSlashed.selector, recipient));
+        escrow.withdrawSlashed(recipient);
     }
 
     function test_slashBond_RevertWhen_BurnAboveAmountOrStake() public {

@@ -12,9 +12,12 @@ import {Vm} from "forge-std/Vm.sol";
 import {RollupBase} from "../harnesses/RollupBase.sol";
 
 contract CommitteeTest is RollupBase {
+    /// @dev Epoch 1 is set up (as a live chain's first block would), so epoch 2's seed is drawn.
     function setUp() public {
         _deploy(8);
         _stakeValidators(20);
+        _warpToEpoch(1);
+        rollup.setupEpoch();
         _warpToEpoch(2);
     }
 
@@ -27,25 +30,53 @@ contract CommitteeTest is RollupBase {
         _deploy(48);
         _stakeValidators(5);
         _warpToEpoch(2);
+        rollup.setupEpoch();
         address[] memory committee = rollup.getCommitteeAt(Epoch.wrap(2));
         assertEq(committee.length, 5);
         assertEq(rollup.quorum(5), 4);
     }
 
-    function test_getCommitteeAt_RevertWhen_NotYetFixed() public {
-        vm.expectRevert(
-            abi.encodeWithSelector(Errors.Rollup__EpochNotFixed.selector, Epoch.wrap(3), Epoch.wrap(4))
-        );
+    /// @dev The next epoch's seed is drawn when this one is set up, and not before: until then
+    ///      its committee, seed and proposers are unknown, and said so.
+    function test_getCommitteeAt_RevertWhen_SeedNotDrawnYet() public {
+        bytes memory notFixed = abi.encodeWithSelector(Errors.Rollup__SeedNotFixed.selector, Epoch.wrap(3));
+        vm.expectRevert(notFixed);
+        rollup.getCommitteeAt(Epoch.wrap(3));
+        vm.expectRevert(notFixed);
+        rollup.getSampleSeed(Epoch.wrap(3));
+        vm.expectRevert(notFixed);
+        rollup.getProposerAt(Timestamp.wrap(genesis + 3 * EPOCH_DURATION * SLOT_DURATION));
+
+        rollup.setupEpoch();
+        assertEq(rollup.getCommitteeAt(Epoch.wrap(3)).length, 8);
+        vm.expectRevert(abi.encodeWithSelector(Errors.Rollup__SeedNotFixed.selector, Epoch.wrap(4)));
         rollup.getCommitteeAt(Epoch.wrap(4));
-        vm.expectRevert(
-            abi.encodeWithSelector(Errors.Rollup__EpochNotFixed.selector, Epoch.wrap(3), Epoch.wrap(4))
-        );
-        rollup.getSampleSeed(Epoch.wrap(4));
     }
 
-    /// @dev SPEC 3: epoch N's committee and proposers are known from the start of epoch N-1 and no
-    ///      later stake, exit or seed write changes them.
+    /// @dev An epoch whose predecessor was never set up draws its seed when it is set up itself
+    ///      (its set, keyed the epoch before, is final by then): unknown before, fixed after, and no
+    ///      later stake or exit moves it.
+    function test_setupEpoch_DrawsTheSeedOfAnEpochAfterAnIdleOne() public {
+        _warpToEpoch(4); // epochs 2 and 3 never set up
+        vm.expectRevert(abi.encodeWithSelector(Errors.Rollup__SeedNotFixed.selector, Epoch.wrap(4)));
+        rollup.getCommitteeAt(Epoch.wrap(4));
+        vm.prevrandao(bytes32(uint256(0xbeef)));
+        rollup.setupEpoch();
+        address[] memory committee = rollup.getCommitteeAt(Epoch.wrap(4));
+        address proposer = _proposer();
+        _stakeValidators(10);
+        vm.prank(committee[0]);
+        rollup.initiateExit(committee[0]);
+        assertEq(rollup.getCommitteeAt(Epoch.wrap(4)), committee);
+        assertEq(_proposer(), proposer);
+        // ...and the next epoch's seed is drawn already: one epoch of lookahead again.
+        assertEq(rollup.getCommitteeAt(Epoch.wrap(5)).length, 8);
+    }
+
+    /// @dev SPEC 3: epoch N's committee and proposers are known from the start of epoch N-1 (once it
+    ///      is set up) and no later stake, exit or seed write changes them.
     function test_lookahead_NextEpochFixedAgainstChangesDuringThisEpoch() public {
+        rollup.setupEpoch();
         Epoch next = Epoch.wrap(3);
         address[] memory before = rollup.getCommitteeAt(next);
         bytes32 seedBefore = rollup.getSampleSeed(next);
@@ -119,6 +150,7 @@ contract CommitteeTest is RollupBase {
 
     function test_committee_DiffersAcrossEpochs() public {
         _warpToEpoch(5);
+        rollup.setupEpoch();
         address[] memory a = rollup.getCommitteeAt(Epoch.wrap(5));
         address[] memory b = rollup.getCommitteeAt(Epoch.wrap(6));
         assertTrue(keccak256(abi.encode(a)) != keccak256(abi.encode(b)));
@@ -218,11 +250,11 @@ contract ConstructorTest is RollupBase {
         new Rollup(cfg);
     }
 
-    function test_constructor_RevertWhen_EpochLongerThan240Slots() public {
+    function test_constructor_RevertWhen_EpochLongerThan224Slots() public {
         RollupConfig memory cfg = _config(48);
-        cfg.epochDuration = 241;
-        cfg.validatorExitDelay = 2 * 241 * SLOT_DURATION;
-        _expectDeployRevert(cfg, abi.encodeWithSelector(Errors.Rollup__EpochTooLong.selector, 240, 241));
+        cfg.epochDuration = 225;
+        cfg.validatorExitDelay = 2 * 225 * SLOT_DURATION;
+        _expectDeployRevert(cfg, abi.encodeWithSelector(Errors.Rollup__EpochTooLong.selector, 224, 225));
     }
 
     function test_constructor_RevertWhen_ClaimWindowLongerThanEpoch() public {

@@ -8,6 +8,7 @@ import {FallbackStatus, RollupConfig} from "../../contracts/interfaces/IRollup.s
 import {Errors} from "../../contracts/libraries/Errors.sol";
 import {Slot, TimeConfig} from "../../contracts/libraries/TimeLib.sol";
 import {RollupBase} from "../harnesses/RollupBase.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 /// @notice Every deploy-time check of the Rollup (`_checkConfig`), one test each: the named error
 ///         for the first refused value, next to the first accepted one.
@@ -82,20 +83,21 @@ contract DeployParamsTest is RollupBase {
         assertEq(_accepted(cfg).EPOCH_DURATION(), 1);
     }
 
-    function test_deploy_EpochDuration_240AcceptedAbove240Refused() public {
+    /// @dev One reward bit per block of an epoch in a 224-bit field (RewardLib).
+    function test_deploy_EpochDuration_224AcceptedAbove224Refused() public {
         RollupConfig memory cfg = _cfg();
-        cfg.epochDuration = 241;
-        cfg.validatorExitDelay = 2 * 241 * SLOT_DURATION;
-        cfg.fallbackEnter = 2 * 241 + 1;
+        cfg.epochDuration = 225;
+        cfg.validatorExitDelay = 2 * 225 * SLOT_DURATION;
+        cfg.fallbackEnter = 2 * 225 + 1;
         _deployWith(
             cfg,
-            2 * 241 * SLOT_DURATION + 1,
-            abi.encodeWithSelector(Errors.Rollup__EpochTooLong.selector, 240, 241)
+            2 * 225 * SLOT_DURATION + 1,
+            abi.encodeWithSelector(Errors.Rollup__EpochTooLong.selector, 224, 225)
         );
-        cfg.epochDuration = 240;
-        cfg.validatorExitDelay = 2 * 240 * SLOT_DURATION;
-        cfg.fallbackEnter = 2 * 240 + 1;
-        assertEq(_deployWith(cfg, 2 * 240 * SLOT_DURATION + 1, "").EPOCH_DURATION(), 240);
+        cfg.epochDuration = 224;
+        cfg.validatorExitDelay = 2 * 224 * SLOT_DURATION;
+        cfg.fallbackEnter = 2 * 224 + 1;
+        assertEq(_deployWith(cfg, 2 * 224 * SLOT_DURATION + 1, "").EPOCH_DURATION(), 224);
     }
 
     function test_deploy_TargetCommitteeSize_ZeroRefusedOneAccepted() public {
@@ -289,7 +291,14 @@ contract DeployParamsTest is RollupBase {
             cfg.escrow = address(new ProverEscrow(bondAsset, predicted, ESCROW_DELAY));
             cfg.forcedInclusionQueue = address(
                 new ForcedInclusionQueue(
-                    predicted, txVerifier, queueTreasury, wrong[i], FORCED_DELAY, INCLUSION_GAS
+                    predicted,
+                    txVerifier,
+                    queueTreasury,
+                    wrong[i],
+                    FORCED_DELAY,
+                    INCLUSION_GAS,
+                    FEE_DOUBLE_THRESHOLD,
+                    IERC20(address(rewardAsset))
                 )
             );
             vm.expectRevert(Errors.Rollup__QueueTimeMismatch.selector);

@@ -4,7 +4,13 @@ pragma solidity 0.8.30;
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 
 import {Rollup} from "../../contracts/core/Rollup.sol";
-import {IRollup, RollupConfig, ValidatorStatus, ValidatorView} from "../../contracts/interfaces/IRollup.sol";
+import {
+    IRollup,
+    RollupConfig,
+    Signature,
+    ValidatorStatus,
+    ValidatorView
+} from "../../contracts/interfaces/IRollup.sol";
 import {Errors} from "../../contracts/libraries/Errors.sol";
 import {Epoch, Timestamp} from "../../contracts/libraries/TimeLib.sol";
 import {FeeOnTransferToken} from "../harnesses/FeeOnTransferToken.sol";
@@ -19,40 +25,47 @@ contract StakingTest is RollupBase {
     }
 
     function test_stake_RegistersAndPullsMinStake() public {
-        stakingAsset.mint(address(this), MIN_STAKE);
+        stakingAsset.mint(alice, MIN_STAKE);
+        vm.startPrank(alice);
         stakingAsset.approve(address(rollup), MIN_STAKE);
         vm.expectEmit(address(rollup));
         emit IRollup.ValidatorStaked(alice, aliceWithdrawer, MIN_STAKE);
         rollup.stake(alice, aliceWithdrawer);
+        vm.stopPrank();
 
         ValidatorView memory v = rollup.getValidator(alice);
         assertEq(uint8(v.status), uint8(ValidatorStatus.ACTIVE));
         assertEq(v.withdrawer, aliceWithdrawer);
         assertEq(v.stake, MIN_STAKE);
         assertEq(stakingAsset.balanceOf(address(rollup)), MIN_STAKE);
-        assertEq(stakingAsset.balanceOf(address(this)), 0);
+        assertEq(stakingAsset.balanceOf(alice), 0);
         assertEq(rollup.totalStake(), MIN_STAKE);
         assertEq(rollup.getActiveValidatorCount(), 1);
         assertEq(rollup.getActiveValidators()[0], alice);
     }
 
     function test_stake_RevertWhen_ZeroAddress() public {
+        vm.prank(address(0));
         vm.expectRevert(Errors.Staking__ZeroAddress.selector);
         rollup.stake(address(0), aliceWithdrawer);
+        vm.prank(alice);
         vm.expectRevert(Errors.Staking__ZeroAddress.selector);
         rollup.stake(alice, address(0));
     }
 
     function test_stake_RevertWhen_AlreadyRegistered() public {
         _stake(alice, aliceWithdrawer);
-        stakingAsset.mint(address(this), MIN_STAKE);
+        stakingAsset.mint(alice, MIN_STAKE);
+        vm.startPrank(alice);
         stakingAsset.approve(address(rollup), MIN_STAKE);
         vm.expectRevert(abi.encodeWithSelector(Errors.Staking__AlreadyRegistered.selector, alice));
         rollup.stake(alice, aliceWithdrawer);
+        vm.stopPrank();
     }
 
     function test_stake_RevertWhen_NotApproved() public {
-        stakingAsset.mint(address(this), MIN_STAKE);
+        stakingAsset.mint(alice, MIN_STAKE);
+        vm.prank(alice);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IERC20Errors.ERC20InsufficientAllowance.selector, address(rollup), 0, MIN_STAKE
@@ -64,7 +77,8 @@ contract StakingTest is RollupBase {
     function test_stake_RevertWhen_FeeOnTransferToken() public {
         FeeOnTransferToken fee = new FeeOnTransferToken();
         (Rollup r,) = _deployRollup(_configWithAsset(address(fee)));
-        fee.mint(address(this), MIN_STAKE);
+        fee.mint(alice, MIN_STAKE);
+        vm.startPrank(alice);
         fee.approve(address(r), MIN_STAKE);
         vm.expectRevert(
             abi.encodeWithSelector(
@@ -72,7 +86,96 @@ contract StakingTest is RollupBase {
             )
         );
         r.stake(alice, aliceWithdrawer);
-        assertEq(fee.balanceOf(address(this)), MIN_STAKE, "tokens lost on a refused stake");
+        vm.stopPrank();
+        assertEq(fee.balanceOf(alice), MIN_STAKE, "tokens lost on a refused stake");
+    }
+
+    // ------------------------------------------------------------------ the attester's consent (F-08)
+
+    function test_stake_RevertWhen_CallerIsNotTheAttester() public {
+        stakingAsset.mint(address(this), MIN_STAKE);
+        stakingAsset.approve(address(rollup), MIN_STAKE);
+        vm.expectRevert(abi.encodeWithSelector(Errors.Staking__NotAttester.selector, alice, address(this)));
+        rollup.stake(alice, aliceWithdrawer);
+    }
+
+    function _consent(uint256 key, address attester, address withdrawer, uint256 deadline)
+        internal
+        view
+        returns (Signature memory)
+    {
+        (uint8 v, bytes32 r, bytes32 s) =
+            vm.sign(key, rollup.stakeConsentDigest(attester, withdrawer, deadline));
+        return Signature({v: v, r: r, s: s});
+    }
+
+    /// @dev Anyone pays, with the attester's EIP-712 consent: domain {"Proofline Rollup", "1",
+    ///      chainId, rollup}, type StakeConsent(address attester,address withdrawer,uint256 deadline).
+    function test_stakeWithConsent_PayerStakesWithTheAttestersSignature() public {
+        (address attester, uint256 key) = makeAddrAndKey("attester");
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes32 structHash = keccak256(
+            abi.encode(
+                keccak256("StakeConsent(address attester,address withdrawer,uint256 deadline)"),
+                attester,
+                aliceWithdrawer,
+                deadline
+            )
+        );
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256(
+                    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+                ),
+                keccak256("Proofline Rollup"),
+                keccak256("1"),
+                block.chainid,
+                address(rollup)
+            )
+        );
+        assertEq(
+            rollup.stakeConsentDigest(attester, aliceWithdrawer, deadline),
+            keccak256(abi.encodePacked(hex"1901", domain, structHash))
+        );
+        stakingAsset.mint(address(this), MIN_STAKE);
+        stakingAsset.approve(address(rollup), MIN_STAKE);
+        rollup.stakeWithConsent(
+            attester, aliceWithdrawer, deadline, _consent(key, attester, aliceWithdrawer, deadline)
+        );
+        assertEq(rollup.getValidator(attester).withdrawer, aliceWithdrawer);
+        assertEq(stakingAsset.balanceOf(address(this)), 0, "the payer paid");
+    }
+
+    /// @dev Valid through the deadline's second, refused after; signed by anyone else, or for other
+    ///      terms, refused.
+    function test_stakeWithConsent_RevertWhen_ExpiredForgedOrForOtherTerms() public {
+        (address attester, uint256 key) = makeAddrAndKey("attester");
+        (, uint256 otherKey) = makeAddrAndKey("other");
+        uint256 deadline = block.timestamp + 1 hours;
+        stakingAsset.mint(address(this), 2 * MIN_STAKE);
+        stakingAsset.approve(address(rollup), 2 * MIN_STAKE);
+        Signature memory good = _consent(key, attester, aliceWithdrawer, deadline);
+        Signature memory forged = _consent(otherKey, attester, aliceWithdrawer, deadline);
+
+        vm.expectPartialRevert(Errors.Staking__InvalidConsent.selector);
+        rollup.stakeWithConsent(attester, aliceWithdrawer, deadline, forged);
+        vm.expectPartialRevert(Errors.Staking__InvalidConsent.selector);
+        rollup.stakeWithConsent(attester, address(this), deadline, good);
+        vm.expectPartialRevert(Errors.Staking__InvalidConsent.selector);
+        rollup.stakeWithConsent(attester, aliceWithdrawer, deadline + 1, good);
+
+        vm.warp(deadline + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                Errors.Staking__ConsentExpired.selector,
+                Timestamp.wrap(deadline),
+                Timestamp.wrap(deadline + 1)
+            )
+        );
+        rollup.stakeWithConsent(attester, aliceWithdrawer, deadline, good);
+        vm.warp(deadline);
+        rollup.stakeWithConsent(attester, aliceWithdrawer, deadline, good);
+        assertEq(uint8(rollup.getValidator(attester).status), uint8(ValidatorStatus.ACTIVE));
     }
 
     function test_initiateExit_LeavesNextSnapshotOnly() public {

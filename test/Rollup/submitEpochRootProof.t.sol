@@ -41,11 +41,13 @@ contract SubmitEpochRootProofTest is ProvingBase {
         for (uint256 i = 0; i < a.fees.length; ++i) {
             total += a.fees[i].value;
         }
-        assertEq(rollup.rewardsOf(prover), total * 2000 / 10_000, "prover share");
-        assertEq(rollup.rewardsOf(submitter), SUBMITTER_REWARD);
+        // The submitter reward goes to the prover the proof binds, not to who sent it (F-07).
+        assertEq(rollup.rewardsOf(prover), total * 2000 / 10_000 + SUBMITTER_REWARD, "prover share");
+        assertEq(rollup.rewardsOf(submitter), 0);
         EpochRewards memory r = rollup.getEpochRewards(Epoch.wrap(E));
         assertEq(r.feesHash, keccak256(abi.encode(a.fees)));
         assertEq(r.proposerShareBps, 8000);
+        assertEq(r.blockReward, BLOCK_REWARD, "a funded pool pays the whole block reward");
     }
 
     function test_submit_LastSecondOfNextEpoch() public {
@@ -162,7 +164,7 @@ contract SubmitEpochRootProofTest is ProvingBase {
         _submit(_proofArgs(E, BLOCKS, address(0xCAFE)));
         assertEq(rollup.getProvenBlockNumber(), BLOCKS);
         assertEq(rollup.getEpochRewards(Epoch.wrap(E)).proposerShareBps, 10_000, "no quote, no prover fee");
-        assertEq(rollup.rewardsOf(address(0xCAFE)), 0);
+        assertEq(rollup.rewardsOf(address(0xCAFE)), SUBMITTER_REWARD, "only the submitter reward");
     }
 
     function test_submit_RevertWhen_UnclaimedPastWindow() public {
@@ -236,12 +238,14 @@ contract SubmitEpochRootProofTest is ProvingBase {
         _claimed();
         _submit(_proofArgs(E, BLOCKS, prover));
         address to = makeAddr("payee");
-        vm.prank(submitter);
+        uint256 owed = rollup.rewardsOf(prover);
+        assertGt(owed, 0);
+        vm.prank(prover);
         rollup.withdrawRewards(to);
-        assertEq(rewardAsset.balanceOf(to), SUBMITTER_REWARD);
-        assertEq(rollup.rewardsOf(submitter), 0);
-        vm.expectRevert(abi.encodeWithSelector(Errors.Rollup__NoRewards.selector, submitter));
-        vm.prank(submitter);
+        assertEq(rewardAsset.balanceOf(to), owed);
+        assertEq(rollup.rewardsOf(prover), 0);
+        vm.expectRevert(abi.encodeWithSelector(Errors.Rollup__NoRewards.selector, prover));
+        vm.prank(prover);
         rollup.withdrawRewards(to);
     }
 }

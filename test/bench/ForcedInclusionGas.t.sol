@@ -262,3 +262,27 @@ contract ForcedInclusionEnqueueSteadyGasTest is ForcedInclusionGasBase {
         assertLe(used, 60_000, "steady-state enqueue");
     }
 }
+
+/// @notice A fee deposit (F-03) in the steady state: a queue entry like a forced tx, the fee token
+///         pulled into the rollup (the depositor's balance and the rollup's both exist already) and
+///         the rollup's fee books written through its callback. Not budgeted by an issue; recorded.
+contract FeeDepositGasTest is ForcedInclusionGasBase {
+    address internal depositor = makeAddr("depositor");
+
+    function setUp() public {
+        _setUpDeployment(false);
+        _enqueue();
+        rewardAsset.mint(depositor, 10 ether);
+        vm.deal(depositor, 1 ether);
+        vm.prank(depositor);
+        rewardAsset.approve(address(queue), type(uint256).max);
+    }
+
+    function test_gas_depositFee_SteadyState() public {
+        uint256 fee = queue.enqueueFee(queue.DEPOSIT_LENGTH());
+        _coolDeployment();
+        vm.prank(depositor);
+        queue.depositFee{value: fee}(depositor, 1 ether);
+        vm.snapshotGasLastCall(GROUP, "depositFee_steady_state");
+    }
+}

@@ -56,8 +56,14 @@ contract EscrowSymbolicTest is Test {
         return a.free + a.pending + a.staked;
     }
 
+    /// @dev The escrow holds every account's free, pending and staked funds, and the slashed bonds
+    ///      booked (to the burn address and the recipient) and not yet paid out.
     function _assertAccounting() internal view {
-        assertEq(token.balanceOf(address(escrow)), _total(_acct(P)) + _total(_acct(Q)), "balance != sum");
+        uint256 slashed =
+            escrow.slashedBalance(escrow.BURN_ADDRESS()) + escrow.slashedBalance(SLASH_RECIPIENT);
+        assertEq(
+            token.balanceOf(address(escrow)), _total(_acct(P)) + _total(_acct(Q)) + slashed, "balance != sum"
+        );
     }
 
     /// @dev Writes `p`'s account into ProverEscrow.accounts (slot 0 of the escrow; struct Account
@@ -233,9 +239,9 @@ contract EscrowSymbolicTest is Test {
         assertEq(a.pending, before.pending, "pending");
     }
 
-    /// @notice slashBond takes only staked funds and sends out exactly what it removes: `burned`
-    ///         to the burn address, the rest to the recipient. (The recipient is the rollup's
-    ///         SLASH_RECIPIENT; the escrow itself as recipient would keep the tokens unaccounted.)
+    /// @notice slashBond takes only staked funds and books exactly what it removes, moving no
+    ///         token: `burned` to the burn address, the rest to the recipient (review F-06). (The
+    ///         recipient is the rollup's SLASH_RECIPIENT.)
     function check_slashBond_keepsAccounting(
         uint256 now_,
         uint128[4] memory p,
@@ -248,8 +254,7 @@ contract EscrowSymbolicTest is Test {
         _symbolicState(now_, p, pAt, q, qAt);
         Acct memory before = _acct(P);
         address burn = escrow.BURN_ADDRESS();
-        uint256 burnBefore = token.balanceOf(burn);
-        uint256 recipientBefore = token.balanceOf(SLASH_RECIPIENT);
+        uint256 held = token.balanceOf(address(escrow));
         escrow.slashBond(P, amount, burned, SLASH_RECIPIENT);
 
         _assertAccounting();
@@ -258,8 +263,36 @@ contract EscrowSymbolicTest is Test {
         assertEq(a.staked, before.staked - amount, "staked");
         assertEq(a.free, before.free, "free");
         assertEq(a.pending, before.pending, "pending");
-        assertEq(token.balanceOf(burn) - burnBefore, burned, "burned");
-        assertEq(token.balanceOf(SLASH_RECIPIENT) - recipientBefore, amount - burned, "recipient");
+        assertEq(token.balanceOf(address(escrow)), held, "a slash moved tokens");
+        assertEq(escrow.slashedBalance(burn), burned, "burned");
+        assertEq(escrow.slashedBalance(SLASH_RECIPIENT), amount - burned, "recipient");
+    }
+
+    /// @notice withdrawSlashed pays an account exactly what slashes booked to it, and nothing of
+    ///         anyone's deposit.
+    function check_withdrawSlashed_paysTheBookingOnly(
+        uint256 now_,
+        uint128[4] memory p,
+        uint64 pAt,
+        uint128[4] memory q,
+        uint64 qAt,
+        uint256 amount,
+        uint256 burned,
+        bool toBurn
+    ) public {
+        _symbolicState(now_, p, pAt, q, qAt);
+        escrow.slashBond(P, amount, burned, SLASH_RECIPIENT);
+        address account = toBurn ? escrow.BURN_ADDRESS() : SLASH_RECIPIENT;
+        uint256 booked = escrow.slashedBalance(account);
+        vm.assume(booked != 0);
+        Acct memory before = _acct(P);
+        uint256 got = token.balanceOf(account);
+        escrow.withdrawSlashed(account);
+        _assertAccounting();
+        assertEq(token.balanceOf(account) - got, booked, "paid other than booked");
+        assertEq(escrow.slashedBalance(account), 0, "booking left");
+        Acct memory a = _acct(P);
+        assertEq(_total(a), _total(before), "a deposit moved");
     }
 
     /// @notice minBalanceAtTime never exceeds free + pending, at any time asked.
@@ -324,7 +357,7 @@ contract EscrowSymbolicTest is Test {
     // ------------------------------------------------------------------ sequences from a fresh escrow
 
     /// @notice Any three operations on P's account (deposit, startWithdraw, executeWithdraw,
-    ///         stakeBond, unstakeBond, slashBond, with symbolic amounts), from a fresh escrow that
+    ///         stakeBond, unstakeBond, slashBond, withdrawSlashed, with symbolic amounts), from a fresh escrow that
     ///         also holds Q's deposit, with time moving forward: the accounting holds after every
     ///         step. (Longer sequences and both provers acting: the one-step checks above, which
     ///         start from any reachable state.)
@@ -345,10 +378,10 @@ contract EscrowSymbolicTest is Test {
         }
     }
 
-    /// @dev Operation `kind` (0 to 5) on `who`'s account. A step that would revert is not taken
-    ///      (a revert changes nothing).
+    /// @dev Operation `kind` (0 to 6) on `who`'s account (6: pay out the recipient's slashed
+    ///      bonds). A step that would revert is not taken (a revert changes nothing).
     function _step(address who, uint256 kind, uint256 amount) internal {
-        vm.assume(kind < 6);
+        vm.assume(kind < 7);
         Acct memory a = _acct(who);
         if (kind == 0) {
             vm.assume(amount != 0 && amount < 2 ** 128);
@@ -371,9 +404,12 @@ contract EscrowSymbolicTest is Test {
         } else if (kind == 4) {
             vm.assume(amount <= a.staked);
             escrow.unstakeBond(who, amount);
-        } else {
+        } else if (kind == 5) {
             vm.assume(amount <= a.staked);
             escrow.slashBond(who, amount, amount / 2, SLASH_RECIPIENT);
+        } else {
+            vm.assume(escrow.slashedBalance(SLASH_RECIPIENT) != 0);
+            escrow.withdrawSlashed(SLASH_RECIPIENT);
         }
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Test} from "forge-std/Test.sol";
 
 import {ForcedInclusionQueue} from "../../contracts/core/ForcedInclusionQueue.sol";
@@ -33,6 +34,10 @@ abstract contract RollupBase is Test {
     uint256 internal constant FORCED_DELAY = 2; // epochs
     uint256 internal constant INCLUSION_GAS = 30_000;
     uint256 internal constant MIN_FORCED = 2;
+    uint256 internal constant FEE_DOUBLE_THRESHOLD = 50;
+    uint256 internal constant REWARD_POOL_FUNDING = 1e30;
+    /// @dev Fee deposits credited at deploy, so blocks in suites about other rules may declare fees.
+    uint256 internal constant FEE_DEPOSITS = 1e24;
     /// @dev Far off, so suites about other rules never drift into fallback; test/Rollup/fallback.t.sol
     ///      deploys with the SPEC default (3 epochs).
     uint256 internal constant FALLBACK_ENTER = 100 * EPOCH_DURATION;
@@ -74,10 +79,26 @@ abstract contract RollupBase is Test {
         txVerifier = new InsecureDevTxProofVerifier(address(this));
     }
 
-    /// @dev The Rollup and its escrow from `cfg`, with rewards funded.
+    /// @dev The Rollup and its escrow from `cfg`, with the reward pool funded and fees backed.
     function _deployFunded(RollupConfig memory cfg) internal {
         (rollup, escrow) = _deployRollup(cfg);
-        rewardAsset.mint(address(rollup), 1e30);
+        _fundRewards(REWARD_POOL_FUNDING);
+        _backFees(FEE_DEPOSITS);
+    }
+
+    /// @dev What `queue.depositFee` does on L1 for fee deposits the tests' blocks never carry (the
+    ///      Rollup sees no L2 state, only declared fees): the tokens reach the Rollup and the queue
+    ///      reports them. test/regressions/FeesBackedByDeposits.t.sol goes through the queue.
+    function _backFees(uint256 amount) internal {
+        rewardAsset.mint(address(rollup), amount);
+        vm.prank(address(queue));
+        rollup.feesDeposited(amount);
+    }
+
+    function _fundRewards(uint256 amount) internal {
+        rewardAsset.mint(address(this), amount);
+        rewardAsset.approve(address(rollup), amount);
+        rollup.fundRewards(amount);
     }
 
     /// @dev The escrow and the queue are bound to the rollup's address, computed before any of
@@ -114,7 +135,10 @@ abstract contract RollupBase is Test {
                 epochDuration: cfg.epochDuration == 0 ? 1 : cfg.epochDuration
             }),
             FORCED_DELAY,
-            INCLUSION_GAS
+            INCLUSION_GAS,
+            FEE_DOUBLE_THRESHOLD,
+            // A config the rollup refuses for a zero reward asset still gets a queue.
+            IERC20(cfg.rewardAsset == address(0) ? address(rewardAsset) : cfg.rewardAsset)
         );
     }
 
@@ -169,10 +193,13 @@ abstract contract RollupBase is Test {
         }
     }
 
+    /// @dev The attester stakes itself (its consent, F-08), with stake minted to it.
     function _stake(address attester, address withdrawer) internal {
-        stakingAsset.mint(address(this), MIN_STAKE);
+        stakingAsset.mint(attester, MIN_STAKE);
+        vm.startPrank(attester);
         stakingAsset.approve(address(rollup), MIN_STAKE);
         rollup.stake(attester, withdrawer);
+        vm.stopPrank();
     }
 
     function _warpToSlot(uint256 slot) internal {
@@ -193,6 +220,12 @@ abstract contract RollupBase is Test {
 
     /// @dev Args for the next block in the current slot, with one blob whose hash is set on the tx.
     function _nextArgs() internal returns (ProposeArgs memory args) {
+        // As a proposer's node does when the epoch's seed is not drawn yet (an idle epoch before):
+        // set it up first, so its committee and proposers are known.
+        try rollup.getSampleSeed(rollup.getCurrentEpoch()) {}
+        catch {
+            rollup.setupEpoch();
+        }
         // When a prune is due, `propose` prunes first: the block builds on the proven tip.
         uint256 n = rollup.canPrune() ? rollup.getProvenBlockNumber() : rollup.getPendingBlockNumber();
         bytes32[] memory blobs = new bytes32[](1);

@@ -111,6 +111,14 @@ contract RollupHandler is RollupBase {
     mapping(uint256 epoch => bool) public observed;
     mapping(uint256 epoch => bytes32) public observedCommittee; // keccak256(abi.encodePacked(committee))
     mapping(uint256 epoch => bytes32) public observedSeed;
+    /// @dev Digest of the set the epoch's committee is drawn from, when its seed became visible.
+    mapping(uint256 epoch => uint256) public observedSet;
+    /// @dev Epochs the handler saw set up (a setupEpoch or an accepted propose in them).
+    mapping(uint256 epoch => bool) public ghost_setUp;
+    /// @dev A seed visible before the epoch before it was set up, i.e. before its set was final
+    ///      (F-01); or not visible after.
+    uint256 public ghost_seedTooEarly;
+    uint256 public ghost_seedMissing;
     uint256 public ghost_lastTimestamp;
     uint256 public ghost_timeWentBack;
 
@@ -151,10 +159,21 @@ contract RollupHandler is RollupBase {
         // the token pull, so no funds are needed to be refused.
         address taken = _anyRegistered(seed >> 16);
         if (taken != address(0)) {
+            vm.prank(taken);
             try rollup.stake(taken, ghostOf[taken].withdrawer) {
                 ghost_unauthorizedAccepted++;
             } catch (bytes memory err) {
                 _expectSelector(err, Errors.Staking__AlreadyRegistered.selector, "stake twice");
+            }
+        }
+        // No one stakes a key without its consent (F-08): the handler is no attester.
+        (address unstaked,) = makeAddrAndKey(string.concat("unstaked", vm.toString(seed % 7)));
+        if (ghostOf[unstaked].status == ValidatorStatus.NONE) {
+            // Refused before any token is pulled: no funds needed.
+            try rollup.stake(unstaked, address(this)) {
+                ghost_unauthorizedAccepted++;
+            } catch (bytes memory err) {
+                _expectSelector(err, Errors.Staking__NotAttester.selector, "stake another's key");
             }
         }
         _observe();
@@ -259,8 +278,9 @@ contract RollupHandler is RollupBase {
 
     /// @notice Anyone may set up the current epoch early.
     function setupEpoch() external {
-        try rollup.setupEpoch() {}
-        catch (bytes memory err) {
+        try rollup.setupEpoch() {
+            ghost_setUp[_currentEpoch()] = true;
+        } catch (bytes memory err) {
             _unexpected(err, "setupEpoch");
         }
         _observe();
@@ -300,6 +320,7 @@ contract RollupHandler is RollupBase {
         vm.recordLogs();
         vm.prank(sender);
         try rollup.propose(args, att) {
+            ghost_setUp[_currentEpoch()] = true;
             ghost_proposes++;
             if (committee.length != 0) ghost_proposesWithCommittee++;
             ghost_lastProposedSlot = slot;
@@ -506,7 +527,18 @@ contract RollupHandler is RollupBase {
             forcedTxCount: 0,
             forcedTxsHash: bytes32(0)
         });
+        _knowCommittee();
         committee = rollup.getCommitteeAt(rollup.getCurrentEpoch());
+    }
+
+    /// @dev As a proposer's node does: when the current epoch's seed is not drawn (neither it nor
+    ///      the epoch before was set up), set it up to learn the committee. Otherwise leave it to
+    ///      `propose`, so that path is exercised too.
+    function _knowCommittee() internal {
+        uint256 cur = _currentEpoch();
+        if (cur == 0 || ghost_setUp[cur] || ghost_setUp[cur - 1]) return;
+        rollup.setupEpoch();
+        ghost_setUp[cur] = true;
     }
 
     function _badName(Bad mode) internal pure returns (string memory) {
@@ -704,10 +736,20 @@ contract RollupHandler is RollupBase {
         uint256 cur = _currentEpoch();
         for (uint256 e = cur; e <= cur + 1; ++e) {
             if (observed[e]) continue;
-            observed[e] = true;
-            observedCommittee[e] = keccak256(abi.encodePacked(rollup.getCommitteeAt(Epoch.wrap(e))));
-            observedSeed[e] = rollup.getSampleSeed(Epoch.wrap(e));
-            observedEpochs.push(e);
+            // SPEC 3 as corrected (F-01): epoch e's seed is drawn when e - 1 is set up (or e
+            // itself, if e - 1 never was), after the set it draws from is final; not earlier.
+            bool drawn = e == 0 || ghost_setUp[e] || ghost_setUp[e - 1];
+            try rollup.getSampleSeed(Epoch.wrap(e)) returns (bytes32 seed) {
+                if (!drawn) ghost_seedTooEarly++;
+                observed[e] = true;
+                observedSeed[e] = seed;
+                observedCommittee[e] = keccak256(abi.encodePacked(rollup.getCommitteeAt(Epoch.wrap(e))));
+                observedSet[e] = setDigest(rollup.getValidatorSetFor(Epoch.wrap(e)));
+                observedEpochs.push(e);
+            } catch (bytes memory err) {
+                if (drawn) ghost_seedMissing++;
+                else _expectSelector(err, Errors.Rollup__SeedNotFixed.selector, "seed not drawn");
+            }
         }
     }
 
@@ -732,14 +774,32 @@ contract RollupHandler is RollupBase {
         _stakeExisting(a);
     }
 
+    /// @dev Half the time the attester stakes itself, half the time the handler pays with the
+    ///      attester's signed consent.
     function _stakeExisting(address a) internal {
         Ghost storage g = ghostOf[a];
         _fund();
-        try rollup.stake(a, g.withdrawer) {
+        bytes memory call;
+        if (uint256(keccak256(abi.encode(a, everStaked.length))) % 2 == 0) {
+            stakingAsset.transfer(a, MIN_STAKE);
+            vm.prank(a);
+            stakingAsset.approve(address(rollup), MIN_STAKE);
+            vm.prank(a);
+            call = abi.encodeCall(IRollup.stake, (a, g.withdrawer));
+        } else {
+            uint256 deadline = block.timestamp;
+            (uint8 v, bytes32 r, bytes32 sig) =
+                vm.sign(keyOf[a], rollup.stakeConsentDigest(a, g.withdrawer, deadline));
+            call = abi.encodeCall(
+                IRollup.stakeWithConsent, (a, g.withdrawer, deadline, Signature({v: v, r: r, s: sig}))
+            );
+        }
+        (bool ok, bytes memory err) = address(rollup).call(call);
+        if (ok) {
             g.status = ValidatorStatus.ACTIVE;
             activeList.push(a);
             _setAdd(a);
-        } catch (bytes memory err) {
+        } else {
             _unexpected(err, "stake");
         }
     }

@@ -6,8 +6,9 @@ import {Test} from "forge-std/Test.sol";
 import {ProverEscrow} from "../../../contracts/core/ProverEscrow.sol";
 import {DevToken} from "../../../contracts/dev/DevToken.sol";
 
-/// @notice Drives a ProverEscrow as provers (deposit, withdraw) and as its rollup (stake, unstake,
-///         slash), keeping ghost totals of every token that entered or left.
+/// @notice Drives a ProverEscrow as provers (deposit, withdraw), as its rollup (stake, unstake,
+///         slash) and as anyone (pay out slashed bonds), keeping ghost totals of every token that
+///         entered or left.
 contract EscrowHandler is Test {
     ProverEscrow public immutable escrow;
     DevToken public immutable token;
@@ -17,7 +18,9 @@ contract EscrowHandler is Test {
 
     uint256 public ghostDeposited;
     uint256 public ghostWithdrawn;
-    uint256 public ghostSlashed;
+    uint256 public ghostSlashed; // booked by slashes
+    uint256 public ghostSlashedPaid; // paid out by withdrawSlashed
+    mapping(address => uint256) public ghostSlashedOf; // booked and not yet paid, by account
     mapping(address => uint256) public ghostStaked;
     /// @dev Set when a prover received more than its free + pending funds allowed: must stay false.
     bool public ghostStakeLeaked;
@@ -100,6 +103,24 @@ contract EscrowHandler is Test {
         escrow.slashBond(p, amount, burned, slashRecipient);
         ghostStaked[p] -= amount;
         ghostSlashed += amount;
+        ghostSlashedOf[escrow.BURN_ADDRESS()] += burned;
+        ghostSlashedOf[slashRecipient] += amount - burned;
+    }
+
+    /// @notice Anyone pays out what slashes booked to the burn address or the recipient: exactly
+    ///         that, to that account only.
+    function withdrawSlashed(bool burn) external {
+        address account = burn ? escrow.BURN_ADDRESS() : slashRecipient;
+        uint256 owed = ghostSlashedOf[account];
+        uint256 before = token.balanceOf(account);
+        try escrow.withdrawSlashed(account) {
+            uint256 got = token.balanceOf(account) - before;
+            if (got != owed) ghostStakeLeaked = true;
+            ghostSlashedOf[account] = 0;
+            ghostSlashedPaid += got;
+        } catch {
+            if (owed != 0) ghostStakeLeaked = true;
+        }
     }
 
     function warp(uint256 dt) external {

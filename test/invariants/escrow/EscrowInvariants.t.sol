@@ -32,17 +32,30 @@ contract EscrowInvariantsTest is Test {
         }
     }
 
-    /// @dev Token balance == free + pending withdrawal + staked: nothing double counts or leaks.
-    function invariant_balanceEqualsFreePlusPendingPlusStaked() public view {
+    /// @dev Token balance == free + pending withdrawal + staked + slashed and not yet paid out:
+    ///      nothing double counts or leaks.
+    function invariant_balanceEqualsFreePlusPendingPlusStakedPlusSlashed() public view {
         (uint256 free, uint256 pending, uint256 staked) = _sumAccounts();
-        assertEq(token.balanceOf(address(escrow)), free + pending + staked);
+        uint256 slashed =
+            escrow.slashedBalance(escrow.BURN_ADDRESS()) + escrow.slashedBalance(handler.slashRecipient());
+        assertEq(token.balanceOf(address(escrow)), free + pending + staked + slashed);
+        assertEq(
+            escrow.slashedBalance(escrow.BURN_ADDRESS()),
+            handler.ghostSlashedOf(escrow.BURN_ADDRESS()),
+            "burn booked"
+        );
+        assertEq(
+            escrow.slashedBalance(handler.slashRecipient()),
+            handler.ghostSlashedOf(handler.slashRecipient()),
+            "recipient booked"
+        );
     }
 
-    /// @dev Every token is accounted for: in = out + held.
+    /// @dev Every token is accounted for: in = out + held (slashed bonds leave when paid out).
     function invariant_conservation() public view {
         assertEq(
             handler.ghostDeposited(),
-            token.balanceOf(address(escrow)) + handler.ghostWithdrawn() + handler.ghostSlashed()
+            token.balanceOf(address(escrow)) + handler.ghostWithdrawn() + handler.ghostSlashedPaid()
         );
     }
 

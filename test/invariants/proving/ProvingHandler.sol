@@ -7,7 +7,11 @@ import {console} from "forge-std/console.sol";
 import {ProverEscrow} from "../../../contracts/core/ProverEscrow.sol";
 import {Rollup} from "../../../contracts/core/Rollup.sol";
 import {DevToken} from "../../../contracts/dev/DevToken.sol";
-import {IForcedInclusionQueue, NO_DUE_EPOCH} from "../../../contracts/interfaces/IForcedInclusionQueue.sol";
+import {
+    DEPOSIT_TAG,
+    IForcedInclusionQueue,
+    NO_DUE_EPOCH
+} from "../../../contracts/interfaces/IForcedInclusionQueue.sol";
 import {IProverEscrow} from "../../../contracts/interfaces/IProverEscrow.sol";
 import {
     CommitteeAttestations,
@@ -53,7 +57,11 @@ contract ProvingHandler is ProvingBase {
     ///      in the last second before a quote's epoch can complete exactly at the proof deadline.
     uint256 public constant H_ESCROW_DELAY = 2 * H_EPOCH * SLOT_DURATION + 1;
     uint256 public constant H_SLASH_BURN_BPS = 7500;
-    uint256 public constant REWARD_FUNDING = 1e30;
+    /// @dev A pool of a few epochs' rewards, so that proofs drain it and pay pro rata
+    ///      (`fundRewards` tops it up), and a few epochs' fees backed at deploy (`depositFee` adds
+    ///      more through the queue).
+    uint256 public constant REWARD_FUNDING = 200 ether;
+    uint256 public constant FEE_BACKING = 60 ether;
     uint256 public constant N_PROVERS = 3;
     uint256 public constant MAX_FEE = 5 ether;
     address public constant BURN = 0x000000000000000000000000000000000000dEaD;
@@ -125,15 +133,22 @@ contract ProvingHandler is ProvingBase {
         uint256 bps; // the claim's basisPointFee (0: proven without a claim)
         uint256 paidBits; // blocks whose proposer share was booked
         uint256 booked; // everything booked for this epoch (prover, submitter, proposers)
-        uint256 cap; // blocks * BLOCK_REWARD + fees + SUBMITTER_REWARD
+        uint256 cap; // what the proof took from the pool and the fee deposits
+        uint256 perBlock; // BLOCK_REWARD, or its pro-rata part if the pool ran short
     }
 
     mapping(uint256 epoch => ProvenEpoch) public provenEpoch;
     uint256[] public provenEpochs;
     mapping(address => uint256) public ghost_booked;
+    mapping(address => bool) internal isRewardee;
     mapping(address => uint256) public ghost_rewardsWithdrawn;
     uint256 public ghost_totalRewardsWithdrawn;
     uint256 public ghost_rewardPayMismatch; // withdrawRewards paid other than what was booked
+    /// @dev The Rollup's books (RewardLib) as the model keeps them: the reward pool, the fee
+    ///      deposits not yet paid out, and every reward token that came in.
+    uint256 public ghost_rewardPool;
+    uint256 public ghost_feePot;
+    uint256 public ghost_rewardTokensIn;
 
     // ---------------------------------------------------------------- events, as they happened
 
@@ -267,7 +282,11 @@ contract ProvingHandler is ProvingBase {
         cfg.forcedInclusionQueue = address(queue);
         rollup = new Rollup(cfg);
         require(address(rollup) == predicted, "rollup address");
-        rewardAsset.mint(address(rollup), REWARD_FUNDING);
+        _fundRewards(REWARD_FUNDING);
+        _backFees(FEE_BACKING);
+        ghost_rewardPool = REWARD_FUNDING;
+        ghost_feePot = FEE_BACKING;
+        ghost_rewardTokensIn = REWARD_FUNDING + FEE_BACKING;
 
         // Staked in epoch 0: the set of epoch 2 on. The runs start there, so every slot has a
         // proposer and a claim by anyone else can be refused.
@@ -277,6 +296,7 @@ contract ProvingHandler is ProvingBase {
             provers.push(p);
             proverKeys.push(pk);
             rewardees.push(p);
+            isRewardee[p] = true;
             // A starting deposit, so that claims can succeed from the first call on.
             uint256 amount = (2 + i) * MIN_BOND;
             _depositBond(p, amount);
@@ -288,11 +308,13 @@ contract ProvingHandler is ProvingBase {
             address s = makeAddr(string.concat("submitter", vm.toString(i)));
             submitters.push(s);
             rewardees.push(s);
+            isRewardee[s] = true;
         }
         for (uint256 i = 0; i < 3; ++i) {
             address c = makeAddr(string.concat("coinbase", vm.toString(i)));
             coinbases.push(c);
             rewardees.push(c);
+            isRewardee[c] = true;
         }
         for (uint256 i = 0; i < 3; ++i) {
             address u = makeAddr(string.concat("user", vm.toString(i)));
@@ -458,7 +480,7 @@ contract ProvingHandler is ProvingBase {
         }
         _steerIntoClaimWindow(seed, timing);
         (SignedEpochProofQuote memory sq, bool sigValid, string memory what) = _makeQuote(seed, defect);
-        address proposer = rollup.getCurrentProposer();
+        address proposer = _currentProposer();
         address sender = proposer;
         if ((seed >> 200) % 6 == 0) {
             sender = _otherThan(proposer, seed >> 208);
@@ -606,7 +628,7 @@ contract ProvingHandler is ProvingBase {
             for (uint256 i = 0; i < indices.length; ++i) {
                 FeeRecipient memory f = fees[indices[i]];
                 pe.paidBits |= 1 << indices[i];
-                _book(f.recipient, (BLOCK_REWARD + f.value) * (BPS - pe.bps) / BPS, e);
+                _book(f.recipient, (pe.perBlock + f.value) * (BPS - pe.bps) / BPS, e);
             }
         }
         tally[string.concat("blockRewards: ", _errName(expected))]++;
@@ -661,6 +683,47 @@ contract ProvingHandler is ProvingBase {
 
     // ================================================================ forced inclusion
 
+    /// @notice Anyone adds to the reward pool (the only source of block and submitter rewards).
+    function fundRewards(uint256 amount) external {
+        _begin();
+        amount = _bound(amount, 1, 300 ether);
+        rewardAsset.mint(address(this), amount);
+        rewardAsset.approve(address(rollup), amount);
+        (bool ok, bytes memory err) = _try(address(rollup), abi.encodeCall(rollup.fundRewards, (amount)));
+        if (_outcome(OK, ok, err, "fundRewards") && ok) {
+            ghost_rewardPool += amount;
+            ghost_rewardTokensIn += amount;
+            tally["fundRewards"]++;
+        }
+        _end();
+    }
+
+    /// @notice A user deposits fee tokens for an L2 account through the queue: an entry like a
+    ///         forced tx (blocks take it in order), and fees the Rollup may pay out later.
+    function depositFee(uint256 seed, uint256 amount) external {
+        _begin();
+        seed = _mix(seed);
+        amount = _bound(amount, 1, 100 ether);
+        address user = users[seed % users.length];
+        address recipient = address(uint160(uint256(keccak256(abi.encode("l2 account", seed % 5)))));
+        rewardAsset.mint(user, amount);
+        vm.prank(user);
+        rewardAsset.approve(address(queue), amount);
+        uint256 fee = queue.enqueueFee(queue.DEPOSIT_LENGTH());
+        vm.prank(user);
+        (bool ok, bytes memory ret) =
+            _tryValue(address(queue), fee, abi.encodeCall(queue.depositFee, (recipient, amount)));
+        if (_outcome(OK, ok, ret, "depositFee") && ok) {
+            if (abi.decode(ret, (uint256)) != qEntries.length) _violation("depositFee: index != ghost tail");
+            bytes memory data = abi.encodePacked(DEPOSIT_TAG, recipient, uint128(amount));
+            qEntries.push(QEntry({txHash: keccak256(data), due: _epochNow() + FORCED_DELAY}));
+            ghost_feePot += amount;
+            ghost_rewardTokensIn += amount;
+            tally["depositFee"]++;
+        }
+        _end();
+    }
+
     /// @notice A user queues a forced tx of 1-300 bytes, paying the fee (sometimes more); or an
     ///         empty tx, a bad client proof, or less than the fee, which are refused.
     function enqueue(uint256 seed, uint256 len, uint8 mode) external {
@@ -694,6 +757,7 @@ contract ProvingHandler is ProvingBase {
         if (mode == 2 && fee != 0) pay = (seed >> 16) % fee;
         expected = OK;
         if (txData.length == 0) expected = Errors.Queue__EmptyTx.selector;
+        else if (txData[0] == DEPOSIT_TAG) expected = Errors.Queue__DepositTagReserved.selector;
         else if (pay < fee) expected = Errors.Queue__FeeTooLow.selector;
         else if (mode == 1) expected = Errors.Queue__InvalidTxProof.selector;
     }
@@ -711,7 +775,7 @@ contract ProvingHandler is ProvingBase {
         bool due = _pruneDue(m);
         (ProposeArgs memory args, CommitteeAttestations memory att, bytes4 expected, string memory what) =
             _forcedProposal(due ? m.proven : m.pending, seed, mode);
-        address proposer = rollup.getCurrentProposer();
+        address proposer = _currentProposer();
         vm.prank(proposer);
         (bool ok, bytes memory err) = _try(address(rollup), abi.encodeCall(rollup.propose, (args, att)));
         if (_outcome(expected, ok, err, string.concat("propose with ", what)) && ok) {
@@ -987,7 +1051,15 @@ contract ProvingHandler is ProvingBase {
         if (keccak256(a.proof) != keccak256(_devProof(a)) || !verifierAccepting) {
             return Errors.Rollup__InvalidProof.selector;
         }
+        // F-03: the fees are paid out of fee deposits only; a proof declaring more is refused.
+        if (_feeSum(a.fees) > ghost_feePot) return Errors.Rollup__FeesExceedDeposits.selector;
         return OK;
+    }
+
+    function _feeSum(FeeRecipient[] memory fees) internal pure returns (uint256 sum) {
+        for (uint256 i = 0; i < fees.length; ++i) {
+            sum += fees[i].value;
+        }
     }
 
     /// @dev SPEC 5.2: what of the prover's deposit is certainly still in the escrow at `t`.
@@ -1055,9 +1127,12 @@ contract ProvingHandler is ProvingBase {
         uint256 n = ++m.pending;
         blockSlot[n] = slot;
         archiveOf[n] = args.archive;
+        // Fees are declared numbers: mostly small, sometimes zero, sometimes anything at all (a
+        // proof that declares more than the fee deposits back must be refused, F-03).
+        uint256 r = (seed >> 40) % 16;
         feeOf[n] = FeeRecipient({
             recipient: coinbases[(seed >> 32) % coinbases.length],
-            value: (seed >> 40) % 4 == 0 ? 0 : (seed >> 48) % MAX_FEE
+            value: r < 4 ? 0 : r == 15 ? (seed >> 48) % 1e30 : (seed >> 48) % MAX_FEE
         });
         lastProposedSlot = slot;
         tipSlot = slot;
@@ -1109,21 +1184,32 @@ contract ProvingHandler is ProvingBase {
         }
     }
 
-    function _applyProof(EpochProofArgs memory a, address submitter_) internal {
+    /// @dev The economics of docs/proving.md: block and submitter rewards from the pool (pro rata
+    ///      when it cannot pay them all), fees from the fee deposits; the prover takes its share of
+    ///      the epoch's total and the submitter reward (to the prover the proof binds, whoever
+    ///      sent it: F-07).
+    function _applyProof(EpochProofArgs memory a, address) internal {
         uint256 e = m.epochToProve;
         uint256 end = a.endBlockNumber;
         bool claimed = m.claimed && m.claimEpoch == e;
-        uint256 total = (end - m.proven) * BLOCK_REWARD;
-        for (uint256 i = 0; i < a.fees.length; ++i) {
-            total += a.fees[i].value;
-        }
+        uint256 blocks = end - m.proven;
+        uint256 feeSum = _feeSum(a.fees);
+        uint256 wanted = blocks * BLOCK_REWARD + SUBMITTER_REWARD;
+        uint256 rewardBps = wanted <= ghost_rewardPool ? BPS : ghost_rewardPool * BPS / wanted;
+        uint256 perBlock = BLOCK_REWARD * rewardBps / BPS;
+        uint256 toSubmitter = SUBMITTER_REWARD * rewardBps / BPS;
+        if (rewardBps < BPS) tally["rewards: pool short, paid pro rata"]++;
+        ghost_rewardPool -= blocks * perBlock + toSubmitter;
+        ghost_feePot -= feeSum;
+        uint256 total = blocks * perBlock + feeSum;
         provenEpoch[e] = ProvenEpoch({
             firstBlock: m.proven + 1,
             lastBlock: end,
             bps: claimed ? m.claimBps : 0,
             paidBits: 0,
             booked: 0,
-            cap: total + SUBMITTER_REWARD
+            cap: total + toSubmitter,
+            perBlock: perBlock
         });
         provenEpochs.push(e);
         if (claimed) {
@@ -1131,9 +1217,8 @@ contract ProvingHandler is ProvingBase {
             acc.staked -= m.claimBond;
             acc.free += m.claimBond;
             m.claimed = false;
-            _book(m.claimProver, total * m.claimBps / BPS, e);
         }
-        _book(submitter_, SUBMITTER_REWARD, e);
+        _book(a.prover, total * (claimed ? m.claimBps : 0) / BPS + toSubmitter, e);
         m.proven = end;
         if (m.pending > end) m.epochToProve = blockSlot[end + 1] / H_EPOCH;
         ghost_proofsExpected++;
@@ -1153,6 +1238,11 @@ contract ProvingHandler is ProvingBase {
     }
 
     function _book(address to, uint256 amount, uint256 e) internal {
+        if (!isRewardee[to]) {
+            // An unclaimed epoch's proof names any prover: it gets the submitter reward.
+            isRewardee[to] = true;
+            rewardees.push(to);
+        }
         ghost_booked[to] += amount;
         provenEpoch[e].booked += amount;
     }
@@ -1163,7 +1253,7 @@ contract ProvingHandler is ProvingBase {
         bool due = _pruneDue(m);
         (ProposeArgs memory args, CommitteeAttestations memory att) =
             _proposal(due ? m.proven : m.pending, seed);
-        address proposer = rollup.getCurrentProposer();
+        address proposer = _currentProposer();
         bytes4 expected = _fallbackActiveNow() ? Errors.Rollup__InFallback.selector : OK;
         vm.prank(proposer);
         (bool ok, bytes memory err) = _try(address(rollup), abi.encodeCall(rollup.propose, (args, att)));
@@ -1194,7 +1284,7 @@ contract ProvingHandler is ProvingBase {
         bytes32 forcedTxsHash
     ) internal returns (ProposeArgs memory args, CommitteeAttestations memory att) {
         args = _blockArgs(base, seed, txCount, forcedTxCount, forcedTxsHash, _slotNow());
-        address[] memory committee = rollup.getCommitteeAt(Epoch.wrap(_epochNow()));
+        address[] memory committee = _currentCommittee();
         uint256 q = committee.length * 2 / 3 + 1;
         bytes32 digest = rollup.proposalDigest(args);
         // q consecutive committee positions (cyclically) from a random one, in ascending order.
@@ -1702,6 +1792,26 @@ contract ProvingHandler is ProvingBase {
         if (ts > _now()) _warpTo(ts);
     }
 
+    /// @dev As a proposer's node does: when the current epoch's seed is not drawn (neither it nor
+    ///      the epoch before was set up, e.g. after a warp over whole epochs), set it up first.
+    function _ensureSeed() internal {
+        try rollup.getSampleSeed(Epoch.wrap(_epochNow())) {}
+        catch {
+            rollup.setupEpoch();
+            tally["setupEpoch: the seed was not drawn"]++;
+        }
+    }
+
+    function _currentProposer() internal returns (address) {
+        _ensureSeed();
+        return rollup.getCurrentProposer();
+    }
+
+    function _currentCommittee() internal returns (address[] memory) {
+        _ensureSeed();
+        return rollup.getCommitteeAt(Epoch.wrap(_epochNow()));
+    }
+
     // ================================================================ bookkeeping of each call
 
     /// @dev Logs are recorded from here on; each call's are taken (and cleared) right after it.
@@ -1890,8 +2000,8 @@ contract ProvingHandler is ProvingBase {
         }
     }
 
-    function _otherThan(address proposer, uint256 seed) internal view returns (address) {
-        address[] memory committee = rollup.getCommitteeAt(Epoch.wrap(_epochNow()));
+    function _otherThan(address proposer, uint256 seed) internal returns (address) {
+        address[] memory committee = _currentCommittee();
         address other = committee[seed % committee.length];
         if (other == proposer) {
             other = (seed >> 8) % 2 == 0 ? committee[(seed + 1) % committee.length] : address(0xBEEF);

@@ -49,7 +49,7 @@ contract ProvingInvariants is Test {
     }
 
     function _selectors() internal view virtual returns (bytes4[] memory selectors) {
-        selectors = new bytes4[](17);
+        selectors = new bytes4[](19);
         selectors[0] = ProvingHandler.deposit.selector;
         selectors[1] = ProvingHandler.startWithdraw.selector;
         selectors[2] = ProvingHandler.executeWithdraw.selector;
@@ -67,6 +67,8 @@ contract ProvingInvariants is Test {
         selectors[14] = ProvingHandler.enqueue.selector;
         selectors[15] = ProvingHandler.proposeForced.selector;
         selectors[16] = ProvingHandler.enqueue.selector;
+        selectors[17] = ProvingHandler.depositFee.selector;
+        selectors[18] = ProvingHandler.fundRewards.selector;
     }
 
     // With a fixed fuzz seed every invariant_ function replays the same call sequences in its own
@@ -235,19 +237,23 @@ contract ProvingInvariants is Test {
             staked += escrow.stakedBalance(p);
         }
         uint256 balance = bondToken.balanceOf(address(escrow));
-        assertEq(balance, free + pending + staked, "escrow balance != free + pending + staked");
+        // Slashes book the burn and the recipient shares (F-06); nothing here pays them out.
+        uint256 slashed =
+            escrow.slashedBalance(handler.BURN()) + escrow.slashedBalance(handler.getSlashRecipient());
+        assertEq(
+            balance, free + pending + staked + slashed, "escrow balance != free + pending + staked + slashed"
+        );
         ProvingHandler.Model memory mm = handler.model();
         assertEq(staked, mm.claimed ? mm.claimBond : 0, "staked != the live claim's bond");
         assertEq(handler.ghost_withdrawOverpaid(), 0, "a withdrawal paid more than was pending");
         assertEq(handler.ghost_withdrawMismatch(), 0, "a withdrawal paid other than the pending amount");
+        // Slashed bonds stay in the escrow, booked, until someone pays them out (nothing does here).
         assertEq(
-            handler.ghost_deposited(),
-            balance + handler.ghost_withdrawn() + handler.ghost_slashed(),
-            "deposited != held + withdrawn + slashed"
+            handler.ghost_deposited(), balance + handler.ghost_withdrawn(), "deposited != held + withdrawn"
         );
-        assertEq(bondToken.balanceOf(handler.BURN()), handler.ghost_burned(), "burned != model");
+        assertEq(escrow.slashedBalance(handler.BURN()), handler.ghost_burned(), "burned != model");
         assertEq(
-            bondToken.balanceOf(handler.getSlashRecipient()),
+            escrow.slashedBalance(handler.getSlashRecipient()),
             handler.ghost_slashed() - handler.ghost_burned(),
             "slash recipient != unburned share"
         );
@@ -255,15 +261,23 @@ contract ProvingInvariants is Test {
 
     // ---------------------------------------------------------------- rewards
 
-    /// @dev Rewards: the reward token never leaves but through withdrawRewards; each address is
-    ///      owed exactly what the model booked and it did not withdraw; the rollup can pay everyone;
-    ///      per proven epoch, what was booked never exceeds blocks * BLOCK_REWARD + fees +
-    ///      SUBMITTER_REWARD, and the paid bits, proposer share and fees hash match the model.
+    /// @dev Rewards (F-03): the reward token comes in only through the pool's funding and fee
+    ///      deposits, and leaves only through withdrawRewards; the pool and the fee deposits are
+    ///      what the model says; each address is owed exactly what the model booked and it did not
+    ///      withdraw; what the rollup owes plus its pool and fee deposits never exceeds what it holds
+    ///      (solvency, whatever fees the blocks declared); per proven epoch, what was booked never
+    ///      exceeds what its proof took from the pool and the deposits, and the paid bits, proposer
+    ///      share, block reward and fees hash match the model.
     function _assertRewardAccounting() internal view {
         uint256 held = rewardToken.balanceOf(address(rollup));
         assertEq(
-            held + handler.ghost_totalRewardsWithdrawn(), handler.REWARD_FUNDING(), "reward token leaked"
+            held + handler.ghost_totalRewardsWithdrawn(),
+            handler.ghost_rewardTokensIn(),
+            "reward token leaked"
         );
+        (uint256 pool, uint256 feePot) = rollup.getRewardBooks();
+        assertEq(pool, handler.ghost_rewardPool(), "reward pool != model");
+        assertEq(feePot, handler.ghost_feePot(), "fee deposits != model");
         assertEq(handler.ghost_rewardPayMismatch(), 0, "withdrawRewards paid other than what was owed");
         uint256 owed;
         uint256 n = handler.rewardeeCount();
@@ -273,13 +287,15 @@ contract ProvingInvariants is Test {
             assertEq(rollup.rewardsOf(who), expected, "rewardsOf != booked - withdrawn");
             owed += expected;
         }
-        assertLe(owed, held, "rewards owed exceed the rollup's balance");
+        assertLe(owed + pool + feePot, held, "owed + pool + fee deposits exceed the rollup's balance");
         uint256 epochs = handler.provenEpochCount();
         for (uint256 i = 0; i < epochs; ++i) {
             uint256 e = handler.provenEpochs(i);
-            (,, uint256 bps, uint256 paidBits, uint256 booked, uint256 cap) = handler.provenEpoch(e);
-            assertLe(booked, cap, "epoch booked more than its rewards + SUBMITTER_REWARD");
+            (,, uint256 bps, uint256 paidBits, uint256 booked, uint256 cap, uint256 perBlock) =
+                handler.provenEpoch(e);
+            assertLe(booked, cap, "epoch booked more than its proof took from the pool and deposits");
             EpochRewards memory r = rollup.getEpochRewards(Epoch.wrap(e));
+            assertEq(r.blockReward, perBlock, "block reward != model (pro rata)");
             assertEq(r.claimed, paidBits, "paid blocks != model");
             assertEq(r.proposerShareBps, BPS - bps, "proposer share != 10000 - fee");
             assertEq(r.feesHash, handler.provenFeesHash(e), "fees hash != the proof's fees");

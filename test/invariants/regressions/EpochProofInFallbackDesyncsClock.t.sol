@@ -13,12 +13,15 @@ import {ProvingBase} from "../../harnesses/ProvingBase.sol";
 
 /// @notice The call sequence behind FallbackInvariants' failure "invalid call succeeded: propose
 ///         (expected InFallback)" (shrunk to: warp, propose, submitProof in fallback, propose), and
-///         two more symptoms of the same cause, as deterministic reproductions. They fail on the
-///         contracts as they are; test/Rollup/fallback.t.sol fails on the same cause
-///         (test_enter_CommitteeRefusedUntilTheEndAnEpochProofMoved,
-///         test_clock_EpochProofAfterAFallbackItExtendedRestartsIt, and the timeline fuzz).
-/// @dev `submitEpochRootProof` now accepts a proof in fallback: it records the fallback, counts the
-///      proof as its activity, and then also sets `Liveness.progressSlot` to now. Two shortcuts read
+///         two more symptoms of the same cause, as deterministic reproductions of a bug since
+///         fixed. They pass on the current contracts and guard against its return: an epoch proof
+///         landing in fallback must count as that fallback's activity and must not move the clock
+///         that decides when the next fallback begins (test/Rollup/fallback.t.sol checks the same
+///         in test_enter_CommitteeRefusedUntilTheEndAnEpochProofMoved,
+///         test_clock_EpochProofAfterAFallbackItExtendedRestartsIt and the timeline fuzz).
+/// @dev What went wrong, for the record. `submitEpochRootProof` had just been made to accept a
+///      proof in fallback: it recorded the fallback, counted the proof as its activity, and then
+///      also set `Liveness.progressSlot` to now. Two shortcuts read
 ///      `progressSlot + FALLBACK_ENTER > now` as "fallback cannot have begun, skip the clock":
 ///      `_requireNoFallback` (propose, proposeAndClaim, claims) and `submitEpochRootProof` itself.
 ///      That held while only the clock's own sync (which anchors progressSlot FALLBACK_ENTER before
@@ -32,9 +35,9 @@ import {ProvingBase} from "../../harnesses/ProvingBase.sol";
 ///         ended period stays recorded, and `_fallbackAt` anchors normal mode at its end rather
 ///         than at the proof, so the next fallback begins early (and the committee, whose
 ///         shortcut reads the new progressSlot, is not refused in it).
-///      A fix that keeps the shortcut sound: in `submitEpochRootProof`, write
-///      `fallbackPeriod.lastActivity = now` when in fallback and `progressSlot = now` only
-///      otherwise (as `proposeWithProof` leaves progressSlot alone).
+///      The fix, in the contracts since: `submitEpochRootProof` writes
+///      `fallbackPeriod.lastActivity = now` when in fallback and `progressSlot = now` only otherwise
+///      (as `proposeWithProof` leaves progressSlot alone), which keeps the shortcut sound.
 ///      Setting: no validators (anyone proposes and claims), SPEC 6's default FALLBACK_ENTER (96)
 ///      and RollupBase's FALLBACK_EXIT_ACTIVITY 32 and FALLBACK_EXIT_TOTAL 64.
 contract EpochProofInFallbackDesyncsClockTest is ProvingBase {

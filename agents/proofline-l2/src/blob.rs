@@ -255,7 +255,6 @@ mod tests {
                     value: word(4, i),
                 })
                 .collect(),
-            u128::MAX,
         )
         .unwrap()
     }

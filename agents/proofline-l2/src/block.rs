@@ -335,17 +335,23 @@ mod tests {
         B256::with_last_byte(n)
     }
 
+    /// Unpaid when `fee` is zero, else paid by the tests' payer.
     fn tx(null: u8, fee: u128) -> Tx {
-        Tx::new(
-            vec![w(null)],
-            vec![w(null)],
-            vec![PublicDataWrite {
-                slot: w(1),
-                value: w(null),
-            }],
-            fee,
-        )
-        .unwrap()
+        let writes = vec![PublicDataWrite {
+            slot: w(1),
+            value: w(null),
+        }];
+        if fee == 0 {
+            Tx::new(vec![w(null)], vec![w(null)], writes).unwrap()
+        } else {
+            let payer = crate::tx::strategies::payer();
+            Tx::paid(vec![w(null)], vec![w(null)], writes, fee, &payer).unwrap()
+        }
+    }
+
+    /// A fee deposit for the tests' payer, as the queue carries it.
+    fn deposit(amount: u128) -> Vec<u8> {
+        crate::execution::deposit_data(crate::tx::strategies::payer().address(), amount)
     }
 
     const COINBASE: Address = address!("00000000000000000000000000000000000c0ffe");
@@ -415,12 +421,13 @@ mod tests {
         let mut chain = L2Chain::genesis();
         let genesis = chain.archive_root();
         let b1 = chain
-            .apply_block(Slot(3), COINBASE, NONE, &[tx(1, 10), tx(2, 5)])
+            .apply_block(Slot(3), COINBASE, &[deposit(15)], &[tx(1, 10), tx(2, 5)])
             .unwrap();
         assert_eq!(b1.header.block_number, 1);
         assert_eq!(b1.header.previous_archive, genesis);
         assert_eq!(b1.header.fees, U256::from(15));
-        assert_eq!(b1.header.tx_count, 2);
+        assert_eq!(b1.header.tx_count, 3);
+        assert_eq!(b1.header.forced_tx_count, 1);
         assert_eq!(b1.header.state_root, chain.state().state_root());
         assert_eq!(b1.blobs.versioned_hashes.len(), 1);
         assert_eq!(decode_body(&b1.blobs.blobs).unwrap(), b1.body);
@@ -479,7 +486,7 @@ mod tests {
     fn an_attester_replays_the_proposers_block() {
         let mut proposer = L2Chain::genesis();
         proposer
-            .apply_block(Slot(1), COINBASE, NONE, &[tx(9, 1)])
+            .apply_block(Slot(1), COINBASE, &[deposit(1000)], &[tx(9, 1)])
             .unwrap();
         let mut attester = proposer.clone();
 

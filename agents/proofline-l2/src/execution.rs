@@ -1,8 +1,18 @@
 //! Executing a block's txs: validity, failed forced txs, and the tx effects a block publishes.
 //!
-//! A block is its forced txs (the forced-inclusion queue's next entries, as raw `txData`, in
+//! A block is its forced entries (the forced-inclusion queue's next entries, as raw `txData`, in
 //! queue order) followed by its other txs. They run in order against the state, each seeing the
 //! effects of those before it.
+//!
+//! # Fee deposits
+//!
+//! The queue is the rollup's one L1-to-L2 inbox: besides forced txs it carries fee deposits,
+//! `DEPOSIT_TAG (0xfd) ‖ recipient (20) ‖ amount (16, big-endian)`, which only the queue's
+//! `depositFee` can queue (a forced tx may not start with 0xfd) and which moved `amount` of the
+//! fee token to the Rollup on L1. A block that takes one credits `amount` to the recipient's fee
+//! balance ([`crate::state::State::credit`]); a deposit never fails. Every fee a block collects
+//! comes out of such balances, so what the epoch proofs make the Rollup pay in fees never
+//! exceeds what was deposited (docs/proving.md, "Economics").
 //!
 //! # Valid, invalid, failed
 //!
@@ -12,10 +22,12 @@
 //!   bytes): [`FailureReason::Malformed`];
 //! - one of its nullifiers is already in the nullifier set, from the state or from an earlier tx
 //!   of the same block: [`FailureReason::NullifierExists`];
-//! - the note-hash tree has no room for its notes: [`FailureReason::NoteTreeFull`].
+//! - the note-hash tree has no room for its notes: [`FailureReason::NoteTreeFull`];
+//! - it is paid and its fee exceeds its payer's balance (as deposits and the fees of earlier txs
+//!   of the block left it): [`FailureReason::FeeNotCovered`].
 //!
-//! Nothing else can fail: public-data writes always apply, and the fee (a `u128`, summed in a
-//! `U256`) cannot overflow.
+//! Nothing else can fail: public-data writes always apply (none touches a fee balance), and the
+//! fee (a `u128`, summed in a `U256`) cannot overflow.
 //!
 //! A *forced* tx that fails is still included (SPEC 7): it counts in `txCount`, its hash in
 //! `forcedTxsHash`, and its effect is [`TxEffect::Failed`] with the reason, with no note hash,
@@ -31,16 +43,18 @@
 //!
 //! ```text
 //! executed:  0x00 ‖ tx encoding           (the effects are the tx's fields; hash = keccak256(tx encoding))
-//! failed:    0x01 ‖ tx hash (32) ‖ reason (1 byte: 1 malformed, 2 nullifier exists, 3 note tree full)
+//! failed:    0x01 ‖ tx hash (32) ‖ reason (1 byte: 1 malformed, 2 nullifier exists, 3 note tree full,
+//!                                          4 fee not covered)
+//! deposit:   0x02 ‖ recipient (20) ‖ amount (16)   (hash = keccak256(0xfd ‖ recipient ‖ amount))
 //! ```
 //!
 //! An executed tx's effects are its own fields in this VM, so the body carries the tx itself and
 //! anyone can recompute its hash; a failed forced tx's data is on L1 already (the queue's
 //! `ForcedTxQueued` event), so the body carries only its hash and why it failed.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use alloy::primitives::{keccak256, B256, U256};
+use alloy::primitives::{keccak256, Address, B256, U256};
 use thiserror::Error;
 
 use crate::blob::{field_elements_for, MAX_BODY_FIELD_ELEMENTS};
@@ -57,6 +71,48 @@ pub enum FailureReason {
     NullifierExists = 2,
     /// The note-hash tree had no room for its notes.
     NoteTreeFull = 3,
+    /// Its fee exceeded its payer's balance.
+    FeeNotCovered = 4,
+}
+
+/// First byte of a fee deposit's queue entry (the contracts' `DEPOSIT_TAG`).
+pub const DEPOSIT_TAG: u8 = 0xfd;
+/// Bytes of a fee deposit's queue entry: tag, recipient, amount.
+pub const DEPOSIT_LEN: usize = 1 + 20 + 16;
+
+/// What a forced-inclusion queue entry is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ForcedEntry {
+    /// A fee deposit: `amount` for `recipient`'s fee balance.
+    Deposit { recipient: Address, amount: u128 },
+    /// A well-formed tx.
+    Tx(Tx),
+    /// Neither: included as a failed tx.
+    Malformed,
+}
+
+impl ForcedEntry {
+    pub fn parse(data: &[u8]) -> Self {
+        if data.first() == Some(&DEPOSIT_TAG) {
+            if data.len() != DEPOSIT_LEN {
+                return Self::Malformed;
+            }
+            return Self::Deposit {
+                recipient: Address::from_slice(&data[1..21]),
+                amount: u128::from_be_bytes(data[21..].try_into().expect("16 bytes")),
+            };
+        }
+        Tx::decode(data).map_or(Self::Malformed, Self::Tx)
+    }
+}
+
+/// A fee deposit's queue data: `DEPOSIT_TAG ‖ recipient ‖ amount`.
+pub fn deposit_data(recipient: Address, amount: u128) -> Vec<u8> {
+    let mut data = Vec::with_capacity(DEPOSIT_LEN);
+    data.push(DEPOSIT_TAG);
+    data.extend_from_slice(recipient.as_slice());
+    data.extend_from_slice(&amount.to_be_bytes());
+    data
 }
 
 impl FailureReason {
@@ -69,6 +125,7 @@ impl FailureReason {
             1 => Some(Self::Malformed),
             2 => Some(Self::NullifierExists),
             3 => Some(Self::NoteTreeFull),
+            4 => Some(Self::FeeNotCovered),
             _ => None,
         }
     }
@@ -77,6 +134,7 @@ impl FailureReason {
         match error {
             StateError::NullifierExists(_) => Self::NullifierExists,
             StateError::NoteTreeFull { .. } => Self::NoteTreeFull,
+            StateError::FeeNotCovered { .. } => Self::FeeNotCovered,
         }
     }
 }
@@ -91,10 +149,13 @@ pub enum TxEffect {
         tx_hash: B256,
         reason: FailureReason,
     },
+    /// A fee deposit: `amount` credited to `recipient`.
+    Deposit { recipient: Address, amount: u128 },
 }
 
 const EXECUTED_TAG: u8 = 0;
 const FAILED_TAG: u8 = 1;
+const DEPOSIT_EFFECT_TAG: u8 = 2;
 const FAILED_LEN: usize = 1 + 32 + 1;
 
 /// Why bytes are not a tx effect.
@@ -106,6 +167,8 @@ pub enum EffectError {
     UnknownTag(u8),
     #[error("failed tx effect is {0} bytes, expected 34")]
     FailedLength(usize),
+    #[error("deposit effect is {0} bytes, expected 37")]
+    DepositLength(usize),
     #[error("unknown failure reason {0}")]
     UnknownReason(u8),
     #[error("executed tx effect: {0}")]
@@ -118,6 +181,7 @@ impl TxEffect {
         match self {
             Self::Executed(tx) => tx.hash(),
             Self::Failed { tx_hash, .. } => *tx_hash,
+            Self::Deposit { recipient, amount } => keccak256(deposit_data(*recipient, *amount)),
         }
     }
 
@@ -128,8 +192,8 @@ impl TxEffect {
     /// The failure reason, if the tx failed.
     pub fn failure(&self) -> Option<FailureReason> {
         match self {
-            Self::Executed(_) => None,
             Self::Failed { reason, .. } => Some(*reason),
+            Self::Executed(_) | Self::Deposit { .. } => None,
         }
     }
 
@@ -137,7 +201,7 @@ impl TxEffect {
     pub fn tx(&self) -> Option<&Tx> {
         match self {
             Self::Executed(tx) => Some(tx),
-            Self::Failed { .. } => None,
+            Self::Failed { .. } | Self::Deposit { .. } => None,
         }
     }
 
@@ -162,6 +226,7 @@ impl TxEffect {
         match self {
             Self::Executed(tx) => 1 + tx.encoded_len(),
             Self::Failed { .. } => FAILED_LEN,
+            Self::Deposit { .. } => DEPOSIT_LEN,
         }
     }
 
@@ -177,6 +242,11 @@ impl TxEffect {
                 out.push(FAILED_TAG);
                 out.extend_from_slice(tx_hash.as_slice());
                 out.push(reason.code());
+            }
+            Self::Deposit { recipient, amount } => {
+                out.push(DEPOSIT_EFFECT_TAG);
+                out.extend_from_slice(recipient.as_slice());
+                out.extend_from_slice(&amount.to_be_bytes());
             }
         }
         out
@@ -196,6 +266,15 @@ impl TxEffect {
                 Ok(Self::Failed {
                     tx_hash: B256::from_slice(&rest[..32]),
                     reason,
+                })
+            }
+            DEPOSIT_EFFECT_TAG => {
+                if bytes.len() != DEPOSIT_LEN {
+                    return Err(EffectError::DepositLength(bytes.len()));
+                }
+                Ok(Self::Deposit {
+                    recipient: Address::from_slice(&rest[..20]),
+                    amount: u128::from_be_bytes(rest[20..].try_into().expect("16 bytes")),
                 })
             }
             other => Err(EffectError::UnknownTag(other)),
@@ -301,12 +380,16 @@ pub fn plan_block<D: AsRef<[u8]>>(
         let data = data.as_ref();
         let tx_hash = keccak256(data);
         forced_hashes.push(tx_hash);
-        let effect = match Tx::decode(data) {
-            Err(_) => TxEffect::Failed {
+        let effect = match ForcedEntry::parse(data) {
+            ForcedEntry::Deposit { recipient, amount } => {
+                plan.deposit(recipient, amount);
+                TxEffect::Deposit { recipient, amount }
+            }
+            ForcedEntry::Malformed => TxEffect::Failed {
                 tx_hash,
                 reason: FailureReason::Malformed,
             },
-            Ok(tx) => match plan.admit(&tx) {
+            ForcedEntry::Tx(tx) => match plan.admit(&tx) {
                 Ok(()) => TxEffect::Executed(tx),
                 Err(e) => TxEffect::Failed {
                     tx_hash,
@@ -345,10 +428,14 @@ impl BlockExecution {
     ///
     /// If `state` is not that state (a tx then finds a spent nullifier): a bug of the caller.
     pub fn apply(&self, state: &mut State) {
-        for tx in self.body.effects.iter().filter_map(TxEffect::tx) {
-            state
-                .apply_tx(tx)
-                .expect("the block was planned on this state");
+        for effect in &self.body.effects {
+            match effect {
+                TxEffect::Executed(tx) => state
+                    .apply_tx(tx)
+                    .expect("the block was planned on this state"),
+                TxEffect::Deposit { recipient, amount } => state.credit(*recipient, *amount),
+                TxEffect::Failed { .. } => {}
+            }
         }
     }
 }
@@ -365,9 +452,13 @@ pub fn select_txs<D: AsRef<[u8]>>(
 ) -> (Vec<Tx>, Vec<(Tx, Rejection)>) {
     let mut plan = Plan::new(state);
     for data in forced {
-        if let Ok(tx) = Tx::decode(data.as_ref()) {
+        match ForcedEntry::parse(data.as_ref()) {
+            ForcedEntry::Deposit { recipient, amount } => plan.deposit(recipient, amount),
             // A failing forced tx changes nothing, so its outcome does not matter here.
-            let _ = plan.admit(&tx);
+            ForcedEntry::Tx(tx) => {
+                let _ = plan.admit(&tx);
+            }
+            ForcedEntry::Malformed => {}
         }
     }
     let mut chosen = Vec::new();
@@ -396,12 +487,13 @@ pub enum Rejection {
     NoRoom,
 }
 
-/// The state as of the txs admitted so far: the block's nullifiers and note count on top of a
-/// state that is not touched.
+/// The state as of the entries admitted so far: the block's nullifiers, note count and fee
+/// balances on top of a state that is not touched.
 struct Plan<'a> {
     state: &'a State,
     nullifiers: HashSet<B256>,
     notes: u64,
+    balances: HashMap<Address, U256>,
 }
 
 impl<'a> Plan<'a> {
@@ -410,7 +502,20 @@ impl<'a> Plan<'a> {
             state,
             nullifiers: HashSet::new(),
             notes: 0,
+            balances: HashMap::new(),
         }
+    }
+
+    fn balance(&self, account: Address) -> U256 {
+        self.balances
+            .get(&account)
+            .copied()
+            .unwrap_or_else(|| self.state.balance_of(account))
+    }
+
+    fn deposit(&mut self, recipient: Address, amount: u128) {
+        let balance = self.balance(recipient).saturating_add(U256::from(amount));
+        self.balances.insert(recipient, balance);
     }
 
     fn check(&self, tx: &Tx) -> Result<(), StateError> {
@@ -426,6 +531,16 @@ impl<'a> Plan<'a> {
         if needed as u64 > remaining {
             return Err(StateError::NoteTreeFull { needed, remaining });
         }
+        if let Some(payer) = tx.payer() {
+            let balance = self.balance(payer);
+            if balance < U256::from(tx.fee()) {
+                return Err(StateError::FeeNotCovered {
+                    payer,
+                    fee: tx.fee(),
+                    balance,
+                });
+            }
+        }
         Ok(())
     }
 
@@ -433,6 +548,10 @@ impl<'a> Plan<'a> {
         self.check(tx)?;
         self.nullifiers.extend(tx.nullifiers().iter().copied());
         self.notes += tx.note_hashes().len() as u64;
+        if let Some(payer) = tx.payer() {
+            let balance = self.balance(payer) - U256::from(tx.fee());
+            self.balances.insert(payer, balance);
+        }
         Ok(())
     }
 }
@@ -447,25 +566,37 @@ mod tests {
         B256::with_last_byte(n)
     }
 
+    /// Unpaid when `fee` is zero, else paid by the tests' payer.
     fn tx(nulls: &[u8], fee: u128) -> Tx {
         let writes = vec![PublicDataWrite {
             slot: w(nulls[0]),
             value: w(1),
         }];
-        Tx::new(
-            vec![w(nulls[0])],
-            nulls.iter().map(|n| w(*n)).collect(),
-            writes,
-            fee,
-        )
-        .unwrap()
+        let notes = vec![w(nulls[0])];
+        let nulls = nulls.iter().map(|n| w(*n)).collect();
+        if fee == 0 {
+            Tx::new(notes, nulls, writes).unwrap()
+        } else {
+            Tx::paid(notes, nulls, writes, fee, &strategies::payer()).unwrap()
+        }
+    }
+
+    fn payer() -> Address {
+        strategies::payer().address()
+    }
+
+    /// A state where the tests' payer holds `balance`.
+    fn funded(balance: u128) -> State {
+        let mut s = State::new();
+        s.credit(payer(), balance);
+        s
     }
 
     const NO_FORCED: &[&[u8]] = &[];
 
     #[test]
     fn txs_run_in_order_and_fees_add_up() {
-        let mut s = State::new();
+        let mut s = funded(12);
         let out = execute_block(&mut s, NO_FORCED, &[tx(&[1], 5), tx(&[2, 3], 7)]).unwrap();
         assert_eq!(out.body.tx_count(), 2);
         assert_eq!(out.body.fees(), U256::from(12));
@@ -506,7 +637,7 @@ mod tests {
 
     #[test]
     fn failing_forced_txs_are_included_without_effects() {
-        let mut s = State::new();
+        let mut s = funded(5);
         execute_block(&mut s, NO_FORCED, &[tx(&[9], 0)]).unwrap();
         let root = s.state_root();
 
@@ -536,6 +667,82 @@ mod tests {
         assert_ne!(s.state_root(), root);
         assert!(!s.contains_nullifier(w(5)), "a failed tx spends nothing");
         assert_eq!(s.note_count(), 3);
+    }
+
+    /// A deposit in the block's forced entries funds the fees of the txs after it, in the same
+    /// block; a fee beyond the balance fails a forced tx and invalidates a block's other tx.
+    #[test]
+    fn deposits_fund_fees_and_a_fee_beyond_the_balance_fails() {
+        let mut s = State::new();
+        let deposit = deposit_data(payer(), 10);
+        assert_eq!(deposit.len(), DEPOSIT_LEN);
+        assert_eq!(
+            ForcedEntry::parse(&deposit),
+            ForcedEntry::Deposit {
+                recipient: payer(),
+                amount: 10
+            }
+        );
+        let too_dear = tx(&[1], 11).encode();
+        let forced = [deposit.clone(), too_dear.clone()];
+        let out = execute_block(&mut s, &forced, &[tx(&[2], 4), tx(&[3], 6)]).unwrap();
+        assert_eq!(
+            out.body.effects[0],
+            TxEffect::Deposit {
+                recipient: payer(),
+                amount: 10
+            }
+        );
+        assert_eq!(
+            out.body.effects[0].tx_hash(),
+            keccak256(&deposit),
+            "the queue's hash"
+        );
+        assert_eq!(
+            out.body.effects[1].failure(),
+            Some(FailureReason::FeeNotCovered)
+        );
+        assert_eq!(out.body.fees(), U256::from(10));
+        assert_eq!(s.balance_of(payer()), U256::ZERO);
+
+        let root = s.state_root();
+        let err = execute_block(&mut s, NO_FORCED, &[tx(&[4], 1)]).unwrap_err();
+        assert!(matches!(
+            err,
+            BlockError::InvalidTx {
+                index: 0,
+                error: StateError::FeeNotCovered { fee: 1, .. }
+            }
+        ));
+        assert_eq!(s.state_root(), root);
+        // A proposer leaves out what the balance cannot cover, and keeps what it can.
+        let mut t = funded(5);
+        let (chosen, rejected) = select_txs(
+            &t,
+            NO_FORCED,
+            [tx(&[5], 3), tx(&[6], 3), tx(&[7], 2)],
+            |_| true,
+        );
+        assert_eq!(chosen, vec![tx(&[5], 3), tx(&[7], 2)]);
+        assert!(matches!(
+            rejected[0].1,
+            Rejection::Invalid(StateError::FeeNotCovered { .. })
+        ));
+        execute_block(&mut t, NO_FORCED, &chosen).unwrap();
+    }
+
+    /// Queue data that starts with the deposit tag but is not a deposit fails as malformed.
+    #[test]
+    fn a_malformed_deposit_fails_and_credits_nothing() {
+        let mut s = State::new();
+        let mut bad = deposit_data(payer(), 10);
+        bad.push(0);
+        let out = execute_block(&mut s, &[bad], &[]).unwrap();
+        assert_eq!(
+            out.body.effects[0].failure(),
+            Some(FailureReason::Malformed)
+        );
+        assert_eq!(s.balance_of(payer()), U256::ZERO);
     }
 
     #[test]
@@ -594,7 +801,6 @@ mod tests {
                         value: word(4, j),
                     })
                     .collect(),
-                0,
             )
             .unwrap()
         };
@@ -630,7 +836,11 @@ mod tests {
     #[test]
     fn effect_decoding_refuses_bad_bytes() {
         assert_eq!(TxEffect::decode(&[]), Err(EffectError::Empty));
-        assert_eq!(TxEffect::decode(&[2]), Err(EffectError::UnknownTag(2)));
+        assert_eq!(TxEffect::decode(&[3]), Err(EffectError::UnknownTag(3)));
+        assert_eq!(
+            TxEffect::decode(&[2; 36]),
+            Err(EffectError::DepositLength(36))
+        );
         assert_eq!(
             TxEffect::decode(&[1; 33]),
             Err(EffectError::FailedLength(33))
@@ -647,9 +857,13 @@ mod tests {
     fn effect() -> impl Strategy<Value = TxEffect> {
         prop_oneof![
             strategies::tx(4).prop_map(TxEffect::Executed),
-            (any::<[u8; 32]>(), 1u8..=3).prop_map(|(h, r)| TxEffect::Failed {
+            (any::<[u8; 32]>(), 1u8..=4).prop_map(|(h, r)| TxEffect::Failed {
                 tx_hash: h.into(),
                 reason: FailureReason::from_code(r).unwrap()
+            }),
+            (any::<[u8; 20]>(), any::<u128>()).prop_map(|(a, amount)| TxEffect::Deposit {
+                recipient: a.into(),
+                amount
             }),
         ]
     }
@@ -669,8 +883,14 @@ mod tests {
         /// forced txs that all execute act as ordinary txs.
         #[test]
         fn block_boundaries_do_not_change_the_state(txs in prop::collection::vec(strategies::tx(2), 0..6), split in any::<prop::sample::Index>()) {
-            let mut one = State::new();
-            let mut two = State::new();
+            // Six fees of up to 2^128 - 1 each: room for all of them.
+            let mut one = funded(u128::MAX);
+            one.credit(payer(), u128::MAX);
+            let mut two = one.clone();
+            for _ in 0..6 {
+                one.credit(payer(), u128::MAX);
+                two.credit(payer(), u128::MAX);
+            }
             let cut = if txs.is_empty() { 0 } else { split.index(txs.len() + 1) };
             let forced: Vec<Vec<u8>> = txs[..cut].iter().map(Tx::encode).collect();
             let whole = execute_block(&mut one, &forced, &txs[cut..]).unwrap();

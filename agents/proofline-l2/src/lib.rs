@@ -4,15 +4,16 @@
 //! every agent really executes blocks and reaches the same roots.
 //!
 //! - [`tx`]: a tx carries note hashes, nullifiers (the first is the tx's own), public-data
-//!   writes and a fee, with one canonical byte encoding; its hash, `keccak256(encoding)`, is what
-//!   the forced-inclusion queue stores.
+//!   writes and a fee its payer signs for, with one canonical byte encoding; its hash,
+//!   `keccak256(encoding)`, is what the forced-inclusion queue stores.
 //! - [`state`]: a note-hash tree (append-only, depth 32), a nullifier tree and a public-data
 //!   tree (sparse, depth 256, keyed by the nullifier / slot), all keccak [`merkle`] trees;
 //!   `stateRoot = keccak256(noteHashRoot ‖ nullifierRoot ‖ publicDataRoot)`.
-//! - [`execution`]: a block is its forced txs (raw queue data) then its other txs, run in order.
-//!   A tx fails when it does not decode, spends a spent nullifier, or overflows the note tree; a
+//! - [`execution`]: a block is its forced entries (raw queue data: txs and fee deposits) then its
+//!   other txs, run in order. A deposit credits a fee balance; a tx fails when it does not decode,
+//!   spends a spent nullifier, overflows the note tree, or its fee exceeds its payer's balance; a
 //!   failing forced tx is included as failed (no effects, SPEC 7), a failing other tx makes the
-//!   block invalid. The block publishes one tx effect per tx.
+//!   block invalid. The block publishes one tx effect per entry.
 //! - [`blob`]: the tx effects in EIP-4844 blobs (alloy's simple coder, strict decoding), their
 //!   KZG commitments and versioned hashes.
 //! - [`block`]: the header, its hash, the archive (an append-only tree of header hashes whose
@@ -33,9 +34,9 @@ pub mod tx;
 pub use blob::{decode_body, encode_body, BlobError, BlockBlobs, BodySpace, MAX_BLOBS_PER_BLOCK};
 pub use block::{genesis_archive, Archive, BlockHeader, ChainError, L2Block, L2Chain};
 pub use execution::{
-    execute_block, forced_txs_hash, plan_block, BlockBody, BlockError, BlockExecution,
-    FailureReason, Rejection, TxEffect,
+    deposit_data, execute_block, forced_txs_hash, plan_block, BlockBody, BlockError,
+    BlockExecution, FailureReason, ForcedEntry, Rejection, TxEffect, DEPOSIT_LEN, DEPOSIT_TAG,
 };
 pub use proposal::{rollup_domain, Proposal, ProposeArgs};
 pub use state::{State, StateError, StateRoots};
-pub use tx::{PublicDataWrite, Tx, TxError};
+pub use tx::{balance_slot, PublicDataWrite, Tx, TxError};

@@ -18,13 +18,16 @@
 //!
 //! (equal to `keccak256(abi.encode(bytes32, bytes32, bytes32))`). The note tree's size is not in
 //! the root: note hashes are never zero, so it is the index of the first zero leaf.
+//!
+//! Fee balances are public data at reserved slots ([`crate::tx::balance_slot`]), which no tx may
+//! write: a fee deposit credits one, a paid tx's fee debits its payer's.
 
-use alloy::primitives::{keccak256, B256, U256};
+use alloy::primitives::{keccak256, Address, B256, U256};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::merkle::{AppendOnlyTree, MerkleError, MerkleProof, SparseMerkleTree};
-use crate::tx::Tx;
+use crate::tx::{balance_slot, Tx};
 
 /// Depth of the note-hash tree.
 pub const NOTE_HASH_TREE_DEPTH: usize = 32;
@@ -44,6 +47,13 @@ pub enum StateError {
     /// The note-hash tree cannot take this tx's notes.
     #[error("note-hash tree has room for {remaining} notes, the tx brings {needed}")]
     NoteTreeFull { needed: usize, remaining: u64 },
+    /// The payer's fee balance is below the tx's fee.
+    #[error("fee {fee} exceeds payer {payer}'s balance {balance}")]
+    FeeNotCovered {
+        payer: Address,
+        fee: u128,
+        balance: U256,
+    },
 }
 
 /// The three roots and what they hash to.
@@ -145,6 +155,23 @@ impl State {
             .expect("depth 256 takes every key")
     }
 
+    /// `account`'s L2 fee balance.
+    pub fn balance_of(&self, account: Address) -> U256 {
+        U256::from_be_bytes(self.public_data(balance_slot(account)).0)
+    }
+
+    /// A fee deposit reached L2: `amount` more for `account`.
+    pub fn credit(&mut self, account: Address, amount: u128) {
+        let balance = self.balance_of(account).saturating_add(U256::from(amount));
+        self.set_balance(account, balance);
+    }
+
+    fn set_balance(&mut self, account: Address, balance: U256) {
+        self.public_data
+            .set(key(balance_slot(account)), B256::from(balance))
+            .expect("depth 256 takes every key");
+    }
+
     /// Whether `tx` could be applied now, alone.
     pub fn check_tx(&self, tx: &Tx) -> Result<(), StateError> {
         if let Some(n) = tx
@@ -159,13 +186,27 @@ impl State {
         if needed as u64 > remaining {
             return Err(StateError::NoteTreeFull { needed, remaining });
         }
+        if let Some(payer) = tx.payer() {
+            let balance = self.balance_of(payer);
+            if balance < U256::from(tx.fee()) {
+                return Err(StateError::FeeNotCovered {
+                    payer,
+                    fee: tx.fee(),
+                    balance,
+                });
+            }
+        }
         Ok(())
     }
 
-    /// Apply a tx's effects: its note hashes, nullifiers and writes, in that order. Checks first
-    /// and changes nothing on error.
+    /// Apply a tx's effects: its note hashes, nullifiers and writes, in that order, then its fee
+    /// out of its payer's balance. Checks first and changes nothing on error.
     pub fn apply_tx(&mut self, tx: &Tx) -> Result<(), StateError> {
         self.check_tx(tx)?;
+        if let Some(payer) = tx.payer() {
+            let balance = self.balance_of(payer) - U256::from(tx.fee());
+            self.set_balance(payer, balance);
+        }
         for h in tx.note_hashes() {
             self.note_hashes.append(*h).expect("room checked");
         }
@@ -209,9 +250,42 @@ mod tests {
                     value: w(*v),
                 })
                 .collect(),
-            1,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn a_fee_comes_out_of_the_payers_balance_and_no_further() {
+        let payer = crate::tx::strategies::payer();
+        let paid =
+            |null: u8, fee: u128| Tx::paid(vec![], vec![w(null)], vec![], fee, &payer).unwrap();
+        let mut s = State::new();
+        let root = s.state_root();
+        assert_eq!(
+            s.apply_tx(&paid(1, 5)),
+            Err(StateError::FeeNotCovered {
+                payer: payer.address(),
+                fee: 5,
+                balance: U256::ZERO
+            })
+        );
+        assert_eq!(s.state_root(), root, "a refused tx changes nothing");
+        s.credit(payer.address(), 7);
+        assert_eq!(s.balance_of(payer.address()), U256::from(7));
+        s.apply_tx(&paid(1, 5)).unwrap();
+        assert_eq!(s.balance_of(payer.address()), U256::from(2));
+        assert!(matches!(
+            s.apply_tx(&paid(2, 3)),
+            Err(StateError::FeeNotCovered { .. })
+        ));
+        s.apply_tx(&paid(2, 2)).unwrap();
+        assert_eq!(s.balance_of(payer.address()), U256::ZERO);
+        // The balance lives in the public-data tree, at its reserved slot.
+        assert_eq!(
+            s.public_data(balance_slot(payer.address())),
+            B256::ZERO,
+            "a zero balance is an unset slot"
+        );
     }
 
     #[test]

@@ -101,7 +101,7 @@ echo "devnet: starting anvil on $RPC (chain $CHAIN_ID, prague, ${BLOCK_TIME}s bl
 # Enough funded accounts for the deployer, every validator (they pay for their proposals), every
 # prover, the submitter and node 0's based-fallback key.
 "$ANVIL" --host 127.0.0.1 --port "$PORT" --chain-id "$CHAIN_ID" --hardfork prague \
-  --block-time "$BLOCK_TIME" --accounts $((VALIDATORS + PROVERS + 3)) >"$DIR/anvil.log" 2>&1 &
+  --block-time "$BLOCK_TIME" --accounts $((VALIDATORS + PROVERS + 3 + NODES)) >"$DIR/anvil.log" 2>&1 &
 ANVIL_PID=$!
 echo "$ANVIL_PID" >"$DIR/anvil.pid"
 echo "devnet: anvil pid $ANVIL_PID"
@@ -150,10 +150,14 @@ echo
 current_slot="$(call "$ROLLUP" "getCurrentSlot()(uint256)")"
 echo "Proposers of the next slots (0x0: no committee yet, anyone may propose):"
 for ((s = current_slot + 1; s <= current_slot + 4; s++)); do
-  # Proposers are fixed one epoch ahead only (short epochs set through EPOCH_DURATION).
+  # Proposers are known one epoch ahead, once the current epoch is set up (its first block does
+  # it: the next epoch's seed is drawn then).
   ((s / EPOCH_SLOTS <= current_slot / EPOCH_SLOTS + 1)) || break
   ts=$((GENESIS + s * SLOT_SECONDS))
-  proposer="$(call "$ROLLUP" "getProposerAt(uint256)(address)" "$ts")"
+  proposer="$(call "$ROLLUP" "getProposerAt(uint256)(address)" "$ts" 2>/dev/null)" || {
+    echo "  slot $s (epoch $((s / EPOCH_SLOTS))): not known until epoch $((s / EPOCH_SLOTS - 1)) is set up"
+    continue
+  }
   note=""
   [[ "$proposer" == 0x0000000000000000000000000000000000000000 ]] && note="  (anyone may propose)"
   echo "  slot $s (epoch $((s / EPOCH_SLOTS)), t=$ts): proposer $proposer$note"
@@ -222,15 +226,23 @@ for ((k = 0; k < PROVERS; k++)); do
   AGENT_PIDS+=($!)
   echo "devnet: prover $k (pid $!): margin $((10 + 20 * k)) %, metrics http://127.0.0.1:$((PORT + 700 + k))/metrics, log $DIR/prover$k.log"
 done
-# One generator per node (nodes do not gossip txs yet), each with its share of the rate.
+# One generator per node (nodes do not gossip txs yet), each with its share of the rate. Each
+# pays real fees: its key (test mnemonic index VALIDATORS + PROVERS + 3 + k, in a key file) mints
+# fee tokens, deposits them through the forced-inclusion queue for its own L2 account, waits for a
+# block to take the deposit, then signs its txs as their payer.
 if ((TX_RATE > 0)); then
   for ((k = 0; k < NODES; k++)); do
+    key_file="$DIR/txgen$k.key"
+    (umask 077 && "$CAST" wallet private-key --mnemonic "$MNEMONIC" \
+      --mnemonic-index $((VALIDATORS + PROVERS + 3 + k)) >"$key_file")
     "$PROOFLINE" txgen --node-rpc "http://127.0.0.1:$((PORT + 100 + k))" --seed $((k + 1)) \
       --rate "$(node -e "console.log(Math.max(1, Math.round($TX_RATE / $NODES)))")" \
+      --key-file "$key_file" --dev-mint --l1-rpc "$RPC" --deployment "$ROOT/$DEPLOYMENT" \
       >"$DIR/txgen$k.log" 2>&1 &
     AGENT_PIDS+=($!)
   done
-  echo "devnet: tx generators: $TX_RATE txs/s over the nodes; logs $DIR/txgen*.log"
+  echo "devnet: tx generators: $TX_RATE txs/s over the nodes, fees paid from L2 balances funded"
+  echo "        by fee deposits through the forced-inclusion queue; logs $DIR/txgen*.log"
 fi
 echo
 

@@ -14,7 +14,7 @@ use alloy::{
         eip4844::builder::{SidecarBuilder, SimpleCoder},
         BlockNumberOrTag,
     },
-    primitives::{address, keccak256, Address, Bytes, B256, U256},
+    primitives::{keccak256, Address, Bytes, B256, U256},
     providers::Provider,
     rpc::types::Filter,
 };
@@ -193,8 +193,9 @@ impl<'a> Actors<'a> {
         outcome.tx_hash
     }
 
-    /// Stakes a validator for `attester` (minting and approving the stake first).
-    async fn stake(&self, attester: Address) -> B256 {
+    /// Stakes a validator for the key `attester`, paid by the user with the attester's signed
+    /// consent (minting and approving the stake first).
+    async fn stake(&self, attester: &alloy::signers::local::PrivateKeySigner) -> B256 {
         let me = self.user.address();
         let (token, rollup) = (self.d.staking_asset, self.d.rollup);
         let amount = self.d.min_stake;
@@ -212,9 +213,22 @@ impl<'a> Actors<'a> {
         self.devnet
             .land(&self.user, "approve", TxCandidate::call(token, &approve))
             .await;
-        let stake = Rollup::stakeCall {
-            attester,
+        let deadline = U256::from(u64::MAX);
+        let digest = Rollup::new(rollup, &self.devnet.provider)
+            .stakeConsentDigest(attester.address(), me, deadline)
+            .call()
+            .await
+            .unwrap();
+        let sig = alloy::signers::SignerSync::sign_hash_sync(attester, &digest).unwrap();
+        let stake = Rollup::stakeWithConsentCall {
+            attester: attester.address(),
             withdrawer: me,
+            deadline,
+            consent: Rollup::Signature {
+                v: 27 + u8::from(sig.v()),
+                r: sig.r().into(),
+                s: sig.s().into(),
+            },
         };
         self.devnet
             .land(&self.user, "stake", TxCandidate::call(rollup, &stake))
@@ -278,8 +292,10 @@ async fn reports_the_rollups_events_in_chain_order() {
     let actors = Actors::new(&devnet, &d).await;
     let first = actors.propose(1, "block one").await;
     let second = actors.propose(2, "block two").await;
-    let attester = address!("0x00000000000000000000000000000000000A7735");
-    let staked = actors.stake(attester).await;
+    let attester_key =
+        alloy::signers::local::PrivateKeySigner::from_bytes(&B256::repeat_byte(0xa7)).unwrap();
+    let attester = attester_key.address();
+    let staked = actors.stake(&attester_key).await;
     let forced = actors.force(b"forced l2 tx").await;
     // Epoch 0 (slots 0-7) is unclaimed once epoch 1's claim window (slots 8-11) has passed.
     let pruned = actors.prune(2 * d.epoch_duration - 1).await;
@@ -362,8 +378,9 @@ async fn a_reorg_of_the_last_two_blocks_is_reported_as_removals_then_additions()
     let mut replica = Replica::default();
     let actors = Actors::new(&devnet, &d).await;
     actors.propose(1, "block one").await;
-    let attester = address!("0x00000000000000000000000000000000000A7735");
-    actors.stake(attester).await;
+    let attester =
+        alloy::signers::local::PrivateKeySigner::from_bytes(&B256::repeat_byte(0xa7)).unwrap();
+    actors.stake(&attester).await;
     replica
         .apply(follower.poll().await.unwrap())
         .assert_matches(&devnet, &d)
@@ -406,7 +423,7 @@ async fn a_reorg_of_the_last_two_blocks_is_reported_as_removals_then_additions()
 
     // The chain goes on from the new blocks.
     let actors = actors.restart().await;
-    actors.stake(attester).await;
+    actors.stake(&attester).await;
     replica
         .apply(follower.poll().await.unwrap())
         .assert_matches(&devnet, &d)

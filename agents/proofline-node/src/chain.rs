@@ -285,14 +285,15 @@ mod tests {
 
     fn tx(seed: u64) -> Tx {
         let n = keccak256(seed.to_be_bytes());
+        let mut slot = keccak256([seed as u8]);
+        slot.0[0] &= 0x7f; // not a reserved fee-balance slot
         Tx::new(
             vec![keccak256(n)],
             vec![n],
             vec![PublicDataWrite {
-                slot: keccak256([seed as u8]),
+                slot,
                 value: B256::from(U256::from(seed)),
             }],
-            seed as u128,
         )
         .expect("valid tx")
     }
@@ -432,8 +433,26 @@ mod tests {
     fn state_roots_are_kept_per_block_and_follow_rollbacks() {
         let mut chain = NodeChain::new();
         let mut roots = Vec::new();
+        // Block 1 takes a fee deposit; every block's tx pays its seed as fee out of it.
+        let payer =
+            alloy::signers::local::PrivateKeySigner::from_bytes(&B256::repeat_byte(0x33)).unwrap();
+        let deposit = Bytes::from(proofline_l2::deposit_data(payer.address(), 100));
+        chain.on_queued(QueueEntry {
+            index: 0,
+            tx_hash: keccak256(&deposit),
+            due_epoch: 0,
+            data: deposit.clone(),
+            l1_block: 1,
+        });
         for n in 1..=4u64 {
-            let b = build(&chain, n, vec![], vec![tx(n)]);
+            let n_ = keccak256(n.to_be_bytes());
+            let paid = Tx::paid(vec![keccak256(n_)], vec![n_], vec![], n.into(), &payer).unwrap();
+            let forced = if n == 1 {
+                vec![deposit.clone()]
+            } else {
+                vec![]
+            };
+            let b = build(&chain, n, forced, vec![paid]);
             let produced = chain.apply(b).unwrap();
             assert_eq!(produced.header.state_root, chain.l2().state().state_root());
             assert_eq!(
@@ -459,7 +478,9 @@ mod tests {
         assert_eq!(chain.fees_of(3), None);
         assert_eq!(chain.fees_of(2), Some(U256::from(2u64)));
         assert_eq!(chain.state_root_of(2), Some(roots[1]));
-        let other = build(&chain, 3, vec![], vec![tx(33)]);
+        let n_ = keccak256(33u64.to_be_bytes());
+        let paid = Tx::paid(vec![keccak256(n_)], vec![n_], vec![], 33, &payer).unwrap();
+        let other = build(&chain, 3, vec![], vec![paid]);
         chain.apply(other).unwrap();
         let root3 = chain.state_root_of(3).unwrap();
         assert_ne!(root3, roots[2]);

@@ -128,9 +128,14 @@ pub fn committee_attestations(
     }
 }
 
-/// The block a proposer makes on `chain`'s tip in `slot` (of `epoch`): the due forced entries
-/// first (all of them, or [`MAX_FORCED_PER_BLOCK`] and nothing else), then the pool's txs by fee
-/// as long as they are valid together and fit the blobs.
+/// The block a proposer makes on `chain`'s tip in `slot` (of `epoch`): the queue's entries
+/// first, then the pool's txs by fee as long as they are valid together and fit the blobs.
+///
+/// With more than [`MAX_FORCED_PER_BLOCK`] entries due, the block takes that many and nothing
+/// else (SPEC 7). Otherwise an `eager` proposer takes every queued entry up to that many, due or
+/// not (SPEC 7 allows it): fee deposits then reach L2 in the next block, not
+/// FORCED_INCLUSION_DELAY epochs later, and the queue stays short, which keeps its enqueue fee
+/// low. A proposer that is not eager (the devnet's censoring fault) takes the due ones only.
 pub fn build_block(
     chain: &NodeChain,
     pool: &Mempool,
@@ -138,15 +143,18 @@ pub fn build_block(
     epoch: u64,
     coinbase: Address,
     max_txs: usize,
+    eager: bool,
 ) -> Result<(StoredBlock, L2Block), ApplyError> {
-    let due: Vec<Bytes> = chain
-        .pending_forced(MAX_FORCED_PER_BLOCK + 1)
-        .into_iter()
-        .filter(|e| e.due_epoch <= epoch)
-        .map(|e| e.data.clone())
-        .collect();
-    let only_forced = due.len() > MAX_FORCED_PER_BLOCK;
-    let forced: Vec<Bytes> = due.into_iter().take(MAX_FORCED_PER_BLOCK).collect();
+    let queued = chain.pending_forced(MAX_FORCED_PER_BLOCK + 1);
+    // Entries are queued in due-epoch order: the due ones lead.
+    let due = queued.iter().take_while(|e| e.due_epoch <= epoch).count();
+    let only_forced = due > MAX_FORCED_PER_BLOCK;
+    let take = if only_forced || eager {
+        queued.len().min(MAX_FORCED_PER_BLOCK)
+    } else {
+        due
+    };
+    let forced: Vec<Bytes> = queued[..take].iter().map(|e| e.data.clone()).collect();
     let candidates: Vec<Tx> = if only_forced {
         Vec::new()
     } else {
@@ -276,7 +284,9 @@ impl NodeInner {
         if members.is_empty() {
             bail!("none of this node's validators is in the committee of epoch {epoch}");
         }
-        let proposer = self.reader.proposer_at(slot).await?;
+        let proposer = self.reader.proposer_at(slot).await?.ok_or_else(|| {
+            eyre::eyre!("the proposer of slot {slot} is not known yet: its epoch is not set up")
+        })?;
         if block.coinbase != proposer {
             bail!(
                 "coinbase {} is not the proposer of slot {slot} ({proposer})",
@@ -340,7 +350,18 @@ impl NodeInner {
 
     /// The key of the node's validator that proposes (and may claim) in `slot`, if any.
     pub(crate) async fn slot_signer(&self, slot: Slot) -> eyre::Result<Option<PrivateKeySigner>> {
-        let proposer = self.reader.proposer_at(slot).await?;
+        let proposer = match self.reader.proposer_at(slot).await? {
+            Some(proposer) => proposer,
+            None => {
+                // Neither this epoch nor the one before was set up (no block, claim or setup in
+                // all of the last epoch: after based fallback, or an idle stretch), so its seed
+                // is not drawn and no one knows the proposers: draw it, as anyone may.
+                self.set_up_epoch(slot).await?;
+                self.reader.proposer_at(slot).await?.ok_or_else(|| {
+                    eyre::eyre!("slot {slot}'s epoch is still not set up after setupEpoch()")
+                })?
+            }
+        };
         if proposer != Address::ZERO {
             return Ok(self
                 .validators
@@ -362,6 +383,24 @@ impl NodeInner {
             _ => self.validators.first(),
         }
         .cloned())
+    }
+
+    /// Sends `setupEpoch()` for `slot`'s epoch from the node's first validator key and waits for it
+    /// (another node's may land first: the second is a cheap no-op).
+    async fn set_up_epoch(&self, slot: Slot) -> eyre::Result<()> {
+        let signer = self
+            .validators
+            .first()
+            .ok_or_else(|| eyre::eyre!("no validator key to set the epoch up with"))?;
+        let epoch = self.reader.epoch_of(slot);
+        info!(%slot, %epoch, "the epoch's seed is not drawn yet: sending setupEpoch()");
+        let txm = self.tx_manager(signer).await?;
+        txm.send_and_wait(
+            "setup-epoch",
+            TxCandidate::call(self.deployment.rollup, &Rollup::setupEpochCall {}),
+        )
+        .await?;
+        Ok(())
     }
 
     /// Waits up to a third of a slot for the node's sync to reach block `tip`. Just after a
@@ -431,7 +470,15 @@ impl NodeInner {
             } else {
                 self.config.max_block_txs
             };
-            build_block(&chain, &pool, slot, epoch, signer.address(), max_txs)?
+            build_block(
+                &chain,
+                &pool,
+                slot,
+                epoch,
+                signer.address(),
+                max_txs,
+                !censor_pool,
+            )?
         };
         phases.execute = t.elapsed();
         let mut args = built.propose_args();
@@ -596,7 +643,7 @@ mod tests {
         let chain = NodeChain::new();
         let pool = pool_of(&chain, 30);
         let (block, built) =
-            build_block(&chain, &pool, Slot(5), 0, Address::repeat_byte(1), 20).unwrap();
+            build_block(&chain, &pool, Slot(5), 0, Address::repeat_byte(1), 20, true).unwrap();
         assert_eq!(block.txs.len(), 20);
         assert!(block.forced.is_empty());
         assert_eq!(built.header.tx_count, 20);
@@ -606,18 +653,39 @@ mod tests {
         copy.apply(block).unwrap();
     }
 
+    /// Not eager (the censoring fault): due entries lead, the others wait.
     #[test]
     fn due_forced_entries_lead_and_not_due_ones_wait() {
         let mut chain = NodeChain::new();
         queue(&mut chain, 3, 2);
         let pool = pool_of(&chain, 5);
-        let (early, _) = build_block(&chain, &pool, Slot(5), 1, Address::ZERO, 100).unwrap();
+        let (early, _) = build_block(&chain, &pool, Slot(5), 1, Address::ZERO, 100, false).unwrap();
         assert!(early.forced.is_empty(), "not due in epoch 1");
         assert_eq!(early.txs.len(), 5);
-        let (due, built) = build_block(&chain, &pool, Slot(20), 2, Address::ZERO, 100).unwrap();
+        let (due, built) =
+            build_block(&chain, &pool, Slot(20), 2, Address::ZERO, 100, false).unwrap();
         assert_eq!(due.forced.len(), 3);
         assert_eq!(due.txs.len(), 5);
         assert_eq!(built.header.forced_tx_count, 3);
+    }
+
+    /// An honest proposer takes every queued entry at once, due or not (fee deposits arrive in
+    /// the next block), up to the cap.
+    #[test]
+    fn an_eager_proposer_takes_entries_before_they_are_due() {
+        let mut chain = NodeChain::new();
+        queue(&mut chain, 3, 2);
+        let pool = pool_of(&chain, 5);
+        let (block, built) =
+            build_block(&chain, &pool, Slot(5), 1, Address::ZERO, 100, true).unwrap();
+        assert_eq!(block.forced.len(), 3, "taken in epoch 1, due in epoch 2");
+        assert_eq!(block.txs.len(), 5);
+        assert_eq!(built.header.forced_tx_count, 3);
+        let mut more = NodeChain::new();
+        queue(&mut more, MAX_FORCED_PER_BLOCK as u64 + 5, 9);
+        let (block, _) = build_block(&more, &pool, Slot(5), 1, Address::ZERO, 100, true).unwrap();
+        assert_eq!(block.forced.len(), MAX_FORCED_PER_BLOCK);
+        assert_eq!(block.txs.len(), 5, "none is due, so other txs may follow");
     }
 
     #[test]
@@ -625,9 +693,12 @@ mod tests {
         let mut chain = NodeChain::new();
         queue(&mut chain, MAX_FORCED_PER_BLOCK as u64 + 1, 0);
         let pool = pool_of(&chain, 5);
-        let (block, _) = build_block(&chain, &pool, Slot(1), 0, Address::ZERO, 100).unwrap();
-        assert_eq!(block.forced.len(), MAX_FORCED_PER_BLOCK);
-        assert!(block.txs.is_empty());
+        for eager in [true, false] {
+            let (block, _) =
+                build_block(&chain, &pool, Slot(1), 0, Address::ZERO, 100, eager).unwrap();
+            assert_eq!(block.forced.len(), MAX_FORCED_PER_BLOCK);
+            assert!(block.txs.is_empty());
+        }
     }
 
     #[test]

@@ -101,6 +101,7 @@ impl NodeInner {
                 epoch.0,
                 signer.address(),
                 self.config.max_block_txs,
+                true,
             )?
         };
         let args = built.propose_args();

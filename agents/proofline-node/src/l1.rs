@@ -19,7 +19,7 @@ use alloy::{
 };
 use eyre::{eyre, WrapErr};
 use futures::{future::BoxFuture, FutureExt};
-use proofline_bindings::{ProverEscrow, Rollup};
+use proofline_bindings::{Errors, ProverEscrow, RevertData, Rollup};
 use proofline_core::{Epoch, Slot, TimeConfig, Timestamp};
 use proofline_l1::{Deployment, L1Provider};
 use proofline_l2::ProposeArgs;
@@ -188,14 +188,20 @@ impl RollupReader {
     }
 
     /// The proposer of `slot`; the zero address when the epoch has no committee (anyone may
-    /// propose, SPEC 3).
-    pub async fn proposer_at(&self, slot: Slot) -> eyre::Result<Address> {
+    /// propose, SPEC 3); `None` while the epoch's seed is not drawn (neither it nor the epoch
+    /// before it was set up: `setupEpoch()` in it draws the seed).
+    pub async fn proposer_at(&self, slot: Slot) -> eyre::Result<Option<Address>> {
         let ts = U256::from(self.slot_start(slot));
-        self.rollup
-            .getProposerAt(ts)
-            .call()
-            .await
-            .wrap_err("Rollup.getProposerAt")
+        match self.rollup.getProposerAt(ts).call().await {
+            Ok(proposer) => Ok(Some(proposer)),
+            Err(e)
+                if e.decoded_revert()
+                    .is_some_and(|d| d.is::<Errors::Rollup__SeedNotFixed>()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e).wrap_err("Rollup.getProposerAt"),
+        }
     }
 
     /// The committee of `epoch`, in committee order (empty: none).

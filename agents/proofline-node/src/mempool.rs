@@ -1,7 +1,8 @@
 //! The mempool: validated L2 txs waiting for a proposer (SPEC 9).
 //!
 //! Every pooled tx was, when it came in, valid against the node's state *and* against every other
-//! pooled tx: no two pooled txs share a nullifier and none of their nullifiers is in the state.
+//! pooled tx: no two pooled txs share a nullifier, none of their nullifiers is in the state, and
+//! each payer's balance covers the fees of all its pooled txs together.
 //! So any prefix of [`Mempool::pending`] can go into one block together, up to the room in the
 //! note-hash tree and the blobs (which [`proofline_l2::L2Chain::select_txs`] checks anyway).
 //!
@@ -15,9 +16,12 @@
 //! 3. the same tx (same hash) is not pooled, else [`MempoolError::AlreadyKnown`];
 //! 4. none of its nullifiers is in the state or claimed by a pooled tx, else
 //!    [`MempoolError::DoubleSpend`] naming the nullifier and who holds it;
-//! 5. [`proofline_l2::State::check_tx`] accepts it (the note-hash tree has room), else
-//!    [`MempoolError::Invalid`];
-//! 6. the pool has room, else [`MempoolError::PoolFull`] (no eviction: a full pool refuses,
+//! 5. [`proofline_l2::State::check_tx`] accepts it (the note-hash tree has room, the payer's fee
+//!    balance covers its fee), else [`MempoolError::Invalid`];
+//! 6. for a paid tx, the payer's balance covers its fee *and* the fees of the payer's pooled txs,
+//!    else [`MempoolError::FeeNotCovered`]: a payer cannot fill the pool with txs that no block
+//!    could carry together (each alone affordable, jointly not);
+//! 7. the pool has room, else [`MempoolError::PoolFull`] (no eviction: a full pool refuses,
 //!    whatever the fee; it drains as blocks include its txs).
 //!
 //! The state is consulted before the pool, so a tx that made it into a block is reported as
@@ -38,7 +42,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-use alloy::primitives::{keccak256, B256};
+use alloy::primitives::{keccak256, Address, B256, U256};
 use proofline_l2::{State, StateError, Tx, TxError};
 use thiserror::Error;
 
@@ -91,6 +95,14 @@ pub enum MempoolError {
     /// The state refuses the tx for another reason ([`State::check_tx`]).
     #[error("tx is invalid against the current state: {0}")]
     Invalid(StateError),
+    /// The payer's balance covers this fee alone, but not with its other pooled txs' fees.
+    #[error("payer {payer}'s balance {balance} does not cover fee {fee} on top of {pooled} already pending")]
+    FeeNotCovered {
+        payer: Address,
+        fee: u128,
+        pooled: U256,
+        balance: U256,
+    },
     /// The pool holds `max_txs` txs.
     #[error("mempool is full ({max_txs} txs)")]
     PoolFull { max_txs: usize },
@@ -141,6 +153,8 @@ pub struct Mempool {
     by_hash: HashMap<B256, Entry>,
     by_nullifier: HashMap<B256, B256>,
     by_priority: BTreeMap<Priority, B256>,
+    /// Sum of the fees of each payer's pooled txs.
+    fees_by_payer: HashMap<Address, U256>,
     next_seq: u64,
 }
 
@@ -151,6 +165,7 @@ impl Mempool {
             by_hash: HashMap::new(),
             by_nullifier: HashMap::new(),
             by_priority: BTreeMap::new(),
+            fees_by_payer: HashMap::new(),
             next_seq: 0,
         }
     }
@@ -203,6 +218,18 @@ impl Mempool {
             }
         }
         state.check_tx(&tx).map_err(MempoolError::Invalid)?;
+        if let Some(payer) = tx.payer() {
+            let pooled = self.fees_by_payer.get(&payer).copied().unwrap_or_default();
+            let balance = state.balance_of(payer);
+            if pooled + U256::from(tx.fee()) > balance {
+                return Err(MempoolError::FeeNotCovered {
+                    payer,
+                    fee: tx.fee(),
+                    pooled,
+                    balance,
+                });
+            }
+        }
         if self.by_hash.len() >= self.config.max_txs {
             return Err(MempoolError::PoolFull {
                 max_txs: self.config.max_txs,
@@ -214,6 +241,9 @@ impl Mempool {
             self.by_nullifier.insert(nullifier, hash);
         }
         self.by_priority.insert((Reverse(tx.fee()), seq), hash);
+        if let Some(payer) = tx.payer() {
+            *self.fees_by_payer.entry(payer).or_default() += U256::from(tx.fee());
+        }
         self.by_hash.insert(hash, Entry { tx, seq });
         Ok(hash)
     }
@@ -233,7 +263,8 @@ impl Mempool {
     }
 
     /// After a block was applied (or the state otherwise changed, e.g. rolled back to the proven
-    /// tip), drop every tx the new state refuses: those included, and those that became invalid.
+    /// tip), drop every tx the new state refuses: those included, those that became invalid, and
+    /// a payer's lowest-priority txs its balance no longer covers together with the others.
     pub fn on_block(&mut self, state: &State) -> Pruned {
         let mut pruned = Pruned::default();
         for (hash, entry) in &self.by_hash {
@@ -249,6 +280,25 @@ impl Mempool {
         for hash in pruned.included.iter().chain(&pruned.invalidated) {
             self.remove(hash);
         }
+        // Each payer keeps its txs in priority order while its balance covers them.
+        let mut left: HashMap<Address, U256> = HashMap::new();
+        let mut unaffordable = Vec::new();
+        for hash in self.by_priority.values() {
+            let tx = &self.by_hash[hash].tx;
+            let Some(payer) = tx.payer() else { continue };
+            let balance = left.entry(payer).or_insert_with(|| state.balance_of(payer));
+            let fee = U256::from(tx.fee());
+            if *balance >= fee {
+                *balance -= fee;
+            } else {
+                unaffordable.push(*hash);
+            }
+        }
+        unaffordable.sort_unstable();
+        for hash in &unaffordable {
+            self.remove(hash);
+        }
+        pruned.invalidated.extend(unaffordable);
         pruned
     }
 
@@ -263,6 +313,16 @@ impl Mempool {
             .by_priority
             .remove(&(Reverse(entry.tx.fee()), entry.seq));
         debug_assert_eq!(removed, Some(*hash));
+        if let Some(payer) = entry.tx.payer() {
+            let sum = self
+                .fees_by_payer
+                .get_mut(&payer)
+                .expect("a pooled paid tx's payer is indexed");
+            *sum -= U256::from(entry.tx.fee());
+            if sum.is_zero() {
+                self.fees_by_payer.remove(&payer);
+            }
+        }
         Some(entry.tx)
     }
 
@@ -292,6 +352,7 @@ impl Mempool {
         self.by_hash.clear();
         self.by_nullifier.clear();
         self.by_priority.clear();
+        self.fees_by_payer.clear();
     }
 
     /// Check that the three indexes describe the same txs and that no nullifier is claimed
@@ -328,6 +389,16 @@ impl Mempool {
                 self.by_hash.len()
             ));
         }
+        let mut fees: HashMap<Address, U256> = HashMap::new();
+        for entry in self.by_hash.values() {
+            if let Some(payer) = entry.tx.payer() {
+                *fees.entry(payer).or_default() += U256::from(entry.tx.fee());
+            }
+        }
+        fees.retain(|_, f| !f.is_zero());
+        if fees != self.fees_by_payer {
+            return Err("the per-payer fee sums disagree with the pooled txs".into());
+        }
         Ok(())
     }
 }
@@ -343,17 +414,31 @@ mod tests {
         B256::left_padding_from(&n.to_be_bytes())
     }
 
+    /// The payer of the tests' paid txs.
+    fn payer() -> alloy::signers::local::PrivateKeySigner {
+        alloy::signers::local::PrivateKeySigner::from_bytes(&w(0x77)).unwrap()
+    }
+
+    /// Unpaid when `fee` is zero, else paid by [`payer`].
     fn tx(nulls: &[u64], fee: u128) -> Tx {
-        Tx::new(
-            vec![w(1000 + nulls[0])],
-            nulls.iter().map(|n| w(*n)).collect(),
-            vec![PublicDataWrite {
-                slot: w(7),
-                value: w(nulls[0]),
-            }],
-            fee,
-        )
-        .unwrap()
+        let notes = vec![w(1000 + nulls[0])];
+        let writes = vec![PublicDataWrite {
+            slot: w(7),
+            value: w(nulls[0]),
+        }];
+        let nulls = nulls.iter().map(|n| w(*n)).collect();
+        if fee == 0 {
+            Tx::new(notes, nulls, writes).unwrap()
+        } else {
+            Tx::paid(notes, nulls, writes, fee, &payer()).unwrap()
+        }
+    }
+
+    /// The empty state, with [`payer`] able to pay any fee.
+    fn funded() -> State {
+        let mut s = State::new();
+        s.credit(payer().address(), u128::MAX);
+        s
     }
 
     fn pool(max_txs: usize) -> Mempool {
@@ -362,7 +447,7 @@ mod tests {
 
     /// A state with nullifiers 1 and 2 spent (by one tx).
     fn spent_state() -> State {
-        let mut s = State::new();
+        let mut s = funded();
         s.apply_tx(&tx(&[1, 2], 0)).unwrap();
         s
     }
@@ -371,7 +456,7 @@ mod tests {
     fn accepts_a_valid_tx_and_returns_its_hash() {
         let mut p = pool(10);
         let t = tx(&[10, 11], 5);
-        let hash = p.add(&t.encode(), &State::new()).unwrap();
+        let hash = p.add(&t.encode(), &funded()).unwrap();
         assert_eq!(hash, t.hash());
         assert!(p.contains(&hash));
         assert_eq!(p.get(&hash), Some(&t));
@@ -384,7 +469,7 @@ mod tests {
     #[test]
     fn malformed_bytes_are_refused() {
         let mut p = pool(10);
-        let s = State::new();
+        let s = funded();
         assert_eq!(p.add(&[], &s), Err(MempoolError::Malformed(TxError::Empty)));
         let mut enc = tx(&[10], 1).encode();
         enc.pop();
@@ -398,7 +483,7 @@ mod tests {
     #[test]
     fn the_same_tx_twice_is_already_known() {
         let mut p = pool(10);
-        let s = State::new();
+        let s = funded();
         let t = tx(&[10], 1);
         let hash = p.add(&t.encode(), &s).unwrap();
         assert_eq!(
@@ -427,8 +512,8 @@ mod tests {
     fn included_wins_over_already_known_when_on_block_has_not_run() {
         let mut p = pool(10);
         let t = tx(&[10], 1);
-        p.add(&t.encode(), &State::new()).unwrap();
-        let mut s = State::new();
+        p.add(&t.encode(), &funded()).unwrap();
+        let mut s = funded();
         s.apply_tx(&t).unwrap();
         assert_eq!(
             p.add(&t.encode(), &s),
@@ -454,7 +539,7 @@ mod tests {
     #[test]
     fn spending_a_pooled_nullifier_is_a_double_spend_naming_the_pooled_tx() {
         let mut p = pool(10);
-        let s = State::new();
+        let s = funded();
         let first = p.add(&tx(&[10, 11], 1).encode(), &s).unwrap();
         // Same own nullifier, different tx.
         assert_eq!(
@@ -490,7 +575,7 @@ mod tests {
     #[test]
     fn a_full_pool_refuses_until_a_tx_leaves() {
         let mut p = pool(2);
-        let s = State::new();
+        let s = funded();
         let a = p.add(&tx(&[10], 1).encode(), &s).unwrap();
         p.add(&tx(&[11], 1).encode(), &s).unwrap();
         assert_eq!(
@@ -510,7 +595,7 @@ mod tests {
     #[test]
     fn pending_is_fee_descending_then_arrival() {
         let mut p = pool(10);
-        let s = State::new();
+        let s = funded();
         let fees = [5u128, 9, 5, 1, 9, 0];
         let txs: Vec<Tx> = fees
             .iter()
@@ -534,10 +619,58 @@ mod tests {
         assert_eq!(p.pending(2), vec![txs[4].clone(), txs[1].clone()]);
     }
 
+    /// A payer's pooled txs are jointly affordable: a tx its balance covers alone but not on top
+    /// of its pending ones is refused, and a block that drains the balance drops the txs it no
+    /// longer covers, lowest priority first (a flood of individually affordable txs cannot fill
+    /// the pool).
+    #[test]
+    fn a_payers_pooled_fees_never_exceed_its_balance() {
+        let mut p = pool(100);
+        let mut s = State::new();
+        s.credit(payer().address(), 10);
+        assert!(matches!(
+            p.add(&tx(&[1], 11).encode(), &s),
+            Err(MempoolError::Invalid(StateError::FeeNotCovered {
+                fee: 11,
+                ..
+            }))
+        ));
+        let a = p.add(&tx(&[2], 6).encode(), &s).unwrap();
+        let b = p.add(&tx(&[3], 4).encode(), &s).unwrap();
+        assert_eq!(
+            p.add(&tx(&[4], 1).encode(), &s),
+            Err(MempoolError::FeeNotCovered {
+                payer: payer().address(),
+                fee: 1,
+                pooled: U256::from(10),
+                balance: U256::from(10)
+            })
+        );
+        // Unpaid txs are not limited by anyone's balance.
+        p.add(&tx(&[5], 0).encode(), &s).unwrap();
+        p.check_invariants().unwrap();
+
+        // Another tx of the payer spent 3: 7 left covers `a` (6) or `b` (4) alone, not both; the
+        // lower-priority `b` goes.
+        s.apply_tx(&tx(&[6], 3)).unwrap();
+        let pruned = p.on_block(&s);
+        assert_eq!(pruned.invalidated, vec![b]);
+        assert!(p.contains(&a));
+        p.check_invariants().unwrap();
+        // The freed balance takes a new tx again.
+        p.add(&tx(&[7], 1).encode(), &s).unwrap();
+        p.check_invariants().unwrap();
+    }
+
     #[test]
     fn on_block_drops_included_and_invalidated_txs() {
         let mut p = pool(10);
         let mut chain = L2Chain::genesis();
+        // Block 1 takes a fee deposit for the payer.
+        let deposit = proofline_l2::deposit_data(payer().address(), 1_000);
+        chain
+            .apply_block(proofline_core::Slot(1), Default::default(), &[deposit], &[])
+            .unwrap();
         let included = tx(&[10, 11], 3);
         let conflicting = tx(&[20, 11], 2); // not poolable with `included`: pool it first alone
         let independent = tx(&[30], 1);
@@ -556,7 +689,7 @@ mod tests {
         // The block takes only `included`.
         chain
             .apply_block(
-                proofline_core::Slot(1),
+                proofline_core::Slot(2),
                 Default::default(),
                 &[] as &[Vec<u8>],
                 &chosen[..1],
@@ -600,7 +733,7 @@ mod tests {
     #[test]
     fn remove_and_clear() {
         let mut p = pool(10);
-        let s = State::new();
+        let s = funded();
         let t = tx(&[10, 11], 1);
         let h = p.add(&t.encode(), &s).unwrap();
         assert_eq!(p.remove(&h), Some(t.clone()));
@@ -649,7 +782,7 @@ mod tests {
         #[test]
         fn indexes_stay_consistent(ops in prop::collection::vec(op(), 1..50), max_txs in 1usize..12) {
             let mut p = pool(max_txs);
-            let mut state = State::new();
+            let mut state = funded();
             let mut salt = 0u64;
             for op in ops {
                 match op {
@@ -657,7 +790,7 @@ mod tests {
                         let mut seen = HashSet::new();
                         let nulls: Vec<B256> = nulls.into_iter().filter(|n| seen.insert(*n)).map(universe).collect();
                         salt += 1;
-                        let t = Tx::new(vec![w(salt)], nulls, vec![], fee as u128).unwrap();
+                        let t = if fee == 0 { Tx::new(vec![w(salt)], nulls, vec![]) } else { Tx::paid(vec![w(salt)], nulls, vec![], fee as u128, &payer()) }.unwrap();
                         // Naive model of the answer.
                         let in_state = t.nullifiers().iter().find(|n| state.contains_nullifier(**n));
                         let in_pool = t.nullifiers().iter().find_map(|n| p.spender_of(n).map(|h| (*n, h)));
@@ -705,7 +838,7 @@ mod tests {
                     Op::Spend(i) => {
                         let n = universe(i);
                         if !state.contains_nullifier(n) {
-                            state.apply_tx(&Tx::new(vec![], vec![n], vec![], 0).unwrap()).unwrap();
+                            state.apply_tx(&Tx::new(vec![], vec![n], vec![]).unwrap()).unwrap();
                         }
                         let holder = p.spender_of(&n);
                         let pruned = p.on_block(&state);

@@ -6,6 +6,7 @@
 //! |---------------------|-------------------------------|------------------------------------------|
 //! | `node_sendTx`       | `data`: hex bytes, the tx's canonical encoding | the tx hash (`keccak256(data)`) |
 //! | `node_getStatus`    | none                          | [`NodeStatus`]                           |
+//! | `node_getFeeBalance` | `account`: address           | its L2 fee balance at the synced tip (hex quantity) |
 //! | `node_getTxStatus`  | `hash`: 32-byte hex           | `"pending"` or `"unknown"` ([`TxStatus`]) |
 //! | `node_getBlock`     | `number`: L2 block number     | [`BlockInfo`], or `null` if the node does not hold that block |
 //! | `node_submitEpochBid` | `quote`: [`SignedEpochProofQuote`] (JSON: `{quote: {epochToProve, validUntilSlot, bondAmount, prover, basisPointFee}, signature: {v, r, s}}`) | the quote's digest (`Rollup.quoteToDigest`) |
@@ -33,6 +34,7 @@
 //! | `-32004` | double spend         | `{"nullifier": …, "conflict": "state" or the pending tx's hash}` |
 //! | `-32005` | invalid against state| none (e.g. the note-hash tree is full)                     |
 //! | `-32006` | mempool full         | `{"maxTxs": …}`                                            |
+//! | `-32007` | fee not covered      | none when the fee alone exceeds the payer's balance; `{"payer", "pending", "balance"}` when it does with the payer's pending txs' fees |
 //! | `-32603` | internal error       | a lock was poisoned by a panic elsewhere in the node       |
 //!
 //! A `data` param that is not hex is refused by jsonrpsee itself with `-32602` (invalid params).
@@ -82,11 +84,12 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 
-use alloy::primitives::{Address, Bytes, B256};
+use alloy::primitives::{Address, Bytes, B256, U256};
 use jsonrpsee::core::{async_trait, RpcResult};
 use jsonrpsee::proc_macros::rpc;
 use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
 use jsonrpsee::types::ErrorObjectOwned;
+use proofline_l2::StateError;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -106,6 +109,8 @@ pub mod codes {
     pub const DOUBLE_SPEND: i32 = -32004;
     pub const INVALID: i32 = -32005;
     pub const POOL_FULL: i32 = -32006;
+    /// The payer's fee balance does not cover the fee with its other pending txs' fees.
+    pub const FEE_NOT_COVERED: i32 = -32007;
     /// JSON-RPC's internal error.
     pub const INTERNAL: i32 = -32603;
     /// JSON-RPC's invalid params (e.g. `data` is not hex), returned by jsonrpsee.
@@ -231,6 +236,10 @@ pub trait NodeApi {
     #[method(name = "getStatus")]
     fn get_status(&self) -> RpcResult<NodeStatus>;
 
+    /// `account`'s L2 fee balance at the node's synced tip (fee deposits in, fees out).
+    #[method(name = "getFeeBalance")]
+    fn get_fee_balance(&self, account: Address) -> RpcResult<U256>;
+
     /// Whether a tx is in the mempool.
     #[method(name = "getTxStatus")]
     fn get_tx_status(&self, hash: B256) -> RpcResult<TxStatus>;
@@ -268,6 +277,8 @@ pub fn error_code(error: &MempoolError) -> i32 {
         MempoolError::AlreadyKnown(_) => codes::ALREADY_KNOWN,
         MempoolError::AlreadyIncluded { .. } => codes::ALREADY_INCLUDED,
         MempoolError::DoubleSpend { .. } => codes::DOUBLE_SPEND,
+        MempoolError::Invalid(StateError::FeeNotCovered { .. })
+        | MempoolError::FeeNotCovered { .. } => codes::FEE_NOT_COVERED,
         MempoolError::Invalid(_) => codes::INVALID,
         MempoolError::PoolFull { .. } => codes::POOL_FULL,
     }
@@ -290,6 +301,12 @@ pub fn rpc_error(error: &MempoolError) -> ErrorObjectOwned {
             Some(json!({ "nullifier": nullifier, "conflict": conflict }))
         }
         MempoolError::PoolFull { max_txs } => Some(json!({ "maxTxs": max_txs })),
+        MempoolError::FeeNotCovered {
+            payer,
+            pooled,
+            balance,
+            ..
+        } => Some(json!({ "payer": payer, "pending": pooled, "balance": balance })),
     };
     ErrorObjectOwned::owned(error_code(error), error.to_string(), data)
 }
@@ -402,6 +419,11 @@ impl NodeApiServer for NodeRpc {
             .map_err(|e| rpc_error(&e))
     }
 
+    fn get_fee_balance(&self, account: Address) -> RpcResult<U256> {
+        let chain = self.state.chain.read().map_err(|_| poisoned("chain"))?;
+        Ok(chain.l2().state().balance_of(account))
+    }
+
     fn get_status(&self) -> RpcResult<NodeStatus> {
         let mut status = self.state.status.borrow().clone();
         {
@@ -498,18 +520,26 @@ mod tests {
         B256::left_padding_from(&n.to_be_bytes())
     }
 
-    fn tx(nulls: &[u64], fee: u128) -> Tx {
-        Tx::new(
-            vec![w(5000 + nulls[0])],
-            nulls.iter().map(|n| w(*n)).collect(),
-            vec![PublicDataWrite {
-                slot: w(1),
-                value: w(2),
-            }],
-            fee,
-        )
-        .unwrap()
+    fn payer() -> alloy::signers::local::PrivateKeySigner {
+        alloy::signers::local::PrivateKeySigner::from_bytes(&w(0x78)).unwrap()
     }
+
+    /// Unpaid when `fee` is zero, else paid by [`payer`] (block 1 of [`start`] funds it).
+    fn tx(nulls: &[u64], fee: u128) -> Tx {
+        let notes = vec![w(5000 + nulls[0])];
+        let nulls = nulls.iter().map(|n| w(*n)).collect();
+        let writes = vec![PublicDataWrite {
+            slot: w(1),
+            value: w(2),
+        }];
+        if fee == 0 {
+            Tx::new(notes, nulls, writes).unwrap()
+        } else {
+            Tx::paid(notes, nulls, writes, fee, &payer()).unwrap()
+        }
+    }
+
+    const FUNDING: u128 = 1_000_000;
 
     struct Node {
         addr: SocketAddr,
@@ -519,25 +549,34 @@ mod tests {
         handle: ServerHandle,
     }
 
-    /// A server over a chain at block 1 whose state spent nullifiers 1 and 2.
+    /// A server over a chain at block 1 whose state spent nullifiers 1 and 2 and credited
+    /// [`FUNDING`] to [`payer`] (a fee deposit).
     async fn start(max_txs: usize) -> Node {
         let mut l2 = L2Chain::genesis();
         let spend = tx(&[1, 2], 0);
+        let deposit = Bytes::from(proofline_l2::deposit_data(payer().address(), FUNDING));
         let built = l2
             .apply_block(
                 proofline_core::Slot(3),
                 Default::default(),
-                &[] as &[Vec<u8>],
+                std::slice::from_ref(&deposit),
                 std::slice::from_ref(&spend),
             )
             .unwrap();
         let mut chain = NodeChain::new();
+        chain.on_queued(crate::chain::QueueEntry {
+            index: 0,
+            tx_hash: alloy::primitives::keccak256(&deposit),
+            due_epoch: 0,
+            data: deposit.clone(),
+            l1_block: 1,
+        });
         chain
             .apply(StoredBlock {
                 number: 1,
                 slot: 3,
                 coinbase: Default::default(),
-                forced: vec![],
+                forced: vec![deposit],
                 txs: vec![Bytes::from(spend.encode())],
                 archive: built.archive,
             })
@@ -591,7 +630,7 @@ mod tests {
         assert_eq!(c.get_tx_status(w(9)).await.unwrap(), TxStatus::Unknown);
 
         // Malformed: unknown version, and truncated.
-        let e = call_error(c.send_tx(Bytes::from_static(&[2, 0, 0])).await);
+        let e = call_error(c.send_tx(Bytes::from_static(&[3, 0, 0])).await);
         assert_eq!(e.code(), codes::MALFORMED);
         assert!(e.message().contains("version"), "{}", e.message());
         let mut short = t.encode();
@@ -673,7 +712,7 @@ mod tests {
                 synced_block: 1,
                 mempool_txs: 1,
                 in_fallback: true,
-                last_block_txs: 1,
+                last_block_txs: 2,
             }
         );
         // The wire format is camelCase.
@@ -708,8 +747,8 @@ mod tests {
                 coinbase: Address::ZERO,
                 archive,
                 state_root,
-                tx_count: 1,
-                forced_tx_count: 0,
+                tx_count: 2,
+                forced_tx_count: 1,
             })
         );
         // Genesis and blocks above the tip: null.
@@ -721,8 +760,8 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(raw["stateRoot"], json!(state_root));
-        assert_eq!(raw["txCount"], 1);
-        assert_eq!(raw["forcedTxCount"], 0);
+        assert_eq!(raw["txCount"], 2);
+        assert_eq!(raw["forcedTxCount"], 1);
         let raw: serde_json::Value = node
             .client
             .request("node_getBlock", rpc_params![7])

@@ -1,18 +1,26 @@
 //! A tx generator for the devnet: valid, distinct txs, sent over the node's JSON-RPC.
 //!
 //! [`TxGen`] is a deterministic stream (by seed) of well-formed txs, each with fresh random
-//! nullifiers, so none conflicts with another or with the state. [`run`] sends them to a node at
-//! a steady rate with the typed client ([`crate::rpc::NodeApiClient`]), counting what the node
-//! accepted and refused. It waits for a node that is not up yet (or restarts) with exponential
-//! backoff, retrying the same tx, and never panics on a network error.
+//! nullifiers, so none conflicts with another or with the state; paid by a payer key (fees
+//! backed by its L2 fee balance) or unpaid. [`run`] sends them to a node at a steady rate with the
+//! typed client ([`crate::rpc::NodeApiClient`]), counting what the node accepted and refused. It
+//! waits for a node that is not up yet (or restarts) with exponential backoff, retrying the same
+//! tx, and never panics on a network error. [`fund`] gives a payer its fee balance the way any
+//! user gets one: a fee deposit on L1 through the forced-inclusion queue, which a block then
+//! takes.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use alloy::primitives::{Bytes, B256};
+use alloy::primitives::{Address, Bytes, B256, U256};
+use alloy::providers::Provider;
+use alloy::signers::local::PrivateKeySigner;
+use eyre::WrapErr;
 use futures::stream::{FuturesUnordered, StreamExt};
 use jsonrpsee::core::ClientError;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use proofline_bindings::{DevToken, ForcedInclusionQueue};
+use proofline_l1::{Deployment, TxCandidate, TxManager};
 use proofline_l2::{PublicDataWrite, Tx};
 use tokio::sync::watch;
 
@@ -49,22 +57,41 @@ impl SplitMix64 {
         w.0[31] |= 1;
         w
     }
+
+    /// A random public-data slot outside the reserved fee-balance slots.
+    fn slot(&mut self) -> B256 {
+        let mut w = self.word();
+        w.0[0] &= 0x7f;
+        w
+    }
 }
 
 /// A deterministic stream of valid, distinct txs.
 ///
 /// Each tx has 1 to 3 nullifiers (random 256-bit values), 0 to 3 note hashes, 0 to 2
-/// public-data writes to random slots, and a fee in `1..=1000`. Two generators with the same seed
-/// yield the same txs, so give each sender its own seed ([`run`] picks a random one).
+/// public-data writes to random slots, and, when the generator has a payer, a fee in `1..=1000`
+/// paid (and signed) by it; without one, txs are unpaid. Two generators with the same seed yield
+/// the same txs, so give each sender its own seed ([`run`] picks a random one).
 #[derive(Debug, Clone)]
 pub struct TxGen {
     rng: SplitMix64,
+    payer: Option<PrivateKeySigner>,
 }
 
 impl TxGen {
+    /// Unpaid txs (fee zero).
     pub fn new(seed: u64) -> Self {
         Self {
             rng: SplitMix64(seed),
+            payer: None,
+        }
+    }
+
+    /// Txs whose fees `payer` pays: its L2 fee balance must cover them ([`fund`]).
+    pub fn paying(seed: u64, payer: PrivateKeySigner) -> Self {
+        Self {
+            rng: SplitMix64(seed),
+            payer: Some(payer),
         }
     }
 
@@ -75,13 +102,17 @@ impl TxGen {
         let nullifiers = (0..1 + r.below(3)).map(|_| r.nonzero_word()).collect();
         let writes = (0..r.below(3))
             .map(|_| PublicDataWrite {
-                slot: r.word(),
+                slot: r.slot(),
                 value: r.word(),
             })
             .collect();
         let fee = 1 + u128::from(r.below(1000));
-        // Random 256-bit words do not repeat, so this cannot fail.
-        Tx::new(notes, nullifiers, writes, fee).expect("random words are distinct and nonzero")
+        // Random 256-bit words do not repeat and no slot is reserved, so this cannot fail.
+        match &self.payer {
+            None => Tx::new(notes, nullifiers, writes),
+            Some(payer) => Tx::paid(notes, nullifiers, writes, fee, payer),
+        }
+        .expect("random words are distinct, nonzero and not reserved")
     }
 }
 
@@ -191,16 +222,118 @@ pub async fn run(
         use std::hash::{BuildHasher, RandomState};
         RandomState::new().hash_one(Instant::now())
     };
-    run_seeded(url, rate_per_sec, total, stop, seed).await
+    run_seeded(url, rate_per_sec, total, stop, seed, None).await
 }
 
-/// [`run`] with the generator's seed given.
+/// How long [`fund`] waits for its deposit to reach the node's L2 state.
+const FUND_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Give `payer` (the L2 account of the key `txmgr` sends with) at least `amount` of fee balance:
+/// if the node at `node_url` shows less, deposit the difference through the forced-inclusion
+/// queue's `depositFee` (approving the fee token, and minting it first when `dev_mint`, for
+/// DevToken deployments), then wait until a block took the deposit and the node shows it.
+pub async fn fund<P: Provider + Clone>(
+    provider: P,
+    deployment: &Deployment,
+    txmgr: &TxManager,
+    node_url: &str,
+    amount: U256,
+    dev_mint: bool,
+) -> eyre::Result<()> {
+    let payer = txmgr.address();
+    let client = HttpClientBuilder::default()
+        .request_timeout(Duration::from_secs(10))
+        .build(node_url)?;
+    let balance = wait_for_node(&client, payer).await?;
+    if balance >= amount {
+        tracing::info!(%payer, %balance, "txgen: the payer's fee balance is enough");
+        return Ok(());
+    }
+    let missing = amount - balance;
+    let token = DevToken::new(deployment.reward_asset, provider.clone());
+    let queue = ForcedInclusionQueue::new(deployment.forced_inclusion_queue, provider.clone());
+    let held = token.balanceOf(payer).call().await?;
+    if held < missing {
+        eyre::ensure!(
+            dev_mint,
+            "{payer} holds {held} fee tokens, {missing} are needed for the deposit (or --dev-mint)"
+        );
+        let mint = DevToken::mintCall {
+            to: payer,
+            amount: missing - held,
+        };
+        txmgr
+            .send_and_wait(
+                "mint-fee-token",
+                TxCandidate::call(deployment.reward_asset, &mint),
+            )
+            .await?;
+    }
+    let approve = DevToken::approveCall {
+        spender: deployment.forced_inclusion_queue,
+        value: missing,
+    };
+    txmgr
+        .send_and_wait(
+            "approve-fee-deposit",
+            TxCandidate::call(deployment.reward_asset, &approve),
+        )
+        .await?;
+    let length = queue.DEPOSIT_LENGTH().call().await?;
+    // The fee rises with the entries waiting; pay some headroom (the queue keeps it all).
+    let fee = queue.enqueueFee(length).call().await? * U256::from(2);
+    let deposit = ForcedInclusionQueue::depositFeeCall {
+        recipient: payer,
+        amount: missing,
+    };
+    let outcome = txmgr
+        .send_and_wait(
+            "fee-deposit",
+            TxCandidate::call(deployment.forced_inclusion_queue, &deposit).with_value(fee),
+        )
+        .await?;
+    tracing::info!(%payer, amount = %missing, tx = %outcome.tx_hash, "txgen: fee deposit sent; waiting for a block to take it");
+    let deadline = Instant::now() + FUND_TIMEOUT;
+    loop {
+        let balance = client
+            .get_fee_balance(payer)
+            .await
+            .wrap_err("node_getFeeBalance")?;
+        if balance >= amount {
+            tracing::info!(%payer, %balance, "txgen: fee deposit arrived on L2");
+            return Ok(());
+        }
+        eyre::ensure!(
+            Instant::now() < deadline,
+            "the fee deposit for {payer} did not reach the node's L2 state within {FUND_TIMEOUT:?}"
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// The payer's balance, once the node answers.
+async fn wait_for_node(client: &HttpClient, payer: Address) -> eyre::Result<U256> {
+    let deadline = Instant::now() + FUND_TIMEOUT;
+    loop {
+        match client.get_fee_balance(payer).await {
+            Ok(balance) => return Ok(balance),
+            Err(e) if Instant::now() < deadline => {
+                tracing::debug!(error = %e, "txgen: node not answering yet");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => return Err(e).wrap_err("node_getFeeBalance"),
+        }
+    }
+}
+
+/// [`run`] with the generator's seed given, and its payer (none: unpaid txs).
 pub async fn run_seeded(
     url: &str,
     rate_per_sec: f64,
     total: Option<u64>,
     stop: watch::Receiver<bool>,
     seed: u64,
+    payer: Option<PrivateKeySigner>,
 ) -> eyre::Result<TxGenStats> {
     eyre::ensure!(
         rate_per_sec.is_finite() && rate_per_sec > 0.0,
@@ -209,7 +342,10 @@ pub async fn run_seeded(
     let client = HttpClientBuilder::default()
         .request_timeout(Duration::from_secs(10))
         .build(url)?;
-    let mut gen = TxGen::new(seed);
+    let mut gen = match payer {
+        Some(payer) => TxGen::paying(seed, payer),
+        None => TxGen::new(seed),
+    };
     let stop = StopSignal(stop);
     let mut stats = TxGenStats::default();
     let start = Instant::now();
@@ -268,11 +404,18 @@ mod tests {
     use std::collections::HashSet;
     use std::sync::{Arc, Mutex, RwLock};
 
+    fn payer() -> PrivateKeySigner {
+        PrivateKeySigner::from_bytes(&B256::with_last_byte(0x51)).unwrap()
+    }
+
     #[test]
     fn generated_txs_are_valid_distinct_and_deterministic() {
-        let txs: Vec<Tx> = TxGen::new(7).take(1000).collect();
-        assert_eq!(txs, TxGen::new(7).take(1000).collect::<Vec<_>>());
-        assert_ne!(txs[0], TxGen::new(8).next_tx());
+        let txs: Vec<Tx> = TxGen::paying(7, payer()).take(1000).collect();
+        assert_eq!(
+            txs,
+            TxGen::paying(7, payer()).take(1000).collect::<Vec<_>>()
+        );
+        assert_ne!(txs[0], TxGen::paying(8, payer()).next_tx());
         let mut nullifiers = HashSet::new();
         let mut shapes = HashSet::new();
         for tx in &txs {
@@ -280,6 +423,7 @@ mod tests {
                 assert!(nullifiers.insert(*n), "nullifier {n} generated twice");
             }
             assert!((1..=1000).contains(&tx.fee()));
+            assert_eq!(tx.payer(), Some(payer().address()));
             assert_eq!(Tx::decode(&tx.encode()).as_ref(), Ok(tx));
             shapes.insert((
                 tx.note_hashes().len(),
@@ -291,12 +435,17 @@ mod tests {
         assert_eq!(shapes.len(), 4 * 3 * 3);
         let hashes: HashSet<B256> = txs.iter().map(Tx::hash).collect();
         assert_eq!(hashes.len(), txs.len());
-        // Distinct nullifiers make them jointly valid; apply a few (the state's depth-256 trees
-        // are slow unoptimised).
+        // Distinct nullifiers make them jointly valid once the payer's balance covers them;
+        // apply a few (the state's depth-256 trees are slow unoptimised).
         let mut state = proofline_l2::State::new();
+        state.credit(payer().address(), 10_000);
         for tx in &txs[..10] {
             state.apply_tx(tx).unwrap();
         }
+        // Without a payer, the same shapes, unpaid.
+        let unpaid = TxGen::new(7).next_tx();
+        assert_eq!((unpaid.fee(), unpaid.payer()), (0, None));
+        assert_eq!(unpaid.nullifiers(), txs[0].nullifiers());
     }
 
     async fn start_node() -> (String, RpcState, jsonrpsee::server::ServerHandle) {
@@ -317,7 +466,9 @@ mod tests {
     async fn run_sends_total_txs_and_counts_them() {
         let (url, state, _handle) = start_node().await;
         let (_stop_tx, stop) = watch::channel(false);
-        let stats = run_seeded(&url, 2000.0, Some(300), stop, 1).await.unwrap();
+        let stats = run_seeded(&url, 2000.0, Some(300), stop, 1, None)
+            .await
+            .unwrap();
         assert_eq!(stats.accepted, 300, "{stats:?}");
         assert_eq!(stats.refused_total(), 0);
         assert_eq!(stats.transport_errors, 0);
@@ -325,7 +476,9 @@ mod tests {
 
         // The same seed again: every tx is already pending.
         let (_stop_tx, stop) = watch::channel(false);
-        let stats = run_seeded(&url, 2000.0, Some(50), stop, 1).await.unwrap();
+        let stats = run_seeded(&url, 2000.0, Some(50), stop, 1, None)
+            .await
+            .unwrap();
         assert_eq!(stats.accepted, 0);
         assert_eq!(stats.refused.get(&codes::ALREADY_KNOWN), Some(&50));
     }
@@ -334,7 +487,9 @@ mod tests {
     async fn run_paces_at_the_rate() {
         let (url, _state, _handle) = start_node().await;
         let (_stop_tx, stop) = watch::channel(false);
-        let stats = run_seeded(&url, 200.0, Some(60), stop, 2).await.unwrap();
+        let stats = run_seeded(&url, 200.0, Some(60), stop, 2, None)
+            .await
+            .unwrap();
         assert_eq!(stats.accepted, 60);
         // 60 txs at 200/s take about 0.3 s.
         assert!(stats.elapsed >= Duration::from_millis(280), "{stats:?}");
@@ -350,7 +505,8 @@ mod tests {
             .unwrap();
         let url = format!("http://{addr}");
         let (stop_tx, stop) = watch::channel(false);
-        let gen = tokio::spawn(async move { run_seeded(&url, 500.0, Some(20), stop, 3).await });
+        let gen =
+            tokio::spawn(async move { run_seeded(&url, 500.0, Some(20), stop, 3, None).await });
         tokio::time::sleep(Duration::from_millis(400)).await;
 
         let (_status_tx, status) = watch::channel(NodeStatus::default());
@@ -375,7 +531,7 @@ mod tests {
         // With no node and no total, only `stop` ends it, without panicking.
         let (stop_tx2, stop2) = watch::channel(false);
         let url = format!("http://{addr}");
-        let gen = tokio::spawn(async move { run_seeded(&url, 100.0, None, stop2, 4).await });
+        let gen = tokio::spawn(async move { run_seeded(&url, 100.0, None, stop2, 4, None).await });
         tokio::time::sleep(Duration::from_millis(300)).await;
         stop_tx2.send_replace(true);
         let stats = tokio::time::timeout(Duration::from_secs(5), gen)

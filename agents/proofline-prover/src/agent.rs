@@ -99,6 +99,8 @@ struct Snapshot {
     pending: u64,
     epoch_to_prove: u64,
     claim: Option<(Address, U256)>,
+    /// What the Rollup's reward pool can still pay (block rewards come from it alone).
+    reward_pool: U256,
 }
 
 pub struct Prover {
@@ -236,6 +238,7 @@ impl Prover {
             .getProofClaim(epoch_to_prove.try_into().unwrap_or_default())
             .call()
             .await?;
+        let books = self.rollup.getRewardBooks().call().await?;
         Ok(Snapshot {
             l1_block,
             now,
@@ -245,6 +248,7 @@ impl Prover {
             epoch_to_prove,
             claim: (claim.bondProvider != Address::ZERO)
                 .then_some((claim.bondProvider, claim.bondAmount)),
+            reward_pool: books.rewardPool,
         })
     }
 
@@ -340,7 +344,8 @@ impl Prover {
             epoch: n,
             blocks,
             txs,
-            rewards: self.block_reward * U256::from(blocks) + fees,
+            // A pool that ran short pays the epoch's block rewards pro rata: price what it can pay.
+            rewards: (self.block_reward * U256::from(blocks)).min(s.reward_pool) + fees,
             base_fee,
             bond: self.bond(),
         }

@@ -221,6 +221,9 @@ pub struct Devnet {
     pub node_rpcs: Vec<String>,
     pub provers: Vec<Agent>,
     pub submitter: Agent,
+    /// Pays the load's fees: an anvil account no agent uses, funded on L2 through a fee deposit
+    /// ([`Devnet::fund_load`]).
+    pub load_key: alloy::signers::local::PrivateKeySigner,
 }
 
 /// Removes what `forge script` wrote into the work tree for `chain_id`, also on an error.
@@ -333,6 +336,7 @@ impl Devnet {
         for i in 1..=cfg.validators + provers + 2 {
             keys.push(dev_key(root, i)?);
         }
+        let load_key = dev_key(root, cfg.validators + provers + 3)?.parse()?;
         let p2p: Vec<u16> = (0..2).map(|_| free_port()).collect();
         let mut node_rpcs = Vec::new();
         // A `proofline node` on fresh RPC and metrics ports, with `extra` (its keys) and every
@@ -488,6 +492,7 @@ impl Devnet {
             node_rpcs,
             provers: prover_agents,
             submitter,
+            load_key,
         })
     }
 
@@ -600,6 +605,30 @@ impl Devnet {
         }
     }
 
+    /// Gives the load's payer `tokens` whole fee tokens of L2 fee balance the way a user gets it:
+    /// a fee deposit through the forced-inclusion queue (minting the DevToken first), and waits
+    /// until the first node's L2 state shows it (a block took the deposit).
+    pub async fn fund_load(&self, tokens: u64) -> eyre::Result<()> {
+        let txmgr = proofline_l1::TxManager::new(
+            self.provider.clone(),
+            self.load_key.clone(),
+            proofline_l1::TxManagerConfig::default(),
+        )
+        .await?;
+        let amount =
+            alloy::primitives::U256::from(tokens) * alloy::primitives::U256::from(10u64.pow(18));
+        proofline_node::txgen::fund(
+            self.provider.clone(),
+            &self.deployment,
+            &txmgr,
+            &self.node_rpcs[0],
+            amount,
+            true,
+        )
+        .await
+        .wrap_err("funding the load's fee balance")
+    }
+
     /// Queues `data` on the forced-inclusion queue from the deployer's account, with the dev tx
     /// proof verifier's proof (`keccak256(data)`) and twice the quoted fee (the base fee moves).
     pub async fn enqueue_forced(&self, data: Vec<u8>) -> eyre::Result<()> {
@@ -691,14 +720,7 @@ pub async fn collect_events(provider: &L1Provider, d: &Deployment) -> eyre::Resu
                 .await
                 .wrap_err_with(|| format!("blobs of L2 block {block_number}"))?;
             let body = proofline_l2::blob::decode_body(&fetched)?;
-            let txs = body
-                .effects
-                .iter()
-                .map(|e| match e {
-                    TxEffect::Executed(tx) => tx.hash(),
-                    TxEffect::Failed { tx_hash, .. } => *tx_hash,
-                })
-                .collect();
+            let txs = body.effects.iter().map(TxEffect::tx_hash).collect();
             ChainEvent::Proposed {
                 number: block_number,
                 slot: ev.slot.saturating_to(),
@@ -782,6 +804,7 @@ impl Load {
         genesis: u64,
         seed: u64,
         broadcast: bool,
+        payer: alloy::signers::local::PrivateKeySigner,
     ) -> eyre::Result<Load> {
         let clients = nodes
             .iter()
@@ -792,7 +815,7 @@ impl Load {
         let refused = Arc::new(Mutex::new(HashMap::new()));
         let (sent2, refused2) = (sent.clone(), refused.clone());
         let task = tokio::spawn(async move {
-            let mut gen = TxGen::new(seed);
+            let mut gen = TxGen::paying(seed, payer);
             let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let mut i = 0usize;

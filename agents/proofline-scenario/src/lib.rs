@@ -159,12 +159,15 @@ pub async fn run(name: &str, opts: &Options) -> eyre::Result<Outcome> {
     tracing::info!(dir = %dir.display(), rollup = %net.deployment.rollup, "devnet up");
     // Censored users send their txs to every node, the based proposer's too (nodes do not
     // gossip txs).
+    // The load pays real fees, backed by a fee deposit a block must take first.
+    net.fund_load(LOAD_FUNDING_TOKENS).await?;
     let load = Load::start(
         &net.node_rpcs,
         opts.tx_rate,
         net.deployment.genesis_time,
         7,
         censoring,
+        net.load_key.clone(),
     )?;
     let mut run = Run {
         net,
@@ -563,6 +566,8 @@ async fn l1_reorg(run: &mut Run, f: u64) -> eyre::Result<Plan> {
 /// (forced inclusion), then four refusing forced txs too (the proven chain stalls, FALLBACK_ENTER
 /// passes, and fallback runs its FALLBACK_EXIT_TOTAL).
 const CENSOR_EPOCHS: u64 = 7;
+/// Fee tokens the load's payer deposits: fees are 1 to 1,000 wei a tx, so this never runs out.
+const LOAD_FUNDING_TOKENS: u64 = 1_000;
 
 /// Both nodes run with the hidden devnet fault `--fault censor` from the start, active from the
 /// fault epoch F: until F+3 their proposers take due forced txs only, never a pool tx; from F+3

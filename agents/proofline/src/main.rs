@@ -212,6 +212,18 @@ struct TxgenArgs {
     /// Seed of the generated txs (two generators need different seeds).
     #[arg(long, env = "PROOFLINE_TXGEN_SEED", default_value_t = 1)]
     seed: u64,
+    /// A file holding the key (hex) that pays the txs' fees on L2 and, on L1, makes the fee
+    /// deposit that funds them. Without it the txs are unpaid (fee zero).
+    #[arg(long, env = "PROOFLINE_TXGEN_KEY_FILE")]
+    key_file: Option<PathBuf>,
+    /// Fee balance, in whole tokens, the payer tops up to with a fee deposit before sending.
+    #[arg(long, env = "PROOFLINE_TXGEN_DEPOSIT_TOKENS", default_value_t = 1_000)]
+    deposit_tokens: u64,
+    /// Mint the fee token for the deposit (DevToken deployments only).
+    #[arg(long, env = "PROOFLINE_TXGEN_DEV_MINT")]
+    dev_mint: bool,
+    #[command(flatten)]
+    l1: prover_cmd::L1Args,
 }
 
 #[derive(Args)]
@@ -455,12 +467,42 @@ async fn run_txgen(args: TxgenArgs) -> eyre::Result<()> {
         shutdown_signal().await;
         let _ = stop_tx.send(true);
     });
+    let payer = match &args.key_file {
+        None => None,
+        Some(path) => {
+            let key = parse_key(
+                &std::fs::read_to_string(path)
+                    .wrap_err_with(|| format!("reading --key-file {}", path.display()))?,
+            )
+            .wrap_err_with(|| format!("--key-file {}", path.display()))?;
+            let (deployment, provider) = args.l1.connect().await?;
+            let txmgr = proofline_l1::TxManager::new(
+                provider.clone(),
+                key.clone(),
+                proofline_l1::TxManagerConfig::default(),
+            )
+            .await?;
+            let amount = alloy::primitives::U256::from(args.deposit_tokens)
+                * alloy::primitives::U256::from(10u64.pow(18));
+            proofline_node::txgen::fund(
+                provider,
+                &deployment,
+                &txmgr,
+                &args.node.node_rpc,
+                amount,
+                args.dev_mint,
+            )
+            .await?;
+            Some(key)
+        }
+    };
     let stats = proofline_node::txgen::run_seeded(
         &args.node.node_rpc,
         args.rate as f64,
         args.total,
         stop,
         args.seed,
+        payer,
     )
     .await?;
     info!(?stats, "txgen done");

@@ -210,7 +210,7 @@ pub async fn run_prover(args: ProverArgs) -> eyre::Result<()> {
 
 /// Where L1 and the deployment are, for the commands that run no node.
 #[derive(Args)]
-struct L1Args {
+pub(crate) struct L1Args {
     /// L1 JSON-RPC endpoint (http or https).
     #[arg(
         long,
@@ -224,7 +224,7 @@ struct L1Args {
 }
 
 impl L1Args {
-    async fn connect(&self) -> eyre::Result<(Deployment, proofline_l1::L1Provider)> {
+    pub(crate) async fn connect(&self) -> eyre::Result<(Deployment, proofline_l1::L1Provider)> {
         let rpc = RpcConfig::new(self.l1_rpc.clone());
         let deployment = load_deployment(&rpc, self.deployment.as_deref()).await?;
         Ok((deployment, proofline_l1::connect(&rpc)?))
@@ -235,7 +235,8 @@ impl L1Args {
 pub struct SubmitterArgs {
     #[command(flatten)]
     l1: L1Args,
-    /// The submitter's private key (hex): pays for the proofs, earns SUBMITTER_REWARD.
+    /// The submitter's private key (hex): pays for the proofs (SUBMITTER_REWARD goes to the
+    /// proof's prover, whoever lands it).
     #[arg(long, env = "PROOFLINE_SUBMITTER_KEY", hide_env_values = true)]
     key: String,
     /// Where the submitter keeps the proofs it holds.

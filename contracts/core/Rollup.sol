@@ -53,6 +53,7 @@ contract Rollup is IRollup, EIP712 {
     using StakingLib for StakingLib.Store;
 
     uint256 internal constant BPS = 10_000;
+    uint256 internal constant MAX_REWARD = type(uint96).max;
     bytes32 internal constant STAKE_CONSENT_TYPEHASH =
         keccak256("StakeConsent(address attester,address withdrawer,uint256 deadline)");
     /// @dev One bit per block of an epoch records its proposer reward as paid (RewardLib).
@@ -966,6 +967,14 @@ contract Rollup is IRollup, EIP712 {
         require(cfg.verifier != address(0), Errors.Rollup__ZeroParameter(7));
         require(cfg.proofClaimWindow != 0, Errors.Rollup__ZeroParameter(8));
         require(cfg.minBond != 0, Errors.Rollup__ZeroParameter(9));
+        // A proof multiplies them by up to MAX_EPOCH_DURATION blocks and BPS: keep that far from
+        // overflowing (an overflow would refuse every proof, for good).
+        require(
+            cfg.blockReward <= MAX_REWARD && cfg.submitterReward <= MAX_REWARD,
+            Errors.Rollup__RewardTooLarge(
+                MAX_REWARD, cfg.blockReward > MAX_REWARD ? cfg.blockReward : cfg.submitterReward
+            )
+        );
         require(
             cfg.targetCommitteeSize <= 256, Errors.Rollup__CommitteeTooLarge(256, cfg.targetCommitteeSize)
         );

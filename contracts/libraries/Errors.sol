@@ -20,6 +20,7 @@ library Errors {
     error Rollup__QueueTimeMismatch();
     error Rollup__FallbackEnterTooShort(uint256 min, uint256 actual);
     error Rollup__RewardAssetIsStakingAsset(address asset);
+    error Rollup__RewardTooLarge(uint256 max, uint256 actual);
     error Rollup__QueueFeeAssetMismatch(address expected, address actual);
 
     // Rollup: pending chain

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {FeeRecipient, IRollup} from "../interfaces/IRollup.sol";
 import {Errors} from "./Errors.sol";
@@ -54,7 +55,7 @@ library RewardLib {
         asset.safeTransferFrom(msg.sender, address(this), amount);
         uint256 received = asset.balanceOf(address(this)) - before;
         require(received == amount, Errors.Rollup__AmountNotReceived(amount, received));
-        s.books.rewardPool += uint128(amount);
+        s.books.rewardPool += SafeCast.toUint128(amount);
         emit IRollup.RewardsFunded(msg.sender, amount);
     }
 
@@ -84,7 +85,8 @@ library RewardLib {
         uint256 perBlock = blockReward * rewardBps / BPS;
         uint256 toSubmitter = submitterReward * rewardBps / BPS;
         uint256 epochTotal = blocks * perBlock + feeSum;
-        // Rounded down, so at most the pool: blocks * floor(r * R) + floor(r * S) <= r * wanted.
+        // Rounded down, so at most the pool: blocks * floor(r * R) + floor(r * S) <= r * wanted;
+        // and feeSum <= feePot: both fit the uint128 they come out of.
         b.rewardPool -= uint128(blocks * perBlock + toSubmitter);
         b.feePot -= uint128(feeSum);
         s.books = b;

@@ -55,6 +55,23 @@ contract DeployParamsTest is RollupBase {
         return abi.encodeWithSelector(Errors.Rollup__ZeroParameter.selector, index);
     }
 
+    // ------------------------------------------------------------------ rewards
+
+    /// @dev A proof multiplies the rewards by up to 224 blocks and 10,000 bps: they are bounded
+    ///      (2^96 - 1 each) so that never overflows and refuses every proof.
+    function test_deploy_Rewards_AboveUint96Refused() public {
+        uint256 max = type(uint96).max;
+        RollupConfig memory cfg = _cfg();
+        cfg.blockReward = max + 1;
+        _refused(cfg, abi.encodeWithSelector(Errors.Rollup__RewardTooLarge.selector, max, max + 1));
+        cfg = _cfg();
+        cfg.submitterReward = max + 1;
+        _refused(cfg, abi.encodeWithSelector(Errors.Rollup__RewardTooLarge.selector, max, max + 1));
+        cfg.blockReward = max;
+        cfg.submitterReward = max;
+        _accepted(cfg);
+    }
+
     // ------------------------------------------------------------------ validators and time
 
     function test_deploy_StakingAsset_ZeroRefused() public {

@@ -499,7 +499,12 @@ contract RollupHandler is RollupBase {
         console.log("active", activeList.length, "exiting", exitingList.length);
         console.log("exited", exitedList.length, "ever staked", everStaked.length);
         console.log("epoch", _currentEpoch(), "observed epochs", observedEpochs.length);
-        console.log("committee size now", rollup.getCommitteeAt(rollup.getCurrentEpoch()).length);
+        try rollup.getCommitteeAt(rollup.getCurrentEpoch()) returns (address[] memory committee) {
+            console.log("committee size now", committee.length);
+        } catch {
+            console.log("committee now: not drawn yet (the epoch and the one before were not set up)");
+        }
+        console.log("seeds visible too early", ghost_seedTooEarly, "missing", ghost_seedMissing);
     }
 
     // ================================================================ internals

@@ -57,10 +57,10 @@ contract ProvingHandler is ProvingBase {
     ///      in the last second before a quote's epoch can complete exactly at the proof deadline.
     uint256 public constant H_ESCROW_DELAY = 2 * H_EPOCH * SLOT_DURATION + 1;
     uint256 public constant H_SLASH_BURN_BPS = 7500;
-    /// @dev A pool of a few epochs' rewards, so that proofs drain it and pay pro rata
-    ///      (`fundRewards` tops it up), and a few epochs' fees backed at deploy (`depositFee` adds
-    ///      more through the queue).
-    uint256 public constant REWARD_FUNDING = 200 ether;
+    /// @dev A pool of less than a full epoch's rewards (8 blocks x 10 + 1), so that proofs drain
+    ///      it and pay pro rata (`fundRewards` tops it up a little at a time), and a few epochs'
+    ///      fees backed at deploy (`depositFee` adds more through the queue).
+    uint256 public constant REWARD_FUNDING = 50 ether;
     uint256 public constant FEE_BACKING = 60 ether;
     uint256 public constant N_PROVERS = 3;
     uint256 public constant MAX_FEE = 5 ether;
@@ -686,7 +686,7 @@ contract ProvingHandler is ProvingBase {
     /// @notice Anyone adds to the reward pool (the only source of block and submitter rewards).
     function fundRewards(uint256 amount) external {
         _begin();
-        amount = _bound(amount, 1, 300 ether);
+        amount = _bound(amount, 1, 40 ether);
         rewardAsset.mint(address(this), amount);
         rewardAsset.approve(address(rollup), amount);
         (bool ok, bytes memory err) = _try(address(rollup), abi.encodeCall(rollup.fundRewards, (amount)));
@@ -2146,7 +2146,7 @@ contract ProvingHandler is ProvingBase {
             "ProofRightAlreadyClaimed",
             "InsufficientEscrowBalance"
         ];
-        string[12] memory proofErrs = [
+        string[13] memory proofErrs = [
             "ok",
             "NoEpochToProve",
             "NotEpochToProve",
@@ -2158,11 +2158,13 @@ contract ProvingHandler is ProvingBase {
             "InvalidPreviousArchive",
             "InvalidEndArchive",
             "InvalidFeesLength",
-            "InvalidProof"
+            "InvalidProof",
+            "FeesExceedDeposits"
         ];
         string[5] memory rewardErrs =
             ["ok", "EpochNotProven", "InvalidFees", "BlockIndexOutOfRange", "RewardAlreadyClaimed"];
-        string[4] memory enqueueErrs = ["ok", "Queue__EmptyTx", "Queue__FeeTooLow", "Queue__InvalidTxProof"];
+        string[5] memory enqueueErrs =
+            ["ok", "Queue__EmptyTx", "Queue__FeeTooLow", "Queue__InvalidTxProof", "Queue__DepositTagReserved"];
         string[8] memory forcedErrs = [
             "ok",
             "InvalidTxCount",
@@ -2187,8 +2189,12 @@ contract ProvingHandler is ProvingBase {
             "TooFewForcedTxs",
             "NonForcedTxsBeforeDueForcedTxs"
         ];
-        string[21] memory plain = [
+        string[25] memory plain = [
             "blocks",
+            "depositFee",
+            "fundRewards",
+            "rewards: pool short, paid pro rata",
+            "setupEpoch: the seed was not drawn",
             "proposeAndClaim",
             "prune()",
             "deposit",
@@ -2269,6 +2275,8 @@ contract ProvingHandler is ProvingBase {
         if (sel == Errors.Rollup__InvalidEndArchive.selector) return "InvalidEndArchive";
         if (sel == Errors.Rollup__InvalidFeesLength.selector) return "InvalidFeesLength";
         if (sel == Errors.Rollup__InvalidProof.selector) return "InvalidProof";
+        if (sel == Errors.Rollup__FeesExceedDeposits.selector) return "FeesExceedDeposits";
+        if (sel == Errors.Queue__DepositTagReserved.selector) return "Queue__DepositTagReserved";
         if (sel == Errors.Rollup__NothingToPrune.selector) return "NothingToPrune";
         if (sel == Errors.Rollup__EpochNotProven.selector) return "EpochNotProven";
         if (sel == Errors.Rollup__InvalidFees.selector) return "InvalidFees";

@@ -7,13 +7,12 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
 import {IRollup, Signature, ValidatorStatus} from "../interfaces/IRollup.sol";
 import {Errors} from "./Errors.sol";
-import {SampleLib} from "./SampleLib.sol";
 import {SnapshotLib} from "./SnapshotLib.sol";
 import {Timestamp} from "./TimeLib.sol";
 
 /// @title StakingLib
-/// @notice The Rollup's validator set (SPEC 3): permissionless staking, exits, the set's history
-///         by epoch and the committee draw from it. A linked library (external functions, run by
+/// @notice The Rollup's validator set (SPEC 3): permissionless staking, exits and the set's
+///         history by epoch (the committee draw from it is ValidatorSelectionLib's). A linked library (external functions, run by
 ///         DELEGATECALL on the Rollup's storage) so the Rollup stays under the 24 KB code limit;
 ///         none of it is on the per-block path except the draw, once per epoch.
 /// @dev Snapshot keys: a change made in epoch E is keyed E + 1 (the caller passes the key), and
@@ -141,30 +140,6 @@ library StakingLib {
         s.totalStake -= amount;
         asset.safeTransfer(v.withdrawer, amount);
         emit IRollup.ValidatorExited(attester, v.withdrawer, amount);
-    }
-
-    /// @notice min(targetSize, set size) distinct members of the set at `key`, drawn with `seed`.
-    function sampleCommittee(Store storage s, uint48 key, uint256 targetSize, bytes32 seed)
-        external
-        view
-        returns (address[] memory committee)
-    {
-        uint256 n = s.setSize.valueAt(key);
-        uint256 k = n < targetSize ? n : targetSize;
-        if (k == 0) return committee;
-        uint256[] memory indices = SampleLib.sampleIndices(n, k, seed);
-        committee = new address[](k);
-        for (uint256 i = 0; i < k; ++i) {
-            committee[i] = address(uint160(s.setMembers[indices[i]].valueAt(key)));
-        }
-    }
-
-    /// @notice The set at `key`.
-    function setAt(Store storage s, uint48 key) external view returns (address[] memory set) {
-        set = new address[](s.setSize.valueAt(key));
-        for (uint256 i = 0; i < set.length; ++i) {
-            set[i] = address(uint160(s.setMembers[i].valueAt(key)));
-        }
     }
 
     /// @notice The set as it stands now, with changes not yet in force.

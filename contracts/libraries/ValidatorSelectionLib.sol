@@ -6,6 +6,7 @@ import {SSTORE2} from "solady/utils/SSTORE2.sol";
 import {IRollup} from "../interfaces/IRollup.sol";
 import {Errors} from "./Errors.sol";
 import {SampleLib} from "./SampleLib.sol";
+import {SnapshotLib} from "./SnapshotLib.sol";
 import {StakingLib} from "./StakingLib.sol";
 import {Epoch, Slot} from "./TimeLib.sol";
 
@@ -24,6 +25,8 @@ import {Epoch, Slot} from "./TimeLib.sol";
 ///      (`Rollup__SeedNotFixed`). An inherited seed (the earlier rule) would be known before the
 ///      set is final: exactly what F-01 exploited.
 library ValidatorSelectionLib {
+    using SnapshotLib for SnapshotLib.History;
+
     /// @dev One slot. The committee lives as contract code (SSTORE2): written once per epoch,
     ///      read by `propose` with one EXTCODECOPY and by a claim as one 20-byte member.
     struct EpochData {
@@ -39,7 +42,8 @@ library ValidatorSelectionLib {
     }
 
     /// @notice Draws epoch 0's seed at deploy: its set (the genesis one) is final already.
-    function initialize(Store storage s) external {
+    ///         (Internal: the constructor makes no library call.)
+    function initialize(Store storage s) internal {
         s.drawn[Epoch.wrap(0)] = _fresh(Epoch.wrap(0));
     }
 
@@ -99,8 +103,16 @@ library ValidatorSelectionLib {
     }
 
     /// @notice The validator set `epoch`'s committee is drawn from.
-    function setFor(StakingLib.Store storage staking, Epoch epoch) external view returns (address[] memory) {
-        return StakingLib.setAt(staking, _setKey(epoch));
+    function setFor(StakingLib.Store storage staking, Epoch epoch)
+        external
+        view
+        returns (address[] memory set)
+    {
+        uint48 key = _setKey(epoch);
+        set = new address[](staking.setSize.valueAt(key));
+        for (uint256 i = 0; i < set.length; ++i) {
+            set[i] = address(uint160(staking.setMembers[i].valueAt(key)));
+        }
     }
 
     /// @dev Epoch N draws from the set keyed N-1 (epochs 0 and 1 from the genesis set, key 0).
@@ -109,12 +121,22 @@ library ValidatorSelectionLib {
         return e == 0 ? 0 : uint48(e - 1);
     }
 
+    /// @dev min(targetSize, set size) distinct members of the set `epoch` draws from, with `seed`.
+    ///      (Here, not in StakingLib: a library calling another linked library would nest links.)
     function _sample(StakingLib.Store storage staking, Epoch epoch, uint256 targetSize, bytes32 seed)
         private
         view
-        returns (address[] memory)
+        returns (address[] memory committee)
     {
-        return StakingLib.sampleCommittee(staking, _setKey(epoch), targetSize, seed);
+        uint48 key = _setKey(epoch);
+        uint256 n = staking.setSize.valueAt(key);
+        uint256 k = n < targetSize ? n : targetSize;
+        if (k == 0) return committee;
+        uint256[] memory indices = SampleLib.sampleIndices(n, k, seed);
+        committee = new address[](k);
+        for (uint256 i = 0; i < k; ++i) {
+            committee[i] = address(uint160(staking.setMembers[indices[i]].valueAt(key)));
+        }
     }
 
     /// @dev What `prevrandao` gives for `epoch` now; never zero, which marks "not drawn".

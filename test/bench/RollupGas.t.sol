@@ -34,7 +34,7 @@ contract RollupGasTest is RollupBase {
     ///      SLOAD per member and the committee written as code (~4,300 per member, which saves
     ///      ~12,000 gas of execution and ~18,000 of calldata on every block): docs/gas.md. Since
     ///      the contracts are built for size (700 optimizer runs, for the Rollup's 24 KB limit) and
-    ///      the draw runs in StakingLib (one DELEGATECALL), ~1,400 gas more per member.
+    ///      the draw runs in ValidatorSelectionLib (one DELEGATECALL), ~1,400 gas more per member.
     function test_gas_setupEpoch_K48() public {
         _coolDeployment();
         rollup.setupEpoch();

@@ -74,4 +74,9 @@ contract BoundQueueStub {
     function ROLLUP() external view returns (address) {
         return msg.sender;
     }
+
+    /// @dev The reward asset ClaimWindowSymbolic configures (fee deposits are paid in it).
+    function FEE_ASSET() external pure returns (address) {
+        return address(0x5002);
+    }
 }

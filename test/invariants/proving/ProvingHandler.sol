@@ -2163,8 +2163,9 @@ contract ProvingHandler is ProvingBase {
         ];
         string[5] memory rewardErrs =
             ["ok", "EpochNotProven", "InvalidFees", "BlockIndexOutOfRange", "RewardAlreadyClaimed"];
-        string[5] memory enqueueErrs =
-            ["ok", "Queue__EmptyTx", "Queue__FeeTooLow", "Queue__InvalidTxProof", "Queue__DepositTagReserved"];
+        string[5] memory enqueueErrs = [
+            "ok", "Queue__EmptyTx", "Queue__FeeTooLow", "Queue__InvalidTxProof", "Queue__DepositTagReserved"
+        ];
         string[8] memory forcedErrs = [
             "ok",
             "InvalidTxCount",

@@ -8,7 +8,7 @@
 //! | `node_getStatus`    | none                          | [`NodeStatus`]                           |
 //! | `node_getFeeBalance` | `account`: address           | its L2 fee balance at the synced tip (hex quantity) |
 //! | `node_getTxStatus`  | `hash`: 32-byte hex           | `"pending"` or `"unknown"` ([`TxStatus`]) |
-//! | `node_getBlock`     | `number`: L2 block number     | [`BlockInfo`], or `null` if the node does not hold that block |
+//! | `node_getBlock`     | `number`: L2 block number     | [`BlockInfo`] (with the block's fees), or `null` if the node does not hold that block |
 //! | `node_submitEpochBid` | `quote`: [`SignedEpochProofQuote`] (JSON: `{quote: {epochToProve, validUntilSlot, bondAmount, prover, basisPointFee}, signature: {v, r, s}}`) | the quote's digest (`Rollup.quoteToDigest`) |
 //! | `node_getEpochBids` | `epoch`: epoch number         | the valid bids held for it, best first: `[{quote, signature, digest}]` ([`EpochBid`]) |
 //!
@@ -184,6 +184,8 @@ pub struct BlockInfo {
     pub tx_count: u64,
     /// Forced-inclusion entries leading the block.
     pub forced_tx_count: u64,
+    /// The fees its txs paid (its header's `fees`, what an epoch proof asks the Rollup to pay).
+    pub fees: U256,
 }
 
 /// Whether the node knows a tx (`node_getTxStatus`).
@@ -453,8 +455,11 @@ impl NodeApiServer for NodeRpc {
 
     fn get_block(&self, number: u64) -> RpcResult<Option<BlockInfo>> {
         let chain = self.state.chain.read().map_err(|_| poisoned("chain"))?;
-        let (Some(block), Some(state_root)) = (chain.block(number), chain.state_root_of(number))
-        else {
+        let (Some(block), Some(state_root), Some(fees)) = (
+            chain.block(number),
+            chain.state_root_of(number),
+            chain.fees_of(number),
+        ) else {
             return Ok(None);
         };
         Ok(Some(BlockInfo {
@@ -465,6 +470,7 @@ impl NodeApiServer for NodeRpc {
             state_root,
             tx_count: (block.forced.len() + block.txs.len()) as u64,
             forced_tx_count: block.forced.len() as u64,
+            fees,
         }))
     }
 
@@ -749,6 +755,7 @@ mod tests {
                 state_root,
                 tx_count: 2,
                 forced_tx_count: 1,
+                fees: U256::ZERO,
             })
         );
         // Genesis and blocks above the tip: null.

@@ -21,6 +21,11 @@
 //!    slashed and the chain pruned, and a later epoch is claimed with `dear`'s gossip-only quote
 //!    and proven, with no one touching anything. Then `proofline escrow` shows and starts a
 //!    withdrawal of `dear`'s escrow.
+//! 5. Fees are backed (review F-03), end to end: the tx generator paid real fees from an L2
+//!    balance it funded with a fee deposit through the queue; what the Rollup has paid out in
+//!    fees is exactly the fees of the proven blocks as the node executed them, the rest of the
+//!    deposit is still in its books, and the payer's L2 balance is the deposit minus the fees of
+//!    every block the node holds.
 //!
 //! Malformed JSON-RPC and gossip messages (fuzzed) are covered against the node's real servers in
 //! `agents/proofline-node/tests/quote_rpc.rs` and `quote_gossip.rs`.
@@ -312,7 +317,8 @@ async fn prover_market() {
     b.spec.peers = vec![a.spec.p2p_port];
     a.start();
     b.start();
-    let _txgen = net.txgen(&a, 1, 2);
+    let payer = net.dev_key(VALIDATORS + 4);
+    let _txgen = net.txgen_paid(&a, 1, 2, &payer);
 
     let cheap_key = net.dev_key(VALIDATORS + 1);
     let dear_key = net.dev_key(VALIDATORS + 2);
@@ -574,6 +580,71 @@ async fn prover_market() {
     assert!(escrow(&["show"]).contains("withdrawing 0 tokens"));
     let after = escrow(&["start-withdraw", "1"]);
     assert!(after.contains("withdrawing 1 tokens"), "{after}");
+
+    // ---------------------------------------------------------------- 5: fees backed by deposits
+    let queue = proofline_bindings::ForcedInclusionQueue::new(
+        net.deployment.forced_inclusion_queue,
+        net.l1.provider.clone(),
+    );
+    let deposits = queue
+        .FeeDeposited_filter()
+        .from_block(0)
+        .query()
+        .await
+        .unwrap();
+    assert!(!deposits.is_empty(), "the tx generator made no fee deposit");
+    let deposited: U256 = deposits.iter().map(|(ev, _)| ev.amount).sum();
+    // The Rollup's books and its proven tip at one L1 block, and node a's blocks up to that tip.
+    let at = net.l1.provider.get_block_number().await.unwrap();
+    let proven: u64 = net
+        .l1
+        .rollup
+        .getProvenBlockNumber()
+        .block(at.into())
+        .call()
+        .await
+        .unwrap()
+        .saturating_to();
+    let books = net
+        .l1
+        .rollup
+        .getRewardBooks()
+        .block(at.into())
+        .call()
+        .await
+        .unwrap();
+    until(
+        "node a synced to the proven tip",
+        Duration::from_secs(30),
+        || async { a.status().await.is_ok_and(|s| s.synced_block >= proven) },
+    )
+    .await;
+    let mut paid = U256::ZERO;
+    for n in 1..=proven {
+        paid += a.block(n).await.unwrap().expect("a proven block").fees;
+    }
+    assert!(paid > U256::ZERO, "no proven block carried a paid tx");
+    assert_eq!(
+        books.feePot,
+        deposited - paid,
+        "the Rollup paid out other than the proven blocks' fees"
+    );
+    // L2: the payer's balance is the deposit less every fee it paid, in the blocks node a holds.
+    let (tip, balance) = loop {
+        let before = a.status().await.unwrap().synced_block;
+        let balance = a.fee_balance(payer.address()).await.unwrap();
+        if a.status().await.unwrap().synced_block == before {
+            break (before, balance);
+        }
+    };
+    let mut spent = U256::ZERO;
+    for n in 1..=tip {
+        spent += a.block(n).await.unwrap().expect("a synced block").fees;
+    }
+    assert_eq!(balance, deposited - spent, "the payer's L2 balance");
+    log(format!(
+        "5: {deposited} deposited, {paid} paid out in fees for {proven} proven blocks"
+    ));
     log(format!("prover_market passed in {:?}", started.elapsed()));
 }
 

@@ -554,6 +554,40 @@ impl Devnet {
         Proc::spawn("txgen", cmd, &log_file)
     }
 
+    /// A tx generator sending txs paid by `payer` to `node`: it first funds the payer's L2
+    /// account with a fee deposit through the queue (minting the DevToken), as a user would. The
+    /// key goes in a file, never on the command line.
+    pub fn txgen_paid(
+        &self,
+        node: &NodeProc,
+        seed: u64,
+        rate: u64,
+        payer: &PrivateKeySigner,
+    ) -> Proc {
+        let log_file = self
+            .diag
+            .dir()
+            .join(format!("txgen-{}.log", node.spec.name));
+        self.diag
+            .watch_log(&format!("txgen {}", node.spec.name), &log_file);
+        let key_file = self
+            .diag
+            .dir()
+            .join(format!("txgen-{}.key", node.spec.name));
+        std::fs::write(&key_file, format!("{}\n", payer.to_bytes())).expect("the key file");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_proofline"));
+        cmd.arg("txgen")
+            .args(["--node-rpc", &node.rpc_url()])
+            .args(["--seed", &seed.to_string()])
+            .args(["--rate", &rate.to_string()])
+            .arg("--key-file")
+            .arg(&key_file)
+            .args(["--dev-mint", "--l1-rpc", &self.url, "--deployment"])
+            .arg(&self.deployment_file);
+        clear_proofline_env(&mut cmd);
+        Proc::spawn("txgen", cmd, &log_file)
+    }
+
     /// anvil's JSON-RPC, raw.
     pub async fn anvil_rpc(&self, method: &str, params: serde_json::Value) -> serde_json::Value {
         self.l1
@@ -712,6 +746,11 @@ impl NodeProc {
 
     pub async fn block(&self, number: u64) -> eyre::Result<Option<BlockInfo>> {
         Ok(self.client.get_block(number).await?)
+    }
+
+    /// `account`'s L2 fee balance at the node's synced tip.
+    pub async fn fee_balance(&self, account: Address) -> eyre::Result<U256> {
+        Ok(self.client.get_fee_balance(account).await?)
     }
 
     /// Whether the node's pool holds tx `hash`.

@@ -101,7 +101,7 @@ DEVNET_PORT=$port DEVNET_DIR="$WORK/run2" DEVNET_EXIT_AFTER=120 \
 DEVNET_PID=$!
 set +m
 for ((i = 0; i < 600; i++)); do
-  grep -q "watching the chain" "$WORK/run2.out" && break
+  grep -qs "watching the chain" "$WORK/run2.out" && break
   kill -0 "$DEVNET_PID" 2>/dev/null || fail "devnet exited before it was up"
   sleep 0.1
 done

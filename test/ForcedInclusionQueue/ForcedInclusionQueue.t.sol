@@ -42,7 +42,12 @@ contract ForcedInclusionQueueTest is Test {
         genesis = block.timestamp;
         vm.fee(10 gwei);
         verifier = new InsecureDevTxProofVerifier(address(this));
-        queue = new ForcedInclusionQueue(
+        queue = _newQueue(IERC20(address(feeToken)));
+        vm.deal(user, 100 ether);
+    }
+
+    function _newQueue(IERC20 feeAsset) internal returns (ForcedInclusionQueue) {
+        return new ForcedInclusionQueue(
             rollup,
             verifier,
             treasury,
@@ -50,9 +55,8 @@ contract ForcedInclusionQueueTest is Test {
             DELAY,
             INCLUSION_GAS,
             FEE_DOUBLE,
-            IERC20(address(feeToken))
+            feeAsset
         );
-        vm.deal(user, 100 ether);
     }
 
     function _tx(uint256 i) internal pure returns (bytes memory) {
@@ -165,16 +169,7 @@ contract ForcedInclusionQueueTest is Test {
     /// @dev A fee-on-transfer token would leave L2 balances backed by less than they say.
     function test_depositFee_RevertWhen_LessArrives() public {
         FeeOnTransferToken fot = new FeeOnTransferToken();
-        ForcedInclusionQueue q = new ForcedInclusionQueue(
-            rollup,
-            verifier,
-            treasury,
-            TimeConfig({genesisTime: genesis, slotDuration: SLOT, epochDuration: EPOCH}),
-            DELAY,
-            INCLUSION_GAS,
-            FEE_DOUBLE,
-            IERC20(address(fot))
-        );
+        ForcedInclusionQueue q = _newQueue(IERC20(address(fot)));
         fot.mint(user, 100);
         uint256 fee = q.enqueueFee(q.DEPOSIT_LENGTH());
         vm.startPrank(user);

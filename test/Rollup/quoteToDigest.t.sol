@@ -33,17 +33,7 @@ contract QuoteToDigestTest is RollupBase {
         bytes32 typeHash = keccak256(
             "EpochProofQuote(uint256 epochToProve,uint256 validUntilSlot,uint256 bondAmount,address prover,uint32 basisPointFee)"
         );
-        bytes32 domain = keccak256(
-            abi.encode(
-                keccak256(
-                    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-                ),
-                keccak256("Proofline Rollup"),
-                keccak256("1"),
-                chainId,
-                verifyingContract
-            )
-        );
+        bytes32 domain = _specDomainSeparator(verifyingContract, chainId);
         bytes32 structHash = keccak256(
             abi.encode(typeHash, q.epochToProve, q.validUntilSlot, q.bondAmount, q.prover, q.basisPointFee)
         );

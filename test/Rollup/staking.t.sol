@@ -122,17 +122,7 @@ contract StakingTest is RollupBase {
                 deadline
             )
         );
-        bytes32 domain = keccak256(
-            abi.encode(
-                keccak256(
-                    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-                ),
-                keccak256("Proofline Rollup"),
-                keccak256("1"),
-                block.chainid,
-                address(rollup)
-            )
-        );
+        bytes32 domain = _specDomainSeparator(address(rollup), block.chainid);
         assertEq(
             rollup.stakeConsentDigest(attester, aliceWithdrawer, deadline),
             keccak256(abi.encodePacked(hex"1901", domain, structHash))

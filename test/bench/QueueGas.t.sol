@@ -34,6 +34,17 @@ abstract contract QueueGasBase is Test {
         );
     }
 
+    /// @dev Deploys and enqueues one entry in each of DUE_MARKS consecutive epochs, leaving the
+    ///      clock in the last of them: the next epoch's first entry reuses the first mark.
+    function _fillRing() internal {
+        _deploy();
+        uint256 start = block.timestamp;
+        for (uint256 i = 0; i < queue.DUE_MARKS(); ++i) {
+            vm.warp(start + i * EPOCH_SECONDS);
+            _enqueue(abi.encodePacked(i, new bytes(168)));
+        }
+    }
+
     function _enqueue(bytes memory txData) internal {
         uint256 fee = queue.enqueueFee(txData.length);
         bytes memory proof = abi.encodePacked(keccak256(txData));
@@ -88,15 +99,10 @@ contract QueueGasTest is QueueGasBase {
 ///         measured transaction sees the slots as a real one would.
 contract QueueGasRingWrappedTest is QueueGasBase {
     function setUp() public {
-        _deploy();
-        uint256 start = block.timestamp;
-        for (uint256 i = 0; i < queue.DUE_MARKS(); ++i) {
-            vm.warp(start + i * EPOCH_SECONDS);
-            _enqueue(abi.encodePacked(i, new bytes(168)));
-        }
+        _fillRing();
         vm.prank(rollup);
         queue.consume(2, 2);
-        vm.warp(start + queue.DUE_MARKS() * EPOCH_SECONDS);
+        vm.warp(block.timestamp + EPOCH_SECONDS);
     }
 
     function test_gas_enqueue_FirstOfEpoch_RingWrapped() public {
@@ -110,16 +116,11 @@ contract QueueGasRingWrappedTest is QueueGasBase {
 ///         rollup's proven head before reusing it (F-02), one more call.
 contract QueueGasRingWrappedProvenByProofTest is QueueGasBase {
     function setUp() public {
-        _deploy();
-        uint256 start = block.timestamp;
-        for (uint256 i = 0; i < queue.DUE_MARKS(); ++i) {
-            vm.warp(start + i * EPOCH_SECONDS);
-            _enqueue(abi.encodePacked(i, new bytes(168)));
-        }
+        _fillRing();
         vm.prank(rollup);
         queue.consume(2, 0);
         sink.setProvenQueueHead(2);
-        vm.warp(start + queue.DUE_MARKS() * EPOCH_SECONDS);
+        vm.warp(block.timestamp + EPOCH_SECONDS);
     }
 
     function test_gas_enqueue_FirstOfEpoch_RingWrapped_AsksTheRollup() public {

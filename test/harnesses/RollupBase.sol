@@ -265,6 +265,26 @@ abstract contract RollupBase is Test {
         return _attest(args, size == 0 ? 0 : rollup.quorum(size));
     }
 
+    /// @dev The Rollup's EIP-712 domain separator, built by hand from the SPEC's strings,
+    ///      independently of the contract's libraries.
+    function _specDomainSeparator(address verifyingContract, uint256 chainId)
+        internal
+        pure
+        returns (bytes32)
+    {
+        return keccak256(
+            abi.encode(
+                keccak256(
+                    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+                ),
+                keccak256("Proofline Rollup"),
+                keccak256("1"),
+                chainId,
+                verifyingContract
+            )
+        );
+    }
+
     function _sign(uint256 pk, bytes32 digest) internal pure returns (Signature memory) {
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(pk, digest);
         return Signature({v: v, r: r, s: s});

@@ -539,19 +539,7 @@ impl Devnet {
 
     /// A tx generator sending to `node` (at `rate` txs per second).
     pub fn txgen(&self, node: &NodeProc, seed: u64, rate: u64) -> Proc {
-        let log_file = self
-            .diag
-            .dir()
-            .join(format!("txgen-{}.log", node.spec.name));
-        self.diag
-            .watch_log(&format!("txgen {}", node.spec.name), &log_file);
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_proofline"));
-        cmd.arg("txgen")
-            .args(["--node-rpc", &node.rpc_url()])
-            .args(["--seed", &seed.to_string()])
-            .args(["--rate", &rate.to_string()]);
-        clear_proofline_env(&mut cmd);
-        Proc::spawn("txgen", cmd, &log_file)
+        self.spawn_txgen(node, seed, rate, |_| {})
     }
 
     /// A tx generator sending txs paid by `payer` to `node`: it first funds the payer's L2
@@ -564,26 +552,38 @@ impl Devnet {
         rate: u64,
         payer: &PrivateKeySigner,
     ) -> Proc {
+        let key_file = self
+            .diag
+            .dir()
+            .join(format!("txgen-{}.key", node.spec.name));
+        std::fs::write(&key_file, format!("{}\n", payer.to_bytes())).expect("the key file");
+        self.spawn_txgen(node, seed, rate, |cmd| {
+            cmd.arg("--key-file")
+                .arg(&key_file)
+                .args(["--dev-mint", "--l1-rpc", &self.url, "--deployment"])
+                .arg(&self.deployment_file);
+        })
+    }
+
+    fn spawn_txgen(
+        &self,
+        node: &NodeProc,
+        seed: u64,
+        rate: u64,
+        extra: impl FnOnce(&mut Command),
+    ) -> Proc {
         let log_file = self
             .diag
             .dir()
             .join(format!("txgen-{}.log", node.spec.name));
         self.diag
             .watch_log(&format!("txgen {}", node.spec.name), &log_file);
-        let key_file = self
-            .diag
-            .dir()
-            .join(format!("txgen-{}.key", node.spec.name));
-        std::fs::write(&key_file, format!("{}\n", payer.to_bytes())).expect("the key file");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_proofline"));
         cmd.arg("txgen")
             .args(["--node-rpc", &node.rpc_url()])
             .args(["--seed", &seed.to_string()])
-            .args(["--rate", &rate.to_string()])
-            .arg("--key-file")
-            .arg(&key_file)
-            .args(["--dev-mint", "--l1-rpc", &self.url, "--deployment"])
-            .arg(&self.deployment_file);
+            .args(["--rate", &rate.to_string()]);
+        extra(&mut cmd);
         clear_proofline_env(&mut cmd);
         Proc::spawn("txgen", cmd, &log_file)
     }

@@ -28,7 +28,7 @@ use alloy::eips::eip4844::{
     c_kzg, kzg_to_versioned_hash, Blob, BlobTransactionSidecar, Bytes48, FIELD_ELEMENTS_PER_BLOB,
 };
 use alloy::eips::eip7594::BlobTransactionSidecarEip7594;
-use alloy::primitives::{keccak256, B256};
+use alloy::primitives::B256;
 use thiserror::Error;
 
 use crate::execution::{BlockBody, EffectError, TxEffect};
@@ -167,10 +167,7 @@ pub fn commitment(blob: &Blob) -> Result<Bytes48, BlobError> {
     Ok(Bytes48::from(commitment.to_bytes().into_inner()))
 }
 
-/// `keccak256(abi.encodePacked(versionedHashes))`: the DA commitment in the proposal digest.
-pub fn blobs_hash(versioned_hashes: &[B256]) -> B256 {
-    keccak256(versioned_hashes.concat())
-}
+pub use proofline_core::proposal::blobs_hash;
 
 /// A body's blobs with their commitments and versioned hashes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -229,6 +226,7 @@ mod tests {
     use super::*;
     use crate::execution::FailureReason;
     use crate::tx::{strategies, PublicDataWrite, MAX_NOTE_HASHES_PER_TX, MAX_NULLIFIERS_PER_TX};
+    use alloy::primitives::keccak256;
     use proptest::prelude::*;
 
     fn failed(n: u8) -> TxEffect {

@@ -31,9 +31,9 @@ use thiserror::Error;
 use crate::blob::{blobs_hash, BlobError, BlockBlobs, BodySpace};
 use crate::execution::{plan_block, select_txs, BlockBody, BlockError, Rejection};
 use crate::merkle::{AppendOnlyTree, MerkleError, MerkleProof};
-use crate::proposal::ProposeArgs;
 use crate::state::State;
 use crate::tx::Tx;
+use proofline_core::ProposeArgs;
 
 /// Depth of the archive tree: 2^32 blocks, 4,900 years of 36-second slots.
 pub const ARCHIVE_TREE_DEPTH: usize = 32;

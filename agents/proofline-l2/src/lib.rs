@@ -18,8 +18,9 @@
 //!   KZG commitments and versioned hashes.
 //! - [`block`]: the header, its hash, the archive (an append-only tree of header hashes whose
 //!   root is "the archive"), and [`block::L2Chain`], which turns txs into the next block.
-//! - [`proposal`]: `ProposeArgs` and the EIP-712 proposal digest the committee signs, equal to
-//!   `Rollup.proposalDigest` (checked against `test-vectors/proposal.json`).
+//!
+//! The proposal a block is attested as (`ProposeArgs`, its EIP-712 digest) is the protocol's:
+//! `proofline_core::proposal`.
 //!
 //! Every encoding and hash is written out in its module's doc and in `docs/l2-state.md`.
 
@@ -27,7 +28,6 @@ pub mod blob;
 pub mod block;
 pub mod execution;
 pub mod merkle;
-pub mod proposal;
 pub mod state;
 pub mod tx;
 
@@ -37,6 +37,5 @@ pub use execution::{
     deposit_data, execute_block, forced_txs_hash, plan_block, BlockBody, BlockError,
     BlockExecution, FailureReason, ForcedEntry, Rejection, TxEffect, DEPOSIT_LEN, DEPOSIT_TAG,
 };
-pub use proposal::{rollup_domain, Proposal, ProposeArgs};
 pub use state::{State, StateError, StateRoots};
 pub use tx::{balance_slot, PublicDataWrite, Tx, TxError};

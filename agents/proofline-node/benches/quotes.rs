@@ -22,13 +22,13 @@ use std::time::{Duration, Instant};
 use alloy::primitives::{Address, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
 use libp2p::PeerId;
+use proofline_core::quote::{
+    recover_signer, sign_quote, validate, EpochProofQuote, SignedEpochProofQuote, ValidationContext,
+};
 use proofline_core::{TimeConfig, Timestamp};
 use proofline_node::metrics::Metrics;
 use proofline_node::quote_intake::{FixedEscrow, IntakeConfig, QuoteIntake, QuoteSource};
-use proofline_node::quotes::{
-    recover_signer, sign_quote, validate, EpochProofQuote, PoolConfig, SignedEpochProofQuote,
-    ValidationContext,
-};
+use proofline_node::quotes::PoolConfig;
 
 const EPOCH: u64 = 5;
 

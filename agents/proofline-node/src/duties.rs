@@ -29,15 +29,14 @@ use alloy::{
 };
 use eyre::{bail, eyre};
 use proofline_bindings::Rollup;
-use proofline_core::Slot;
+use proofline_core::{quorum, ProposeArgs, Slot};
 use proofline_l1::{Purpose, TxCandidate};
-use proofline_l2::{L2Block, ProposeArgs, Tx};
+use proofline_l2::{L2Block, Tx};
 use serde::{Deserialize, Serialize};
 use tracing::{debug, info, warn};
 
 use crate::{
     chain::{ApplyError, NodeChain, StoredBlock},
-    l1::{quorum, to_binding},
     mempool::Mempool,
     metrics::AttestationResult,
     node::{Fault, NodeInner},
@@ -567,7 +566,7 @@ impl NodeInner {
         }
         let t = Instant::now();
         let call = Rollup::proposeCall {
-            args: to_binding(&args),
+            args: (&args).into(),
             attestations: committee_attestations(&committee, &attestations),
         };
         let mut candidate = TxCandidate::call(self.deployment.rollup, &call);

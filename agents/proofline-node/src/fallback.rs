@@ -23,37 +23,11 @@ use std::time::Instant;
 use alloy::primitives::Bytes;
 use eyre::{bail, eyre};
 use proofline_bindings::Rollup;
-use proofline_core::Slot;
+use proofline_core::{FallbackWindow, Slot};
 use proofline_l1::{Purpose, TxCandidate};
 use tracing::info;
 
-use crate::{duties::build_block, l1::to_binding, node::NodeInner};
-
-/// The Rollup's fallback period as last read (`getFallbackStatus`): running `start..end` when
-/// `active`, otherwise the next one if nobody proves before `start`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FallbackWindow {
-    pub active: bool,
-    pub start: u64,
-    pub end: u64,
-}
-
-impl FallbackWindow {
-    pub fn from_status(s: &Rollup::FallbackStatus) -> Self {
-        Self {
-            active: s.active,
-            start: s.start.saturating_to(),
-            end: s.end.saturating_to(),
-        }
-    }
-
-    /// Whether `slot` falls in fallback, as far as this reading tells: inside the running period,
-    /// or inside the next one (a proof landing before it starts moves it, and the next reading
-    /// says so).
-    pub fn covers(&self, slot: Slot) -> bool {
-        (self.start..self.end).contains(&slot.0)
-    }
-}
+use crate::{duties::build_block, node::NodeInner};
 
 impl NodeInner {
     /// Builds the block of `slot` on the proven tip and sends it with its proof, if the Rollup is
@@ -107,7 +81,7 @@ impl NodeInner {
         let args = built.propose_args();
         let proof = args.dev_block_proof(&self.domain, epoch.0, signer.address());
         let call = Rollup::proposeWithProofCall {
-            args: to_binding(&args),
+            args: (&args).into(),
             proof: Bytes::from(proof.to_vec()),
         };
         let mut candidate = TxCandidate::call(self.deployment.rollup, &call);
@@ -135,27 +109,5 @@ impl NodeInner {
         );
         self.count_outcome("propose_with_proof", pending_tx);
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_window_covers_its_slots_only() {
-        let w = FallbackWindow {
-            active: true,
-            start: 10,
-            end: 14,
-        };
-        assert!(!w.covers(Slot(9)));
-        assert!(w.covers(Slot(10)));
-        assert!(w.covers(Slot(13)));
-        assert!(!w.covers(Slot(14)));
-        // Not started yet: the next period, predicted.
-        let next = FallbackWindow { active: false, ..w };
-        assert!(next.covers(Slot(10)));
-        assert!(!next.covers(Slot(9)));
     }
 }

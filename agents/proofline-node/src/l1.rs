@@ -15,62 +15,19 @@ use alloy::{
     network::TransactionResponse as _,
     primitives::{Address, B256, U256},
     providers::Provider,
-    sol_types::SolCall,
 };
 use eyre::{eyre, WrapErr};
 use futures::{future::BoxFuture, FutureExt};
 use proofline_bindings::{Errors, ProverEscrow, RevertData, Rollup};
+use proofline_core::proposal::{decode_propose_input, ProposeArgs};
 use proofline_core::{Epoch, Slot, TimeConfig, Timestamp};
 use proofline_l1::{Deployment, L1Provider};
-use proofline_l2::ProposeArgs;
 
 /// A `propose`, `proposeAndClaim` or `proposeWithProof` call as it was sent.
 #[derive(Clone, Debug)]
 pub struct ProposalTx {
     pub from: Address,
     pub args: ProposeArgs,
-}
-
-/// Decodes the block arguments of one of the Rollup's proposing calls.
-pub fn decode_propose_input(input: &[u8]) -> Option<ProposeArgs> {
-    let args = if let Ok(call) = Rollup::proposeCall::abi_decode(input) {
-        call.args
-    } else if let Ok(call) = Rollup::proposeAndClaimCall::abi_decode(input) {
-        call.args
-    } else if let Ok(call) = Rollup::proposeWithProofCall::abi_decode(input) {
-        call.args
-    } else {
-        return None;
-    };
-    Some(from_binding(&args))
-}
-
-pub fn from_binding(a: &Rollup::ProposeArgs) -> ProposeArgs {
-    ProposeArgs {
-        block_number: a.blockNumber,
-        slot: a.slot,
-        previous_archive: a.previousArchive,
-        archive: a.archive,
-        state_root: a.stateRoot,
-        blob_hashes: a.blobHashes.clone(),
-        tx_count: a.txCount,
-        forced_tx_count: a.forcedTxCount,
-        forced_txs_hash: a.forcedTxsHash,
-    }
-}
-
-pub fn to_binding(a: &ProposeArgs) -> Rollup::ProposeArgs {
-    Rollup::ProposeArgs {
-        blockNumber: a.block_number,
-        slot: a.slot,
-        previousArchive: a.previous_archive,
-        archive: a.archive,
-        stateRoot: a.state_root,
-        blobHashes: a.blob_hashes.clone(),
-        txCount: a.tx_count,
-        forcedTxCount: a.forced_tx_count,
-        forcedTxsHash: a.forced_txs_hash,
-    }
 }
 
 /// The transaction that emitted an `L2BlockProposed` event, decoded.
@@ -98,7 +55,7 @@ pub struct RollupReader {
 }
 
 /// The Rollup's claim state as of one L1 block: what quote validation reads
-/// ([`crate::quotes::ValidationContext`]).
+/// ([`proofline_core::quote::ValidationContext`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClaimState {
     /// `getEpochToProve()`, `None` when every pending block is proven.
@@ -294,15 +251,6 @@ impl crate::quote_intake::EscrowSource for EscrowReader {
     }
 }
 
-/// The quorum of a committee of `size`: floor(2K/3) + 1 (SPEC 4), none without a committee.
-pub fn quorum(size: usize) -> usize {
-    if size == 0 {
-        0
-    } else {
-        2 * size / 3 + 1
-    }
-}
-
 /// The L1 clock as the node sees it: the newest block's timestamp, advanced by the time since
 /// the node saw that block. Follows anvil's clock when a test moves it, and the wall clock
 /// between blocks.
@@ -326,49 +274,5 @@ impl L1Clock {
     /// How old the newest block is.
     pub fn age(&self) -> Duration {
         self.seen_at.elapsed()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quorum_is_two_thirds_plus_one() {
-        assert_eq!(quorum(0), 0);
-        assert_eq!(quorum(1), 1);
-        assert_eq!(quorum(3), 3);
-        assert_eq!(quorum(4), 3);
-        assert_eq!(quorum(8), 6);
-        assert_eq!(quorum(48), 33);
-    }
-
-    #[test]
-    fn propose_calls_decode_to_their_args() {
-        let args = ProposeArgs {
-            block_number: U256::from(7),
-            slot: U256::from(70),
-            previous_archive: B256::repeat_byte(1),
-            archive: B256::repeat_byte(2),
-            state_root: B256::repeat_byte(3),
-            blob_hashes: vec![B256::repeat_byte(4)],
-            tx_count: U256::from(3),
-            forced_tx_count: U256::from(1),
-            forced_txs_hash: B256::repeat_byte(5),
-        };
-        let call = Rollup::proposeCall {
-            args: to_binding(&args),
-            attestations: Rollup::CommitteeAttestations {
-                signers: U256::ZERO,
-                signatures: vec![],
-            },
-        };
-        assert_eq!(decode_propose_input(&call.abi_encode()), Some(args.clone()));
-        let call = Rollup::proposeWithProofCall {
-            args: to_binding(&args),
-            proof: Default::default(),
-        };
-        assert_eq!(decode_propose_input(&call.abi_encode()), Some(args));
-        assert_eq!(decode_propose_input(&[1, 2, 3, 4]), None);
     }
 }

@@ -31,9 +31,11 @@ use alloy::{
 };
 use eyre::WrapErr;
 use libp2p::Multiaddr;
-use proofline_core::Slot;
+use proofline_core::{
+    quote::{ValidationContext, QUOTE_TOPIC, QUOTE_WIRE_LEN},
+    rollup_domain, FallbackWindow, Slot,
+};
 use proofline_l1::{Deployment, L1Provider, PendingTx, RpcConfig, TxManager, TxManagerConfig};
-use proofline_l2::rollup_domain;
 use tokio::{sync::watch, task::JoinSet};
 use tracing::{info, warn};
 
@@ -41,13 +43,11 @@ use crate::{
     blobs::BlobSource,
     chain::{NodeChain, StoredBlock},
     duties::{AttestRequest, AttestResponse},
-    fallback::FallbackWindow,
     l1::{EscrowReader, L1Clock, RollupReader},
     mempool::{Mempool, MempoolConfig},
     metrics::{Health, Metrics},
     p2p::{self, GossipConfig, P2pConfig, P2pHandle},
     quote_intake::{self, IntakeConfig, QuoteIntake},
-    quotes::{ValidationContext, QUOTE_TOPIC, QUOTE_WIRE_LEN},
     rpc::{NodeStatus, RpcState},
     store::Store,
 };

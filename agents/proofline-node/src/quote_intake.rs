@@ -41,9 +41,9 @@ use tracing::{debug, warn};
 
 use crate::metrics::Metrics;
 use crate::p2p::{GossipError, GossipMessage, P2pHandle};
-use crate::quotes::{
-    validate, Admission, PoolConfig, QuoteError, QuotePool, RateLimiter, SignedEpochProofQuote,
-    ValidQuote, ValidationContext, QUOTE_TOPIC,
+use crate::quotes::{Admission, PoolConfig, QuotePool, RateLimiter};
+use proofline_core::quote::{
+    validate, QuoteError, SignedEpochProofQuote, ValidQuote, ValidationContext, QUOTE_TOPIC,
 };
 
 /// Gossip messages validated at once by [`run_gossip`] (each may wait on an L1 escrow read).
@@ -521,8 +521,8 @@ pub async fn run_outbox<Req, Resp>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quotes::{sign_quote, EpochProofQuote};
     use alloy::signers::local::PrivateKeySigner;
+    use proofline_core::quote::{sign_quote, EpochProofQuote};
     use proofline_core::{TimeConfig, Timestamp};
 
     fn key(i: u8) -> PrivateKeySigner {

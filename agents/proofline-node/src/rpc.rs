@@ -96,7 +96,7 @@ use serde_json::json;
 use crate::chain::NodeChain;
 use crate::mempool::{Conflict, Mempool, MempoolError};
 use crate::quote_intake::{QuoteIntake, QuoteSource};
-use crate::quotes::{
+use proofline_core::quote::{
     EpochProofQuote, QuoteError, QuoteSignature, SignedEpochProofQuote, ValidQuote,
     MAX_BASIS_POINT_FEE,
 };
@@ -838,7 +838,7 @@ mod tests {
 
     #[test]
     fn every_quote_refusal_has_its_own_code_and_message() {
-        use crate::quotes::WireError;
+        use proofline_core::quote::WireError;
         let errors = [
             QuoteError::Malformed(WireError::Length(1)),
             QuoteError::RateLimited,

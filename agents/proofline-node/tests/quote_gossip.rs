@@ -12,6 +12,10 @@ use std::time::{Duration, Instant};
 use alloy::primitives::{Address, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
 use libp2p::{Multiaddr, PeerId};
+use proofline_core::quote::{
+    sign_quote, EpochProofQuote, QuoteError, SignedEpochProofQuote, ValidationContext, QUOTE_TOPIC,
+    QUOTE_WIRE_LEN,
+};
 use proofline_core::{TimeConfig, Timestamp};
 use proofline_node::metrics::Metrics;
 use proofline_node::p2p::{
@@ -19,10 +23,6 @@ use proofline_node::p2p::{
 };
 use proofline_node::quote_intake::{
     self, gossip_acceptance, FixedEscrow, IntakeConfig, QuoteIntake,
-};
-use proofline_node::quotes::{
-    sign_quote, EpochProofQuote, QuoteError, SignedEpochProofQuote, ValidationContext, QUOTE_TOPIC,
-    QUOTE_WIRE_LEN,
 };
 use proptest::prelude::*;
 use tokio::sync::mpsc;

@@ -14,14 +14,14 @@ use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use jsonrpsee::server::ServerHandle;
 use jsonrpsee::types::ErrorObjectOwned;
+use proofline_core::quote::{
+    sign_quote, EpochProofQuote, SignedEpochProofQuote, ValidationContext,
+};
 use proofline_core::{TimeConfig, Timestamp};
 use proofline_node::chain::NodeChain;
 use proofline_node::mempool::{Mempool, MempoolConfig};
 use proofline_node::metrics::Metrics;
 use proofline_node::quote_intake::{FixedEscrow, IntakeConfig, QuoteIntake};
-use proofline_node::quotes::{
-    sign_quote, EpochProofQuote, SignedEpochProofQuote, ValidationContext,
-};
 use proofline_node::rpc::{codes, serve, EpochBid, NodeApiClient, NodeStatus, RpcState};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -189,8 +189,8 @@ async fn every_refusal_has_its_stable_code_and_data() {
         json!({ "prover": k1.address(), "recovered": k2.address() })
     );
     for domain in [
-        proofline_l2::rollup_domain(CHAIN_ID, Address::repeat_byte(1)),
-        proofline_l2::rollup_domain(CHAIN_ID + 1, rollup()),
+        proofline_core::rollup_domain(CHAIN_ID, Address::repeat_byte(1)),
+        proofline_core::rollup_domain(CHAIN_ID + 1, rollup()),
     ] {
         let q = sign_quote(&k2, &domain, quote(&k2, 1, 1_000)).unwrap();
         assert_eq!(refuse(q).await.code(), codes::INVALID_QUOTE_SIGNATURE);

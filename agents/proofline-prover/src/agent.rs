@@ -33,11 +33,11 @@ use alloy::{
     sol_types::Eip712Domain,
 };
 use proofline_bindings::{DevToken, ProverEscrow, Rollup};
+use proofline_core::quote::{sign_quote, EpochProofQuote, SignedEpochProofQuote};
 use proofline_l1::{Deployment, L1Provider, TxCandidate, TxManager};
 use proofline_node::{
     chain::NodeChain,
     quote_intake::{QuoteIntake, QuoteSource},
-    quotes::{sign_quote, EpochProofQuote, SignedEpochProofQuote},
 };
 use tracing::{info, warn};
 
@@ -148,7 +148,7 @@ impl Prover {
             Pricing::Model(_) => None,
         };
         Ok(Self {
-            domain: proofline_l2::rollup_domain(deployment.chain_id, deployment.rollup),
+            domain: proofline_core::rollup_domain(deployment.chain_id, deployment.rollup),
             event_scan_from: deployment.deploy_block,
             cfg,
             deployment,

@@ -42,6 +42,7 @@ use alloy::{
     providers::Provider,
 };
 use common::*;
+use proofline_core::quorum;
 use serde_json::json;
 
 const SLOT: u64 = 4;

@@ -49,7 +49,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use common::*;
-use proofline_node::quotes::{sign_quote, EpochProofQuote};
+use proofline_core::quote::{sign_quote, EpochProofQuote};
 use serde_json::json;
 
 const SLOT: u64 = 4;
@@ -677,8 +677,8 @@ async fn bad_quotes_are_refused(net: &Devnet, node: &NodeProc) -> Vec<Address> {
     )
     .await;
     let keys: Vec<PrivateKeySigner> = (0..4).map(|_| PrivateKeySigner::random()).collect();
-    let domain = proofline_l2::rollup_domain(d.chain_id, d.rollup);
-    let other_chain = proofline_l2::rollup_domain(d.chain_id + 1, d.rollup);
+    let domain = proofline_core::rollup_domain(d.chain_id, d.rollup);
+    let other_chain = proofline_core::rollup_domain(d.chain_id + 1, d.rollup);
     let quote = |k: &PrivateKeySigner, epoch: u64, valid_until: u64| EpochProofQuote {
         epoch_to_prove: U256::from(epoch),
         valid_until_slot: U256::from(valid_until),

@@ -956,8 +956,8 @@ impl ProposeTx {
 
     /// The EIP-712 digest the committee signed.
     pub fn digest(&self, d: &Deployment) -> B256 {
-        proofline_node::l1::from_binding(&self.args)
-            .digest(&proofline_l2::rollup_domain(d.chain_id, d.rollup))
+        proofline_core::ProposeArgs::from(&self.args)
+            .digest(&proofline_core::rollup_domain(d.chain_id, d.rollup))
     }
 
     /// The committee members (by the bitmap) whose signature recovers to them over the digest;
@@ -1175,15 +1175,6 @@ impl L1 {
             }
         }
         out
-    }
-}
-
-/// Quorum of a committee of `size` (SPEC 4): floor(2K/3) + 1.
-pub fn quorum(size: usize) -> usize {
-    if size == 0 {
-        0
-    } else {
-        2 * size / 3 + 1
     }
 }
 

@@ -1,4 +1,6 @@
-//! What a proposer sends to `Rollup.propose` and the EIP-712 digest the committee signs (SPEC 4).
+//! What a proposer sends to `Rollup.propose` and the EIP-712 digest the committee signs (SPEC 4),
+//! with the one conversion to and from the Rollup binding's `ProposeArgs` and the decoding of
+//! the proposing calls' calldata.
 //!
 //! The struct and domain mirror `contracts/libraries/ProposalLib.sol` and the Rollup's
 //! `EIP712("Proofline Rollup", "1")`:
@@ -13,12 +15,16 @@
 //! `test-vectors/proposal.json` is written by `test/vectors/ProposalVector.t.sol` from the
 //! deployed contract; a test here recomputes it, so the two sides cannot drift apart silently.
 
-use alloy::primitives::{Address, B256, U256};
+use alloy::primitives::{keccak256, Address, B256, U256};
 use alloy::sol;
-use alloy::sol_types::{Eip712Domain, SolStruct};
+use alloy::sol_types::{Eip712Domain, SolCall, SolStruct};
+use proofline_bindings::Rollup;
 use serde::{Deserialize, Serialize};
 
-use crate::blob::blobs_hash;
+/// `keccak256(abi.encodePacked(blobHashes))`: how a proposal and a header commit to their blobs.
+pub fn blobs_hash(versioned_hashes: &[B256]) -> B256 {
+    keccak256(versioned_hashes.concat())
+}
 
 /// EIP-712 domain name of the Rollup.
 pub const DOMAIN_NAME: &str = "Proofline Rollup";
@@ -122,6 +128,53 @@ impl ProposeArgs {
     }
 }
 
+impl From<&Rollup::ProposeArgs> for ProposeArgs {
+    fn from(a: &Rollup::ProposeArgs) -> Self {
+        Self {
+            block_number: a.blockNumber,
+            slot: a.slot,
+            previous_archive: a.previousArchive,
+            archive: a.archive,
+            state_root: a.stateRoot,
+            blob_hashes: a.blobHashes.clone(),
+            tx_count: a.txCount,
+            forced_tx_count: a.forcedTxCount,
+            forced_txs_hash: a.forcedTxsHash,
+        }
+    }
+}
+
+impl From<&ProposeArgs> for Rollup::ProposeArgs {
+    fn from(a: &ProposeArgs) -> Self {
+        Self {
+            blockNumber: a.block_number,
+            slot: a.slot,
+            previousArchive: a.previous_archive,
+            archive: a.archive,
+            stateRoot: a.state_root,
+            blobHashes: a.blob_hashes.clone(),
+            txCount: a.tx_count,
+            forcedTxCount: a.forced_tx_count,
+            forcedTxsHash: a.forced_txs_hash,
+        }
+    }
+}
+
+/// The block arguments of one of the Rollup's proposing calls (`propose`, `proposeAndClaim`,
+/// `proposeWithProof`), decoded from its calldata; `None` for any other calldata.
+pub fn decode_propose_input(input: &[u8]) -> Option<ProposeArgs> {
+    let args = if let Ok(call) = Rollup::proposeCall::abi_decode(input) {
+        call.args
+    } else if let Ok(call) = Rollup::proposeAndClaimCall::abi_decode(input) {
+        call.args
+    } else if let Ok(call) = Rollup::proposeWithProofCall::abi_decode(input) {
+        call.args
+    } else {
+        return None;
+    };
+    Some(ProposeArgs::from(&args))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,6 +235,36 @@ mod tests {
             args.digest(&domain),
             args.digest(&rollup_domain(1, Address::repeat_byte(8)))
         );
+    }
+
+    #[test]
+    fn propose_calls_decode_to_their_args() {
+        let args = ProposeArgs {
+            block_number: U256::from(7),
+            slot: U256::from(70),
+            previous_archive: B256::repeat_byte(1),
+            archive: B256::repeat_byte(2),
+            state_root: B256::repeat_byte(3),
+            blob_hashes: vec![B256::repeat_byte(4)],
+            tx_count: U256::from(3),
+            forced_tx_count: U256::from(1),
+            forced_txs_hash: B256::repeat_byte(5),
+        };
+        let call = Rollup::proposeCall {
+            args: (&args).into(),
+            attestations: Rollup::CommitteeAttestations {
+                signers: U256::ZERO,
+                signatures: vec![],
+            },
+        };
+        assert_eq!(decode_propose_input(&call.abi_encode()), Some(args.clone()));
+        let call = Rollup::proposeWithProofCall {
+            args: (&args).into(),
+            proof: Default::default(),
+        };
+        assert_eq!(decode_propose_input(&call.abi_encode()), Some(args.clone()));
+        assert_eq!(ProposeArgs::from(&Rollup::ProposeArgs::from(&args)), args);
+        assert_eq!(decode_propose_input(&[1, 2, 3, 4]), None);
     }
 
     /// `test-vectors/proposal.json`, as `test/vectors/ProposalVector.t.sol` writes it.

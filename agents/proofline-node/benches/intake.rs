@@ -19,11 +19,11 @@ use jsonrpsee::core::client::ClientT;
 use jsonrpsee::core::params::BatchRequestBuilder;
 use jsonrpsee::http_client::HttpClientBuilder;
 use jsonrpsee::rpc_params;
+use proofline_chain::chain::{NodeChain, StoredBlock};
+use proofline_devnet::txgen::TxGen;
 use proofline_l2::Tx;
-use proofline_node::chain::{NodeChain, StoredBlock};
 use proofline_node::mempool::{Mempool, MempoolConfig};
 use proofline_node::rpc::{serve, NodeApiClient, NodeStatus, RpcState};
-use proofline_node::txgen::TxGen;
 
 /// Txs applied to the chain before the run, so validation looks up a non-empty nullifier tree.
 const PREFILL_TXS: usize = 5_000;

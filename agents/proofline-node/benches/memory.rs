@@ -23,11 +23,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use alloy::primitives::{keccak256, Address, Bytes, B256};
+use proofline_chain::chain::{NodeChain, QueueEntry, StoredBlock};
+use proofline_chain::store::{L1Origin, Store};
 use proofline_core::Slot;
+use proofline_devnet::txgen::TxGen;
 use proofline_l2::{BlockBlobs, L2Chain, Tx};
-use proofline_node::chain::{NodeChain, QueueEntry, StoredBlock};
-use proofline_node::store::{L1Origin, Store};
-use proofline_node::txgen::TxGen;
 
 const ARCHIVES_ENV: &str = "MEMORY_BENCH_ARCHIVES";
 const COINBASE: Address = Address::repeat_byte(0xc0);

@@ -7,7 +7,7 @@
 //! sync to reach L1's pending tip): the due forced-inclusion entries first (all of them, or
 //! [`MAX_FORCED_PER_BLOCK`] and nothing else when more are due), then pool txs by fee. It records
 //! the proposal's digest for `(proposer, s)` before anything leaves the process
-//! ([`crate::store::Store::record_proposal`]), so a restarted node never proposes a second,
+//! ([`proofline_chain::store::Store::record_proposal`]), so a restarted node never proposes a second,
 //! different block in a slot. It signs with its own committee members, asks its peers for the
 //! others' signatures over the attestation transport until it has a quorum, and sends `propose`
 //! with the body in blobs from the proposer's key.
@@ -35,12 +35,13 @@ use proofline_l2::{L2Block, Tx};
 use serde::{Deserialize, Serialize};
 use tracing::{debug, info, warn};
 
+use proofline_chain::chain::{ApplyError, NodeChain, StoredBlock};
+use proofline_chain::store::SignCheck;
+
 use crate::{
-    chain::{ApplyError, NodeChain, StoredBlock},
     mempool::Mempool,
     metrics::AttestationResult,
     node::{Fault, NodeInner},
-    store::SignCheck,
 };
 
 /// Forced entries a block takes at most. SPEC 7 asks for min(due, MIN_FORCED_TXS_PER_BLOCK); a
@@ -614,7 +615,9 @@ impl NodeInner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{chain::QueueEntry, mempool::MempoolConfig, txgen::TxGen};
+    use crate::mempool::MempoolConfig;
+    use proofline_chain::chain::QueueEntry;
+    use proofline_devnet::txgen::TxGen;
 
     fn pool_of(chain: &NodeChain, n: usize) -> Mempool {
         let mut pool = Mempool::new(MempoolConfig { max_txs: 1000 });

@@ -39,17 +39,18 @@ use proofline_l1::{Deployment, L1Provider, PendingTx, RpcConfig, TxManager, TxMa
 use tokio::{sync::watch, task::JoinSet};
 use tracing::{info, warn};
 
+use proofline_chain::blobs::BlobSource;
+use proofline_chain::chain::{NodeChain, StoredBlock};
+use proofline_chain::store::Store;
+use proofline_p2p::{self as p2p, GossipConfig, P2pConfig, P2pHandle};
+
 use crate::{
-    blobs::BlobSource,
-    chain::{NodeChain, StoredBlock},
     duties::{AttestRequest, AttestResponse},
     l1::{EscrowReader, L1Clock, RollupReader},
     mempool::{Mempool, MempoolConfig},
     metrics::{Health, Metrics},
-    p2p::{self, GossipConfig, P2pConfig, P2pHandle},
     quote_intake::{self, IntakeConfig, QuoteIntake},
     rpc::{NodeStatus, RpcState},
-    store::Store,
 };
 
 /// How often the clock loop polls L1 around a slot's start, until the slot's first block is seen.

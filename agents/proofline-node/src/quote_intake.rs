@@ -40,11 +40,11 @@ use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
 use crate::metrics::Metrics;
-use crate::p2p::{GossipError, GossipMessage, P2pHandle};
 use crate::quotes::{Admission, PoolConfig, QuotePool, RateLimiter};
 use proofline_core::quote::{
     validate, QuoteError, SignedEpochProofQuote, ValidQuote, ValidationContext, QUOTE_TOPIC,
 };
+use proofline_p2p::{GossipError, GossipMessage, P2pHandle};
 
 /// Gossip messages validated at once by [`run_gossip`] (each may wait on an L1 escrow read).
 pub const GOSSIP_VALIDATORS: usize = 16;

@@ -93,9 +93,9 @@ use proofline_l2::StateError;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::chain::NodeChain;
 use crate::mempool::{Conflict, Mempool, MempoolError};
 use crate::quote_intake::{QuoteIntake, QuoteSource};
+use proofline_chain::chain::NodeChain;
 use proofline_core::quote::{
     EpochProofQuote, QuoteError, QuoteSignature, SignedEpochProofQuote, ValidQuote,
     MAX_BASIS_POINT_FEE,
@@ -512,13 +512,13 @@ pub async fn serve(addr: SocketAddr, state: RpcState) -> eyre::Result<(SocketAdd
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chain::StoredBlock;
     use crate::mempool::MempoolConfig;
     use jsonrpsee::core::client::{BatchResponse, ClientT};
     use jsonrpsee::core::params::BatchRequestBuilder;
     use jsonrpsee::core::ClientError;
     use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
     use jsonrpsee::rpc_params;
+    use proofline_chain::chain::StoredBlock;
     use proofline_l2::{L2Chain, PublicDataWrite, Tx};
     use tokio::sync::watch;
 
@@ -570,7 +570,7 @@ mod tests {
             )
             .unwrap();
         let mut chain = NodeChain::new();
-        chain.on_queued(crate::chain::QueueEntry {
+        chain.on_queued(proofline_chain::chain::QueueEntry {
             index: 0,
             tx_hash: alloy::primitives::keccak256(&deposit),
             due_epoch: 0,

@@ -33,13 +33,11 @@ use proofline_l1::{
 };
 use tracing::{debug, error, info, warn};
 
-use crate::{
-    blobs::BlockRef,
-    chain::{QueueEntry, StoredBlock},
-    l1::fetch_proposal,
-    node::NodeInner,
-    store::L1Origin,
-};
+use proofline_chain::blobs::BlockRef;
+use proofline_chain::chain::{QueueEntry, StoredBlock};
+use proofline_chain::store::L1Origin;
+
+use crate::{l1::fetch_proposal, node::NodeInner};
 
 /// Each L2 block's L1 origin block number.
 type Origins = BTreeMap<u64, u64>;

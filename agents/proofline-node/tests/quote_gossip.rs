@@ -18,11 +18,11 @@ use proofline_core::quote::{
 };
 use proofline_core::{TimeConfig, Timestamp};
 use proofline_node::metrics::Metrics;
-use proofline_node::p2p::{
-    self, GossipConfig, GossipError, MessageAcceptance, P2pConfig, P2pHandle,
-};
 use proofline_node::quote_intake::{
     self, gossip_acceptance, FixedEscrow, IntakeConfig, QuoteIntake,
+};
+use proofline_p2p::{
+    self as p2p, GossipConfig, GossipError, MessageAcceptance, P2pConfig, P2pHandle,
 };
 use proptest::prelude::*;
 use tokio::sync::mpsc;

@@ -14,11 +14,11 @@ use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use jsonrpsee::server::ServerHandle;
 use jsonrpsee::types::ErrorObjectOwned;
+use proofline_chain::chain::NodeChain;
 use proofline_core::quote::{
     sign_quote, EpochProofQuote, SignedEpochProofQuote, ValidationContext,
 };
 use proofline_core::{TimeConfig, Timestamp};
-use proofline_node::chain::NodeChain;
 use proofline_node::mempool::{Mempool, MempoolConfig};
 use proofline_node::metrics::Metrics;
 use proofline_node::quote_intake::{FixedEscrow, IntakeConfig, QuoteIntake};

@@ -32,13 +32,11 @@ use alloy::{
     signers::local::PrivateKeySigner,
     sol_types::Eip712Domain,
 };
+use futures::future::BoxFuture;
 use proofline_bindings::{DevToken, ProverEscrow, Rollup};
+use proofline_chain::chain::NodeChain;
 use proofline_core::quote::{sign_quote, EpochProofQuote, SignedEpochProofQuote};
 use proofline_l1::{Deployment, L1Provider, TxCandidate, TxManager};
-use proofline_node::{
-    chain::NodeChain,
-    quote_intake::{QuoteIntake, QuoteSource},
-};
 use tracing::{info, warn};
 
 use crate::{
@@ -48,6 +46,13 @@ use crate::{
     store::ProverStore,
     submitter::ProofInbox,
 };
+
+/// Where the prover hands its signed quotes for gossip: its own follower node's quote intake
+/// (the binary wires it), so the prover needs no node of its own kind and depends on no node
+/// crate. Errors are the node's refusal, for the log.
+pub trait QuoteSink: Send + Sync {
+    fn submit(&self, quote: SignedEpochProofQuote) -> BoxFuture<'_, Result<(), String>>;
+}
 
 /// How the prover prices epochs.
 #[derive(Clone, Debug)]
@@ -111,7 +116,7 @@ pub struct Prover {
     escrow: ProverEscrow::ProverEscrowInstance<L1Provider>,
     domain: Eip712Domain,
     chain: Arc<RwLock<NodeChain>>,
-    intake: QuoteIntake,
+    intake: Arc<dyn QuoteSink>,
     store: ProverStore,
     metrics: Arc<ProverMetrics>,
     inbox: Option<ProofInbox>,
@@ -133,7 +138,7 @@ impl Prover {
         deployment: Deployment,
         provider: L1Provider,
         chain: Arc<RwLock<NodeChain>>,
-        intake: QuoteIntake,
+        intake: Arc<dyn QuoteSink>,
         store: ProverStore,
         metrics: Arc<ProverMetrics>,
         inbox: Option<ProofInbox>,
@@ -440,7 +445,7 @@ impl Prover {
 
     /// Hands the quote to the prover's own node (which gossips it) and to every configured node.
     async fn publish(&self, signed: &SignedEpochProofQuote) {
-        if let Err(e) = self.intake.submit(QuoteSource::Rpc, *signed).await {
+        if let Err(e) = self.intake.submit(*signed).await {
             tracing::debug!(error = %e, "own node did not take the quote");
         }
         for url in &self.cfg.publish_to {

@@ -25,13 +25,11 @@ use alloy::{
 use eyre::{bail, ensure, eyre, WrapErr};
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use proofline_bindings::Rollup;
+use proofline_chain::blobs::{BlobSource, BlockRef};
+use proofline_devnet::txgen::TxGen;
 use proofline_l1::{Deployment, L1Provider, RpcConfig};
 use proofline_l2::TxEffect;
-use proofline_node::{
-    blobs::{BlobSource, BlockRef},
-    rpc::{NodeApiClient, TxStatus},
-    txgen::TxGen,
-};
+use proofline_node::rpc::{NodeApiClient, TxStatus};
 use tokio::sync::watch;
 
 use crate::report::{ChainEvent, SentTx, Timed};
@@ -617,7 +615,7 @@ impl Devnet {
         .await?;
         let amount =
             alloy::primitives::U256::from(tokens) * alloy::primitives::U256::from(10u64.pow(18));
-        proofline_node::txgen::fund(
+        proofline_devnet::txgen::fund(
             self.provider.clone(),
             &self.deployment,
             &txmgr,

@@ -639,7 +639,7 @@ async fn censorship(run: &mut Run, f: u64) -> eyre::Result<Plan> {
 /// Queues a generated tx (from `seed`) on the forced-inclusion queue and tracks it like the
 /// load's txs.
 async fn force(run: &mut Run, seed: u64) -> eyre::Result<alloy::primitives::B256> {
-    let tx = proofline_node::txgen::TxGen::new(seed).next_tx();
+    let tx = proofline_devnet::txgen::TxGen::new(seed).next_tx();
     let hash = tx.hash();
     run.net.enqueue_forced(tx.encode()).await?;
     let t = run.net.since_genesis(unix_now());

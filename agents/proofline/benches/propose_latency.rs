@@ -53,8 +53,9 @@ use jsonrpsee::{
     http_client::HttpClientBuilder,
     rpc_params,
 };
+use proofline_devnet::txgen::TxGen;
 use proofline_l1::{Deployment, RpcConfig};
-use proofline_node::{rpc::NodeApiClient, txgen::TxGen};
+use proofline_node::rpc::NodeApiClient;
 use serde_json::Value;
 
 /// anvil's first dev key (the "test test ... junk" mnemonic, index 0): the deployer.

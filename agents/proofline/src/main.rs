@@ -484,7 +484,7 @@ async fn run_txgen(args: TxgenArgs) -> eyre::Result<()> {
             .await?;
             let amount = alloy::primitives::U256::from(args.deposit_tokens)
                 * alloy::primitives::U256::from(10u64.pow(18));
-            proofline_node::txgen::fund(
+            proofline_devnet::txgen::fund(
                 provider,
                 &deployment,
                 &txmgr,
@@ -496,7 +496,7 @@ async fn run_txgen(args: TxgenArgs) -> eyre::Result<()> {
             Some(key)
         }
     };
-    let stats = proofline_node::txgen::run_seeded(
+    let stats = proofline_devnet::txgen::run_seeded(
         &args.node.node_rpc,
         args.rate as f64,
         args.total,

@@ -6,10 +6,15 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 use alloy::primitives::U256;
 use clap::{Args, ValueEnum};
 use eyre::{bail, WrapErr};
+use futures::{future::BoxFuture, FutureExt};
+use proofline_core::quote::SignedEpochProofQuote;
 use proofline_l1::{Deployment, RpcConfig, TxManager};
-use proofline_node::node::Node;
+use proofline_node::{
+    node::Node,
+    quote_intake::{QuoteIntake, QuoteSource},
+};
 use proofline_prover::{
-    agent::{Pricing, Prover, ProverConfig, ProverFault},
+    agent::{Pricing, Prover, ProverConfig, ProverFault, QuoteSink},
     metrics::ProverMetrics,
     pricing::{CostModel, ProvingTime},
     store::ProverStore,
@@ -195,7 +200,7 @@ pub async fn run_prover(args: ProverArgs) -> eyre::Result<()> {
         deployment,
         provider,
         node.chain(),
-        node.quotes(),
+        Arc::new(NodeQuotes(node.quotes())),
         store,
         metrics,
         inbox,
@@ -349,4 +354,21 @@ pub async fn run_escrow(args: EscrowArgs) -> eyre::Result<()> {
     let outcome = txmgr.send_and_wait("escrow", call).await?;
     info!(tx = %outcome.tx_hash, "escrow transaction landed");
     show().await
+}
+
+/// The prover's quotes go to its follower node's intake, as a quote sent over
+/// `node_submitEpochBid` would: validated, pooled and gossiped.
+struct NodeQuotes(QuoteIntake);
+
+impl QuoteSink for NodeQuotes {
+    fn submit(&self, quote: SignedEpochProofQuote) -> BoxFuture<'_, Result<(), String>> {
+        async move {
+            self.0
+                .submit(QuoteSource::Rpc, quote)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+        .boxed()
+    }
 }

@@ -8,7 +8,7 @@ use std::{
 };
 
 use libp2p::{multiaddr::Protocol, Multiaddr, PeerId};
-use proofline_node::p2p::{self, keypair_from_seed, Inbound, P2pConfig, P2pError, P2pHandle};
+use proofline_p2p::{self as p2p, keypair_from_seed, Inbound, P2pConfig, P2pError, P2pHandle};
 use serde::{Deserialize, Serialize};
 use tokio::{sync::mpsc, task::JoinHandle};
 

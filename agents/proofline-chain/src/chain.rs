@@ -1,7 +1,7 @@
 //! The node's view of the L2 chain: the executed state, the blocks that made it, and the
 //! forced-inclusion queue as L1 published it.
 //!
-//! Everything here is derived from L1 and kept in step with it by [`crate::sync`]; nothing is
+//! Everything here is derived from L1 and kept in step with it by the node's sync; nothing is
 //! applied before its `L2BlockProposed` event is seen. A block is kept as [`StoredBlock`]: its
 //! slot, coinbase, forced entries (raw queue data) and other txs, which is all it takes to execute
 //! it again. Going back (a prune, an L1 reorg) replays the kept blocks from the last checkpoint

@@ -3,7 +3,7 @@
 //! [`TxGen`] is a deterministic stream (by seed) of well-formed txs, each with fresh random
 //! nullifiers, so none conflicts with another or with the state; paid by a payer key (fees
 //! backed by its L2 fee balance) or unpaid. [`run`] sends them to a node at a steady rate with the
-//! typed client ([`crate::rpc::NodeApiClient`]), counting what the node accepted and refused. It
+//! typed client ([`proofline_node::rpc::NodeApiClient`]), counting what the node accepted and refused. It
 //! waits for a node that is not up yet (or restarts) with exponential backoff, retrying the same
 //! tx, and never panics on a network error. [`fund`] gives a payer its fee balance the way any
 //! user gets one: a fee deposit on L1 through the forced-inclusion queue, which a block then
@@ -24,7 +24,7 @@ use proofline_l1::{Deployment, TxCandidate, TxManager};
 use proofline_l2::{PublicDataWrite, Tx};
 use tokio::sync::watch;
 
-use crate::rpc::{codes, NodeApiClient};
+use proofline_node::rpc::{codes, NodeApiClient};
 
 /// splitmix64: small, fast, and good enough to make 256-bit values that never collide in practice.
 #[derive(Debug, Clone)]
@@ -399,8 +399,8 @@ pub async fn run_seeded(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mempool::{Mempool, MempoolConfig};
-    use crate::rpc::{serve, NodeStatus, RpcState};
+    use proofline_node::mempool::{Mempool, MempoolConfig};
+    use proofline_node::rpc::{serve, NodeStatus, RpcState};
     use std::collections::HashSet;
     use std::sync::{Arc, Mutex, RwLock};
 
@@ -452,7 +452,7 @@ mod tests {
         let (_tx, status) = watch::channel(NodeStatus::default());
         let state = RpcState {
             mempool: Arc::new(Mutex::new(Mempool::new(MempoolConfig { max_txs: 100_000 }))),
-            chain: Arc::new(RwLock::new(crate::chain::NodeChain::new())),
+            chain: Arc::new(RwLock::new(proofline_chain::chain::NodeChain::new())),
             status,
             quotes: Default::default(),
         };
@@ -512,7 +512,7 @@ mod tests {
         let (_status_tx, status) = watch::channel(NodeStatus::default());
         let state = RpcState {
             mempool: Arc::new(Mutex::new(Mempool::new(MempoolConfig::default()))),
-            chain: Arc::new(RwLock::new(crate::chain::NodeChain::new())),
+            chain: Arc::new(RwLock::new(proofline_chain::chain::NodeChain::new())),
             status,
             quotes: Default::default(),
         };

@@ -33,9 +33,9 @@ use axum::{
     routing::get,
     Router,
 };
+use proofline_chain::blobs::{BlobFetchError, BlobSource, BlockRef};
 use proofline_l1::{connect, RpcConfig, TxCandidate, TxManager, TxManagerConfig};
 use proofline_l2::{decode_body, BlockBlobs, BlockBody, FailureReason, TxEffect};
-use proofline_node::blobs::{BlobFetchError, BlobSource, BlockRef};
 use serde_json::json;
 
 /// anvil's first dev key (the "test test ... junk" mnemonic).

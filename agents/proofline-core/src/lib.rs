@@ -11,15 +11,18 @@
 //! - [`proposal`]: the proposal the committee signs and its EIP-712 digest (SPEC 4,
 //!   `ProposalLib`), the Rollup's EIP-712 domain;
 //! - [`quote`]: the epoch proof quote, its digest, wire format and validation (SPEC 5.1, 5.3, 8,
-//!   `EpochProofQuoteLib`, `_validateClaim`).
+//!   `EpochProofQuoteLib`, `_validateClaim`);
+//! - [`view`]: the chain as one L1 block shows it, what every agent's duties decide from.
 
 pub mod committee;
 pub mod proposal;
 pub mod quote;
 pub mod schedule;
 pub mod time;
+pub mod view;
 
 pub use committee::quorum;
 pub use proposal::{rollup_domain, ProposeArgs};
 pub use schedule::{ClaimSlot, FallbackWindow, Schedule, SlotRange};
 pub use time::{Epoch, Slot, TimeConfig, TimeError, Timestamp};
+pub use view::{ChainView, ProofClaim};

@@ -23,10 +23,12 @@
 //! Everything saturates instead of overflowing: an epoch near `u64::MAX` has windows that never
 //! end, which is what every caller wants of an epoch the chain can never reach.
 
+use serde::{Deserialize, Serialize};
+
 use crate::time::{Epoch, Slot, TimeConfig, TimeError, Timestamp};
 
 /// A half-open range of slots `[start, end)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SlotRange {
     pub start: Slot,
     pub end: Slot,
@@ -102,6 +104,18 @@ impl Schedule {
         self.time.epoch_start(e).unwrap_or(Timestamp(u64::MAX))
     }
 
+    /// The first second of slot `s`, saturating.
+    pub fn slot_start(&self, s: Slot) -> Timestamp {
+        self.time.slot_start(s).unwrap_or(Timestamp(u64::MAX))
+    }
+
+    /// Seconds from the end of `n`'s claim window (the latest a claim can land) to its proof
+    /// deadline: what a prover quoting `n` can count on for proving.
+    pub fn proving_budget_secs(&self, n: Epoch) -> u64 {
+        let claimed_by = self.slot_start(self.claim_window(n).end);
+        self.proof_deadline(n).0.saturating_sub(claimed_by.0)
+    }
+
     /// The slots in which epoch `n` can be claimed: the first C slots of `n + 1`.
     pub fn claim_window(&self, n: Epoch) -> SlotRange {
         let start = self.first_slot(n.next());
@@ -171,7 +185,7 @@ impl Schedule {
 /// The Rollup's based-fallback period as one `getFallbackStatus()` reading tells it: running over
 /// `window` when `active`, otherwise the next period if nobody advances the proven chain before it
 /// starts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FallbackWindow {
     pub active: bool,
     pub window: SlotRange,
@@ -266,6 +280,18 @@ mod tests {
         assert!(!s.proof_accepted_at(n, deadline));
         assert_eq!(s.epoch_provable_at(Timestamp(deadline.0 - 1)), Some(n));
         assert_eq!(s.epoch_provable_at(Timestamp(GENESIS)), None);
+    }
+
+    #[test]
+    fn the_proving_budget_is_the_rest_of_epoch_n_plus_one_after_the_window() {
+        let s = schedule();
+        // (32 - 13) slots of 12 s.
+        assert_eq!(s.proving_budget_secs(Epoch(7)), 19 * 12);
+        // A window as long as the epoch leaves nothing.
+        let full = Schedule::from_params(GENESIS, 12, 32, 32).unwrap();
+        assert_eq!(full.proving_budget_secs(Epoch(7)), 0);
+        let over = Schedule::from_params(GENESIS, 12, 32, 40).unwrap();
+        assert_eq!(over.proving_budget_secs(Epoch(7)), 0);
     }
 
     #[test]

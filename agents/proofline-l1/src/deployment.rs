@@ -50,6 +50,16 @@ pub enum DeploymentError {
 }
 
 impl Deployment {
+    /// The deployment's time rules (SPEC 2, 5): slots, epochs, the claim window and deadlines.
+    pub fn schedule(&self) -> Result<proofline_core::Schedule, proofline_core::TimeError> {
+        proofline_core::Schedule::from_params(
+            self.genesis_time,
+            self.slot_duration,
+            self.epoch_duration,
+            self.proof_claim_window,
+        )
+    }
+
     /// Reads `<dir>/<chain_id>.json`.
     pub fn load(dir: &Path, chain_id: u64) -> Result<Self, DeploymentError> {
         Self::load_file(&dir.join(format!("{chain_id}.json")))

@@ -13,11 +13,11 @@
 //! (the quote may still arrive); an epoch with no claim by the end of the window is pruned.
 
 use proofline_bindings::Rollup;
-use proofline_core::Slot;
+use proofline_core::{Epoch, Slot};
 use proofline_l1::{Purpose, TxCandidate};
 use tracing::{debug, info, warn};
 
-use crate::node::NodeInner;
+use crate::{decide, node::NodeInner};
 
 /// Quotes tried per slot at most (each costs one `eth_call`).
 const MAX_TRIES: usize = 4;
@@ -26,12 +26,7 @@ impl NodeInner {
     /// Claims epoch N in `slot` if `slot` is in N's claim window, one of the node's validators
     /// proposes in it, and N is unclaimed.
     pub(crate) async fn claim_in(&self, slot: Slot) -> eyre::Result<()> {
-        let epoch = self.reader.epoch_of(slot).0;
-        let Some(n) = epoch.checked_sub(1) else {
-            return Ok(());
-        };
-        let index = slot.0 - epoch * self.deployment.epoch_duration;
-        if index >= self.deployment.proof_claim_window {
+        if !decide::in_claim_window(&self.schedule, slot) {
             return Ok(());
         }
         let Some(signer) = self.slot_signer(slot).await? else {
@@ -39,9 +34,9 @@ impl NodeInner {
         };
         let block = self.clock_block();
         let state = self.reader.claim_state(block).await?;
-        if state.epoch_to_prove.map(|e| e.0) != Some(n) || state.claimed {
+        let Some(Epoch(n)) = decide::claim_epoch(&self.schedule, slot, &state) else {
             return Ok(());
-        }
+        };
         let purpose = Purpose::new(format!("claim-{n}"));
         let txm = self.tx_manager(&signer).await?;
         if txm.in_flight(&purpose).is_some() {

@@ -27,7 +27,7 @@ use proofline_core::{FallbackWindow, Slot};
 use proofline_l1::{Purpose, TxCandidate};
 use tracing::info;
 
-use crate::{duties::build_block, node::NodeInner};
+use crate::{decide, duties::build_block, node::NodeInner};
 
 impl NodeInner {
     /// Builds the block of `slot` on the proven tip and sends it with its proof, if the Rollup is
@@ -39,7 +39,7 @@ impl NodeInner {
         let started = Instant::now();
         let status = self.reader.rollup.getFallbackStatus().call().await?;
         let window = FallbackWindow::from_status(&status);
-        if !window.active || !window.covers(slot) {
+        if !decide::fallback_propose_now(&window, slot) {
             return Ok(());
         }
         let (pending, proven) = self.reader.tips().await?;

@@ -4,6 +4,8 @@
 //! The protocol's rules come from `proofline_core`, the chain and its store from
 //! `proofline_chain`, the transport from `proofline_p2p`. Here:
 //!
+//! - [`decide`]: the slot duties (propose, fallback, claim) as pure decisions over what the
+//!   node read of L1;
 //! - [`sync`]: keeping the chain equal to L1 through restarts, prunes and reorgs;
 //! - [`duties`]: proposing and attesting; [`fallback`]: proposing with proofs in based fallback;
 //! - [`mempool`], [`rpc`]: tx intake (`node_sendTx`) and status;
@@ -14,6 +16,7 @@
 //! - [`node`]: the process that runs all of it.
 
 mod claims;
+pub mod decide;
 pub mod duties;
 pub mod fallback;
 pub mod l1;

@@ -33,7 +33,7 @@ use eyre::WrapErr;
 use libp2p::Multiaddr;
 use proofline_core::{
     quote::{ValidationContext, QUOTE_TOPIC, QUOTE_WIRE_LEN},
-    rollup_domain, FallbackWindow, Slot,
+    rollup_domain, FallbackWindow, Schedule, Slot,
 };
 use proofline_l1::{Deployment, L1Provider, PendingTx, RpcConfig, TxManager, TxManagerConfig};
 use tokio::{sync::watch, task::JoinSet};
@@ -45,6 +45,7 @@ use proofline_chain::store::Store;
 use proofline_p2p::{self as p2p, GossipConfig, P2pConfig, P2pHandle};
 
 use crate::{
+    decide,
     duties::{AttestRequest, AttestResponse},
     l1::{EscrowReader, L1Clock, RollupReader},
     mempool::{Mempool, MempoolConfig},
@@ -124,6 +125,8 @@ pub struct NodeConfig {
 pub(crate) struct NodeInner {
     pub(crate) config: NodeConfig,
     pub(crate) deployment: Deployment,
+    /// The deployment's time rules (slots, epochs, the claim window).
+    pub(crate) schedule: Schedule,
     pub(crate) provider: L1Provider,
     pub(crate) reader: RollupReader,
     pub(crate) domain: Eip712Domain,
@@ -216,6 +219,9 @@ impl Node {
         let inner = Arc::new(NodeInner {
             validators: config.validators.clone(),
             config,
+            schedule: deployment
+                .schedule()
+                .map_err(|e| eyre::eyre!("deployment time parameters: {e}"))?,
             deployment,
             provider,
             reader,
@@ -544,7 +550,14 @@ impl NodeInner {
                 continue;
             }
             done = block_slot;
-            if self.config.fallback_key.is_some() {
+            // Decide from what the node last read (the fallback reading), then act.
+            let duties = decide::slot_duties(
+                block_slot,
+                self.fallback.borrow().as_ref(),
+                !self.validators.is_empty(),
+                self.config.fallback_key.is_some(),
+            );
+            if duties.fallback_propose {
                 let based = self.clone();
                 tokio::spawn(async move {
                     if let Err(e) = based.propose_in_fallback(block_slot).await {
@@ -552,13 +565,10 @@ impl NodeInner {
                     }
                 });
             }
-            if self.validators.is_empty() {
-                continue;
-            }
-            // In fallback the Rollup refuses `propose` and claims (SPEC 6): do not gather
-            // attestations for a block it would refuse.
-            if self.fallback.borrow().is_some_and(|f| f.covers(block_slot)) {
+            if duties.committee_skipped_for_fallback {
                 info!(slot = %block_slot, "based fallback: the committee does not propose");
+            }
+            if !duties.committee {
                 continue;
             }
             // The claim (SPEC 5.3) goes beside the block, not before it: it must not delay it.

@@ -35,11 +35,14 @@ use alloy::{
 use futures::future::BoxFuture;
 use proofline_bindings::{DevToken, ProverEscrow, Rollup};
 use proofline_chain::chain::NodeChain;
+use proofline_chain::watcher::ViewReceiver;
 use proofline_core::quote::{sign_quote, EpochProofQuote, SignedEpochProofQuote};
+use proofline_core::{ChainView, Epoch, Schedule, Slot};
 use proofline_l1::{Deployment, L1Provider, TxCandidate, TxManager};
 use tracing::{info, warn};
 
 use crate::{
+    decide::{self, NewClaim},
     metrics::{tokens, ProverMetrics, ReasonLabels},
     pricing::{check_capacity, CostModel, Decline, EpochWork, ExternalPricer, ProvingTime},
     proof::{BlockFees, EpochProof, EpochStatement},
@@ -94,20 +97,6 @@ pub struct ProverConfig {
     pub fault: Option<ProverFault>,
 }
 
-/// What the prover read from L1 in one poll.
-#[derive(Clone, Copy, Debug)]
-struct Snapshot {
-    l1_block: u64,
-    now: u64,
-    slot: u64,
-    proven: u64,
-    pending: u64,
-    epoch_to_prove: u64,
-    claim: Option<(Address, U256)>,
-    /// What the Rollup's reward pool can still pay (block rewards come from it alone).
-    reward_pool: U256,
-}
-
 pub struct Prover {
     cfg: ProverConfig,
     deployment: Deployment,
@@ -116,6 +105,8 @@ pub struct Prover {
     escrow: ProverEscrow::ProverEscrowInstance<L1Provider>,
     domain: Eip712Domain,
     chain: Arc<RwLock<NodeChain>>,
+    views: ViewReceiver,
+    schedule: Schedule,
     intake: Arc<dyn QuoteSink>,
     store: ProverStore,
     metrics: Arc<ProverMetrics>,
@@ -138,6 +129,7 @@ impl Prover {
         deployment: Deployment,
         provider: L1Provider,
         chain: Arc<RwLock<NodeChain>>,
+        views: ViewReceiver,
         intake: Arc<dyn QuoteSink>,
         store: ProverStore,
         metrics: Arc<ProverMetrics>,
@@ -155,6 +147,8 @@ impl Prover {
         Ok(Self {
             domain: proofline_core::rollup_domain(deployment.chain_id, deployment.rollup),
             event_scan_from: deployment.deploy_block,
+            schedule: deployment.schedule()?,
+            views,
             cfg,
             deployment,
             provider,
@@ -199,62 +193,26 @@ impl Prover {
         }
         let mut escrow_checked = 0u64;
         loop {
-            match self.snapshot().await {
-                Ok(s) => {
-                    if s.l1_block >= escrow_checked + 5 {
-                        escrow_checked = s.l1_block;
-                        if let Err(e) = self.upkeep_escrow().await {
-                            warn!(error = %format!("{e:#}"), "escrow upkeep failed");
-                        }
-                    }
-                    if let Err(e) = self.quote(&s).await {
-                        warn!(error = %format!("{e:#}"), "quoting failed");
-                    }
-                    self.watch_claim(&s);
-                    if let Err(e) = self.watch_events(s.l1_block).await {
-                        warn!(error = %format!("{e:#}"), "reading the Rollup's events failed");
+            // Collect: the process's latest view of the chain (one per L1 block, clock moving).
+            let view = self.views.borrow_and_update().as_deref().copied();
+            if let Some(s) = view {
+                if s.l1_block >= escrow_checked + 5 {
+                    escrow_checked = s.l1_block;
+                    if let Err(e) = self.upkeep_escrow().await {
+                        warn!(error = %format!("{e:#}"), "escrow upkeep failed");
                     }
                 }
-                Err(e) => warn!(error = %format!("{e:#}"), "prover could not read L1"),
+                // Decide and act: quote, then prove what a claim gave us.
+                if let Err(e) = self.quote(&s).await {
+                    warn!(error = %format!("{e:#}"), "quoting failed");
+                }
+                self.watch_claim(&s);
+                if let Err(e) = self.watch_events(s.l1_block).await {
+                    warn!(error = %format!("{e:#}"), "reading the Rollup's events failed");
+                }
             }
             tokio::time::sleep(self.cfg.poll_interval).await;
         }
-    }
-
-    async fn snapshot(&self) -> eyre::Result<Snapshot> {
-        let l1_block = self.provider.get_block_number().await?;
-        let header = self
-            .provider
-            .get_block_by_number(l1_block.into())
-            .await?
-            .ok_or_else(|| eyre::eyre!("L1 block {l1_block} not found"))?;
-        let now = header.header.timestamp.max(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or_default(),
-        );
-        let d = &self.deployment;
-        let slot = now.saturating_sub(d.genesis_time) / d.slot_duration;
-        let tips = self.rollup.getTips().call().await?;
-        let epoch_to_prove: u64 = self.rollup.getEpochToProve().call().await?.saturating_to();
-        let claim = self
-            .rollup
-            .getProofClaim(epoch_to_prove.try_into().unwrap_or_default())
-            .call()
-            .await?;
-        let books = self.rollup.getRewardBooks().call().await?;
-        Ok(Snapshot {
-            l1_block,
-            now,
-            slot,
-            proven: tips.provenBlockNumber.saturating_to(),
-            pending: tips.pendingBlockNumber.saturating_to(),
-            epoch_to_prove,
-            claim: (claim.bondProvider != Address::ZERO)
-                .then_some((claim.bondProvider, claim.bondAmount)),
-            reward_pool: books.rewardPool,
-        })
     }
 
     async fn upkeep_escrow(&self) -> eyre::Result<()> {
@@ -315,30 +273,16 @@ impl Prover {
         Ok(())
     }
 
-    /// The epoch to quote now, if any: epoch N from `quote_lead_secs` before its end to the end of
-    /// its claim window, while it has blocks and no claim.
-    fn epoch_to_quote(&self, s: &Snapshot) -> Option<u64> {
-        let d = &self.deployment;
-        let n = s.epoch_to_prove;
-        if s.pending <= s.proven || s.claim.is_some() {
-            return None;
-        }
-        let window_end_slot = (n + 1) * d.epoch_duration + d.proof_claim_window;
-        let epoch_end = d.genesis_time + (n + 1) * d.epoch_duration * d.slot_duration;
-        let from = epoch_end.saturating_sub(self.cfg.quote_lead_secs);
-        (s.now >= from && s.slot < window_end_slot).then_some(n)
-    }
-
     /// The work epoch `n` holds, from the node's chain (blocks above the proven tip whose slot is
     /// in `n`).
-    fn work(&self, n: u64, s: &Snapshot, base_fee: u128) -> EpochWork {
+    fn work(&self, n: u64, s: &ChainView, base_fee: u128) -> EpochWork {
         let chain = self.chain.read().expect("chain lock poisoned");
         let mut blocks = 0u64;
         let mut txs = 0u64;
         let mut fees = U256::ZERO;
         for number in s.proven + 1..=chain.tip() {
             let Some(b) = chain.block(number) else { break };
-            if b.slot / self.deployment.epoch_duration != n {
+            if self.schedule.epoch_of(Slot(b.slot)) != Epoch(n) {
                 continue;
             }
             blocks += 1;
@@ -380,8 +324,9 @@ impl Prover {
             .inc();
     }
 
-    async fn quote(&mut self, s: &Snapshot) -> eyre::Result<()> {
-        let Some(n) = self.epoch_to_quote(s) else {
+    async fn quote(&mut self, s: &ChainView) -> eyre::Result<()> {
+        let Some(Epoch(n)) = decide::quote_epoch(s, &self.schedule, self.cfg.quote_lead_secs)
+        else {
             return Ok(());
         };
         let signed = match self.store.quote::<SignedEpochProofQuote>(n)? {
@@ -401,7 +346,11 @@ impl Prover {
         Ok(())
     }
 
-    async fn new_quote(&self, n: u64, s: &Snapshot) -> eyre::Result<Option<SignedEpochProofQuote>> {
+    async fn new_quote(
+        &self,
+        n: u64,
+        s: &ChainView,
+    ) -> eyre::Result<Option<SignedEpochProofQuote>> {
         let base_fee = self
             .provider
             .get_block_by_number(s.l1_block.into())
@@ -409,10 +358,8 @@ impl Prover {
             .and_then(|b| b.header.base_fee_per_gas)
             .unwrap_or_default() as u128;
         let work = self.work(n, s, base_fee);
-        let d = &self.deployment;
         // Claimed in the window's last slot at the latest; proven by the end of epoch N+1.
-        let left_secs =
-            (d.epoch_duration - d.proof_claim_window.min(d.epoch_duration)) * d.slot_duration;
+        let left_secs = self.schedule.proving_budget_secs(Epoch(n));
         let proving = self.proving.lock().expect("poisoned").len();
         let checked = check_capacity(
             n,
@@ -435,7 +382,7 @@ impl Prover {
         };
         let quote = EpochProofQuote {
             epoch_to_prove: U256::from(n),
-            valid_until_slot: U256::from((n + 1) * d.epoch_duration + d.proof_claim_window - 1),
+            valid_until_slot: U256::from(self.schedule.quote_valid_until(Epoch(n)).0),
             bond_amount: work.bond,
             prover: self.address(),
             basis_point_fee: fee,
@@ -465,17 +412,15 @@ impl Prover {
         }
     }
 
-    fn watch_claim(&mut self, s: &Snapshot) {
-        let Some((provider, bond)) = s.claim else {
+    fn watch_claim(&mut self, s: &ChainView) {
+        let Some(NewClaim {
+            epoch: Epoch(n),
+            bond,
+        }) = decide::new_claim(s, self.address(), &self.claimed)
+        else {
             return;
         };
-        if provider != self.address() {
-            return;
-        }
-        let n = s.epoch_to_prove;
-        if !self.claimed.insert(n) {
-            return;
-        }
+        self.claimed.insert(n);
         self.metrics.claims.inc();
         info!(epoch = n, %bond, "our quote was claimed");
         if self.cfg.fault == Some(ProverFault::WithholdProofs) {
@@ -489,8 +434,9 @@ impl Prover {
         let job = ProvingJob {
             epoch: n,
             prover: self.address(),
-            deployment: self.deployment.clone(),
-            rollup: self.rollup.clone(),
+            genesis_archive: self.deployment.genesis_archive,
+            schedule: self.schedule,
+            views: self.views.clone(),
             chain: self.chain.clone(),
             proving_time: self.cfg.proving_time,
         };
@@ -608,22 +554,24 @@ async fn hand_over(
 struct ProvingJob {
     epoch: u64,
     prover: Address,
-    deployment: Deployment,
-    rollup: Rollup::RollupInstance<L1Provider>,
+    genesis_archive: alloy::primitives::B256,
+    schedule: Schedule,
+    views: ViewReceiver,
     chain: Arc<RwLock<NodeChain>>,
     proving_time: ProvingTime,
 }
 
 impl ProvingJob {
     async fn run(self) -> eyre::Result<EpochProof> {
-        let d = &self.deployment;
-        let epoch_end = d.genesis_time + (self.epoch + 1) * d.epoch_duration * d.slot_duration;
         loop {
-            let statement = self.statement().await?;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)?
-                .as_secs();
-            if let Some(statement) = statement.filter(|_| now >= epoch_end) {
+            let view = self.views.borrow().as_deref().copied();
+            let Some(view) = view else {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            };
+            let statement = self.statement(&view)?;
+            let over = decide::epoch_over(&view, &self.schedule, Epoch(self.epoch));
+            if let Some(statement) = statement.filter(|_| over) {
                 let txs = self.txs(&statement);
                 let blocks = statement.end_block - statement.proven_tip;
                 tokio::time::sleep(self.proving_time.for_work(blocks, txs)).await;
@@ -641,12 +589,11 @@ impl ProvingJob {
             .sum()
     }
 
-    /// The statement once the node holds every block of the epoch L1 has; `None` while it lags.
-    async fn statement(&self) -> eyre::Result<Option<EpochStatement>> {
-        let tips = self.rollup.getTips().call().await?;
-        let proven: u64 = tips.provenBlockNumber.saturating_to();
-        let pending: u64 = tips.pendingBlockNumber.saturating_to();
-        let epoch_to_prove: u64 = self.rollup.getEpochToProve().call().await?.saturating_to();
+    /// The statement once the node holds every block of the epoch L1 has (in `view`); `None`
+    /// while it lags.
+    fn statement(&self, view: &ChainView) -> eyre::Result<Option<EpochStatement>> {
+        let (proven, pending) = (view.proven, view.pending);
+        let epoch_to_prove = view.epoch_to_prove.0;
         eyre::ensure!(
             epoch_to_prove == self.epoch,
             "epoch {} is no longer the epoch to prove ({epoch_to_prove} is)",
@@ -662,7 +609,7 @@ impl ProvingJob {
             let b = chain
                 .block(n)
                 .ok_or_else(|| eyre::eyre!("block {n} missing"))?;
-            if b.slot / self.deployment.epoch_duration != self.epoch {
+            if self.schedule.epoch_of(Slot(b.slot)) != Epoch(self.epoch) {
                 break;
             }
             fees.push(BlockFees {
@@ -674,7 +621,7 @@ impl ProvingJob {
         eyre::ensure!(end > proven, "epoch {} has no blocks", self.epoch);
         let archive_of = |n: u64| {
             if n == 0 {
-                self.deployment.genesis_archive
+                self.genesis_archive
             } else {
                 chain.block(n).map(|b| b.archive).unwrap_or_default()
             }

@@ -2,6 +2,7 @@
 //! [`agent`]) and `proofline submitter` ([`submitter`]). Operator guide: docs/prover.md.
 
 pub mod agent;
+pub mod decide;
 pub mod metrics;
 pub mod pricing;
 pub mod proof;

@@ -22,13 +22,20 @@ use std::{
 
 use alloy::primitives::Address;
 use proofline_bindings::Rollup;
+use proofline_chain::watcher::ViewReceiver;
+use proofline_core::{ChainView, Epoch, Schedule};
 use proofline_l1::{
     Deployment, L1Provider, Purpose, TxCandidate, TxError, TxManager, TxManagerConfig,
 };
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
-use crate::{metrics::ProverMetrics, proof::EpochProof, store::ProverStore};
+use crate::{
+    decide::{obsolete_in_flight, should_prune, should_submit},
+    metrics::ProverMetrics,
+    proof::EpochProof,
+    store::ProverStore,
+};
 
 const GWEI: u128 = 1_000_000_000;
 
@@ -52,30 +59,6 @@ impl Default for SubmitterConfig {
             poll_interval: Duration::from_millis(500),
         }
     }
-}
-
-/// What the chain says now, read once per pass.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ProofWindow {
-    pub epoch_to_prove: u64,
-    pub current_epoch: u64,
-    pub proven_tip: u64,
-    pub pending_tip: u64,
-    pub can_prune: bool,
-    /// Unix time the current epoch ends.
-    pub epoch_end_time: u64,
-}
-
-/// Whether `proof` should be sent now: its epoch is the one to prove, the proven tip is where it
-/// starts, the epoch has ended and the next has not, and no prune is due (the Rollup refuses a
-/// proof then).
-pub fn should_submit(proof: &EpochProof, w: &ProofWindow) -> bool {
-    let s = &proof.statement;
-    s.epoch == w.epoch_to_prove
-        && w.current_epoch == s.epoch + 1
-        && w.proven_tip == s.proven_tip
-        && w.pending_tip >= s.end_block
-        && !w.can_prune
 }
 
 /// The manager's settings for proofs: replace after one block, bump from the market, capped.
@@ -102,8 +85,8 @@ pub struct Submitter {
     txmgr: TxManager,
     store: ProverStore,
     metrics: Arc<ProverMetrics>,
-    genesis_time: u64,
-    epoch_secs: u64,
+    schedule: Schedule,
+    views: ViewReceiver,
     /// Epochs with a proof transaction in flight.
     in_flight: HashMap<u64, Purpose>,
     done: mpsc::UnboundedSender<(u64, Result<(), String>)>,
@@ -132,6 +115,7 @@ impl Submitter {
         txmgr: TxManager,
         store: ProverStore,
         metrics: Arc<ProverMetrics>,
+        views: ViewReceiver,
     ) -> eyre::Result<(Self, ProofInbox)> {
         let (done, outcomes) = mpsc::unbounded_channel();
         let (inbox_tx, inbox) = mpsc::unbounded_channel();
@@ -142,8 +126,8 @@ impl Submitter {
                 txmgr,
                 store,
                 metrics,
-                genesis_time: deployment.genesis_time,
-                epoch_secs: deployment.slot_duration * deployment.epoch_duration,
+                schedule: deployment.schedule()?,
+                views,
                 in_flight: HashMap::new(),
                 done,
                 outcomes,
@@ -157,20 +141,9 @@ impl Submitter {
         self.txmgr.address()
     }
 
-    pub async fn window(&self) -> eyre::Result<ProofWindow> {
-        let tips = self.rollup.getTips().call().await?;
-        let epoch_to_prove = self.rollup.getEpochToProve().call().await?;
-        let current = self.rollup.getCurrentEpoch().call().await?;
-        let can_prune = self.rollup.canPrune().call().await?;
-        let current_epoch: u64 = current.saturating_to();
-        Ok(ProofWindow {
-            epoch_to_prove: epoch_to_prove.saturating_to(),
-            current_epoch,
-            proven_tip: tips.provenBlockNumber.saturating_to(),
-            pending_tip: tips.pendingBlockNumber.saturating_to(),
-            can_prune,
-            epoch_end_time: self.genesis_time + (current_epoch + 1) * self.epoch_secs,
-        })
+    /// The latest view of the chain (the process's watcher reads it once per L1 block).
+    fn view(&self) -> Option<ChainView> {
+        self.views.borrow().as_deref().copied()
     }
 
     /// Runs until the task is dropped.
@@ -222,39 +195,36 @@ impl Submitter {
                 info!(epoch, error = %e, "proof transaction did not land");
             }
         }
-        let w = self.window().await?;
-        if w.can_prune && self.cfg.prune {
+        let Some(view) = self.view() else {
+            return Ok(());
+        };
+        if should_prune(&view, self.cfg.prune) {
             self.prune().await;
         }
         // Proofs of epochs now behind the epoch to prove were landed (by us or anyone) or pruned.
-        let in_flight: Vec<(u64, Purpose)> = self
-            .in_flight
-            .iter()
-            .map(|(e, p)| (*e, p.clone()))
-            .collect();
-        for (epoch, purpose) in in_flight {
-            if epoch < w.epoch_to_prove || w.can_prune {
+        for epoch in obsolete_in_flight(&view, self.in_flight.keys().copied()) {
+            if let Some(purpose) = self.in_flight.remove(&epoch) {
                 if self.txmgr.cancel(&purpose).await.is_ok() {
                     info!(epoch, "cancelled our proof transaction: no longer needed");
                 }
-                self.in_flight.remove(&epoch);
             }
         }
         let proofs: BTreeMap<u64, EpochProof> = self
             .store
-            .proofs_from::<EpochProof>(w.epoch_to_prove)?
+            .proofs_from::<EpochProof>(view.epoch_to_prove.0)?
             .into_iter()
             .collect();
         for (epoch, proof) in proofs {
-            if self.in_flight.contains_key(&epoch) || !should_submit(&proof, &w) {
+            if self.in_flight.contains_key(&epoch) || !should_submit(&proof, &view, &self.schedule)
+            {
                 continue;
             }
-            self.send_proof(epoch, proof, w).await;
+            self.send_proof(epoch, proof).await;
         }
         Ok(())
     }
 
-    async fn send_proof(&mut self, epoch: u64, proof: EpochProof, w: ProofWindow) {
+    async fn send_proof(&mut self, epoch: u64, proof: EpochProof) {
         let purpose = Purpose::new(format!("proof-{epoch}"));
         let call = Rollup::submitEpochRootProofCall {
             args: proof.to_args(),
@@ -266,7 +236,7 @@ impl Submitter {
                 self.in_flight.insert(epoch, purpose);
                 let done = self.done.clone();
                 let metrics = self.metrics.clone();
-                let epoch_ended_at = w.epoch_end_time - self.epoch_secs;
+                let epoch_ended_at = self.schedule.proof_opens(Epoch(epoch)).0;
                 tokio::spawn(async move {
                     let outcome = pending.wait().await;
                     let label = match &outcome {
@@ -313,68 +283,5 @@ impl Submitter {
             }
             Err(e) => info!(error = %e, "prune not sent"),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::proof::EpochStatement;
-    use alloy::primitives::B256;
-
-    fn proof(epoch: u64, proven_tip: u64, end_block: u64) -> EpochProof {
-        EpochStatement {
-            epoch,
-            proven_tip,
-            previous_archive: B256::ZERO,
-            end_block,
-            end_archive: B256::ZERO,
-            prover: Address::ZERO,
-            fees: vec![],
-        }
-        .dev_proof()
-    }
-
-    fn window() -> ProofWindow {
-        ProofWindow {
-            epoch_to_prove: 4,
-            current_epoch: 5,
-            proven_tip: 10,
-            pending_tip: 20,
-            can_prune: false,
-            epoch_end_time: 0,
-        }
-    }
-
-    #[test]
-    fn submits_only_inside_the_window_of_the_epoch_to_prove() {
-        let w = window();
-        assert!(should_submit(&proof(4, 10, 15), &w));
-        assert!(
-            !should_submit(&proof(3, 10, 15), &w),
-            "an earlier epoch: proven or pruned"
-        );
-        assert!(
-            !should_submit(&proof(5, 15, 20), &w),
-            "epoch 5 has not ended"
-        );
-        assert!(
-            !should_submit(&proof(4, 9, 15), &w),
-            "built on another proven tip"
-        );
-        assert!(
-            !should_submit(&proof(4, 10, 21), &w),
-            "ends past the pending tip (pruned)"
-        );
-        let late = ProofWindow {
-            current_epoch: 6,
-            ..w
-        };
-        assert!(!should_submit(&proof(4, 10, 15), &late), "deadline passed");
-        let prune = ProofWindow {
-            can_prune: true,
-            ..w
-        };
-        assert!(!should_submit(&proof(4, 10, 15), &prune), "a prune is due");
     }
 }

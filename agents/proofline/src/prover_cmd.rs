@@ -7,6 +7,7 @@ use alloy::primitives::U256;
 use clap::{Args, ValueEnum};
 use eyre::{bail, WrapErr};
 use futures::{future::BoxFuture, FutureExt};
+use proofline_chain::watcher::ChainWatcher;
 use proofline_core::quote::SignedEpochProofQuote;
 use proofline_l1::{Deployment, RpcConfig, TxManager};
 use proofline_node::{
@@ -119,6 +120,9 @@ enum ProverFaultArg {
     WithholdProofs,
 }
 
+/// How often the chain watcher asks L1 for a new block.
+const VIEW_POLL: Duration = Duration::from_millis(250);
+
 fn tokens(n: u64) -> U256 {
     U256::from(n) * U256::from(TOKEN)
 }
@@ -137,6 +141,8 @@ pub async fn run_prover(args: ProverArgs) -> eyre::Result<()> {
     let deployment = node_cfg.deployment.clone();
     let node = Node::start(node_cfg).await?;
     let provider = proofline_l1::connect(&rpc)?;
+    // One chain watcher for the process: the prover and its submitter read its views.
+    let views = ChainWatcher::new(provider.clone(), &deployment).spawn(VIEW_POLL);
     let store = ProverStore::open(&data_dir.join("prover.redb"))?;
     let metrics = Arc::new(ProverMetrics::new());
     let (bound, _metrics_task) =
@@ -158,6 +164,7 @@ pub async fn run_prover(args: ProverArgs) -> eyre::Result<()> {
             txmgr.clone(),
             store.clone(),
             metrics.clone(),
+            views.clone(),
         )?;
         tokio::spawn(submitter.run());
         Some(inbox)
@@ -200,6 +207,7 @@ pub async fn run_prover(args: ProverArgs) -> eyre::Result<()> {
         deployment,
         provider,
         node.chain(),
+        views,
         Arc::new(NodeQuotes(node.quotes())),
         store,
         metrics,
@@ -287,7 +295,9 @@ pub async fn run_submitter(args: SubmitterArgs) -> eyre::Result<()> {
         ..SubmitterConfig::default()
     };
     let txmgr = TxManager::new(provider.clone(), key.clone(), tx_config(&cfg)).await?;
-    let (submitter, inbox) = Submitter::new(cfg, provider, &deployment, txmgr, store, metrics)?;
+    let views = ChainWatcher::new(provider.clone(), &deployment).spawn(VIEW_POLL);
+    let (submitter, inbox) =
+        Submitter::new(cfg, provider, &deployment, txmgr, store, metrics, views)?;
     let (rpc_bound, handle) = proofline_prover::rpc::serve(args.rpc_addr, inbox).await?;
     info!(rpc = %rpc_bound, metrics = %bound, submitter = %key.address(), "submitter running");
     let task = tokio::spawn(submitter.run());

@@ -1,0 +1,147 @@
+//! The chain watcher: the "collect" of collect -> decide -> act (docs/architecture.md).
+//!
+//! One per process. On every new L1 block it reads the Rollup's views pinned to that block
+//! (`eth_call` at the block's number, so tips, claim, prune and fallback status never mix two
+//! blocks) and publishes one [`ChainView`]; every duty of the process reads the latest view
+//! instead of polling L1 on its own clock.
+
+use std::{sync::Arc, time::Duration};
+
+use alloy::{eips::BlockId, primitives::Address, providers::Provider};
+use eyre::WrapErr;
+use proofline_bindings::Rollup;
+use proofline_core::{ChainView, Epoch, FallbackWindow, ProofClaim, Timestamp};
+use proofline_l1::{Deployment, L1Provider};
+use tokio::sync::watch;
+use tracing::warn;
+
+/// Reads [`ChainView`]s of one deployment.
+#[derive(Clone)]
+pub struct ChainWatcher {
+    provider: L1Provider,
+    rollup: Rollup::RollupInstance<L1Provider>,
+}
+
+/// The latest view, `None` until the first read succeeds.
+pub type ViewReceiver = watch::Receiver<Option<Arc<ChainView>>>;
+
+impl ChainWatcher {
+    pub fn new(provider: L1Provider, deployment: &Deployment) -> Self {
+        Self {
+            rollup: Rollup::new(deployment.rollup, provider.clone()),
+            provider,
+        }
+    }
+
+    /// The view of the newest L1 block, with the clock read now.
+    pub async fn latest(&self) -> eyre::Result<ChainView> {
+        let block = self.provider.get_block_number().await?;
+        self.view_at(block).await
+    }
+
+    /// The view of L1 block `block`: every Rollup view is read at that block.
+    pub async fn view_at(&self, block: u64) -> eyre::Result<ChainView> {
+        let at = BlockId::number(block);
+        let header = self
+            .provider
+            .get_block_by_number(block.into())
+            .await?
+            .ok_or_else(|| eyre::eyre!("L1 block {block} not found"))?;
+        let l1_timestamp = header.header.timestamp;
+        let wall = unix_now();
+        let r = &self.rollup;
+        let (tips, epoch_to_prove, can_prune, fallback, books) = futures::try_join!(
+            async { r.getTips().block(at).call().await.wrap_err("getTips") },
+            async {
+                r.getEpochToProve()
+                    .block(at)
+                    .call()
+                    .await
+                    .wrap_err("getEpochToProve")
+            },
+            async { r.canPrune().block(at).call().await.wrap_err("canPrune") },
+            async {
+                r.getFallbackStatus()
+                    .block(at)
+                    .call()
+                    .await
+                    .wrap_err("getFallbackStatus")
+            },
+            async {
+                r.getRewardBooks()
+                    .block(at)
+                    .call()
+                    .await
+                    .wrap_err("getRewardBooks")
+            },
+        )?;
+        let claim = r
+            .getProofClaim(epoch_to_prove)
+            .block(at)
+            .call()
+            .await
+            .wrap_err("getProofClaim")?;
+        Ok(ChainView {
+            l1_block: block,
+            l1_timestamp: Timestamp(l1_timestamp),
+            now: Timestamp(l1_timestamp.max(wall)),
+            pending: tips.pendingBlockNumber.saturating_to(),
+            proven: tips.provenBlockNumber.saturating_to(),
+            epoch_to_prove: Epoch(epoch_to_prove.saturating_to()),
+            claim: (claim.bondProvider != Address::ZERO).then_some(ProofClaim {
+                bond_provider: claim.bondProvider,
+                bond_amount: claim.bondAmount,
+                basis_point_fee: claim.basisPointFee.saturating_to(),
+            }),
+            can_prune,
+            fallback: FallbackWindow::from_status(&fallback),
+            reward_pool: books.rewardPool,
+        })
+    }
+
+    /// Publishes a view of every new L1 block (polled every `poll`) until every receiver is
+    /// dropped; between blocks it re-publishes the same view with the clock (`now`) moved on, so
+    /// a duty with a deadline sees time pass between L1 blocks. A failed read is logged and
+    /// retried at the next poll; the last good view stays.
+    pub fn spawn(self, poll: Duration) -> ViewReceiver {
+        let (tx, rx) = watch::channel(None);
+        tokio::spawn(async move {
+            let mut last = None;
+            loop {
+                if tx.is_closed() {
+                    return;
+                }
+                match self.provider.get_block_number().await {
+                    Ok(block) if Some(block) != last => match self.view_at(block).await {
+                        Ok(view) => {
+                            last = Some(block);
+                            tx.send_replace(Some(Arc::new(view)));
+                        }
+                        Err(e) => warn!(block, error = %format!("{e:#}"), "chain view not read"),
+                    },
+                    Ok(_) => tx.send_modify(|v| {
+                        if let Some(v) = v {
+                            let now = Timestamp(unix_now().max(v.l1_timestamp.0));
+                            if now != v.now {
+                                let mut moved = **v;
+                                moved.now = now;
+                                *v = Arc::new(moved);
+                            }
+                        }
+                    }),
+                    Err(e) => warn!(error = %e, "L1 head not read"),
+                }
+                tokio::time::sleep(poll).await;
+            }
+        });
+        rx
+    }
+}
+
+/// The wall clock, in Unix seconds.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}

@@ -103,9 +103,17 @@ impl ChainWatcher {
     /// dropped; between blocks it re-publishes the same view with the clock (`now`) moved on, so
     /// a duty with a deadline sees time pass between L1 blocks. A failed read is logged and
     /// retried at the next poll; the last good view stays.
-    pub fn spawn(self, poll: Duration) -> ViewReceiver {
+    ///
+    /// Returns the receiver and the task to run (under the process's supervisor).
+    pub fn start(
+        self,
+        poll: Duration,
+    ) -> (
+        ViewReceiver,
+        impl std::future::Future<Output = ()> + Send + 'static,
+    ) {
         let (tx, rx) = watch::channel(None);
-        tokio::spawn(async move {
+        let task = async move {
             let mut last = None;
             loop {
                 if tx.is_closed() {
@@ -133,8 +141,8 @@ impl ChainWatcher {
                 }
                 tokio::time::sleep(poll).await;
             }
-        });
-        rx
+        };
+        (rx, task)
     }
 }
 

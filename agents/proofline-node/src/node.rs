@@ -35,8 +35,10 @@ use proofline_core::{
     quote::{ValidationContext, QUOTE_TOPIC, QUOTE_WIRE_LEN},
     rollup_domain, FallbackWindow, Schedule, Slot,
 };
-use proofline_l1::{Deployment, L1Provider, PendingTx, RpcConfig, TxManager, TxManagerConfig};
-use tokio::{sync::watch, task::JoinSet};
+use proofline_l1::{
+    Deployment, L1Provider, PendingTx, RpcConfig, Supervisor, TxManager, TxManagerConfig,
+};
+use tokio::sync::watch;
 use tracing::{info, warn};
 
 use proofline_chain::blobs::BlobSource;
@@ -152,7 +154,7 @@ pub(crate) struct NodeInner {
 /// A running node.
 pub struct Node {
     inner: Arc<NodeInner>,
-    tasks: JoinSet<()>,
+    tasks: Supervisor,
     pub rpc_addr: SocketAddr,
     pub metrics_addr: SocketAddr,
     pub p2p_addrs: Vec<Multiaddr>,
@@ -259,17 +261,31 @@ impl Node {
         )
         .await?;
 
-        let mut tasks = JoinSet::new();
-        tasks.spawn(async move {
-            let _ = metrics_task.await;
+        let mut tasks = Supervisor::new();
+        tasks.spawn_fallible("metrics server", async move {
+            // Stopping the supervised task stops the server too.
+            struct AbortOnDrop(tokio::task::AbortHandle);
+            impl Drop for AbortOnDrop {
+                fn drop(&mut self) {
+                    self.0.abort();
+                }
+            }
+            let _server = AbortOnDrop(metrics_task.abort_handle());
+            metrics_task.await.map_err(|e| eyre::eyre!("{e}"))
         });
-        tasks.spawn(inner.clone().clock_loop());
-        tasks.spawn(inner.clone().sync_loop(start_l1));
-        tasks.spawn(inner.clone().duty_loop());
-        tasks.spawn(inner.clone().attester_loop(inbound));
-        tasks.spawn(inner.clone().quote_loop());
-        tasks.spawn(quote_intake::run_gossip(inner.quotes.clone(), gossip_rx));
-        tasks.spawn(quote_intake::run_outbox(inner.p2p.clone(), outbox_rx));
+        tasks.spawn("clock", inner.clone().clock_loop());
+        tasks.spawn("sync", inner.clone().sync_loop(start_l1));
+        tasks.spawn("duties", inner.clone().duty_loop());
+        tasks.spawn("attester", inner.clone().attester_loop(inbound));
+        tasks.spawn("quote context", inner.clone().quote_loop());
+        tasks.spawn(
+            "quote gossip",
+            quote_intake::run_gossip(inner.quotes.clone(), gossip_rx),
+        );
+        tasks.spawn(
+            "quote outbox",
+            quote_intake::run_outbox(inner.p2p.clone(), outbox_rx),
+        );
         info!(
             rpc = %rpc_addr,
             metrics = %metrics_addr,
@@ -300,18 +316,32 @@ impl Node {
         self.inner.quotes.clone()
     }
 
-    /// Runs until a task ends (none should) or `shutdown` resolves.
-    pub async fn run_until(mut self, shutdown: impl std::future::Future<Output = ()>) {
-        tokio::select! {
-            _ = shutdown => info!("shutting down"),
-            Some(res) = self.tasks.join_next() => warn!(?res, "a node task ended"),
-        }
-        self.stop().await;
+    /// Runs `task` under the node's supervisor, beside the node's own tasks (the prover process
+    /// runs its prover, submitter and chain watcher so).
+    pub fn supervise(
+        &mut self,
+        name: &str,
+        task: impl std::future::Future<Output = ()> + Send + 'static,
+    ) {
+        self.tasks.spawn(name, task);
     }
 
+    /// Runs until `shutdown` resolves (`Ok`) or one of the node's tasks ends, which none should
+    /// (an error naming it: the process should exit and be restarted). Stops cleanly either way.
+    pub async fn run_until(
+        mut self,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> eyre::Result<()> {
+        let tasks = std::mem::take(&mut self.tasks);
+        let outcome = tasks.run_until(shutdown).await;
+        self.stop().await;
+        outcome
+    }
+
+    /// Stops every task, the RPC server and the tx managers.
     pub async fn stop(mut self) {
-        self.tasks.abort_all();
-        while self.tasks.join_next().await.is_some() {}
+        let tasks = std::mem::take(&mut self.tasks);
+        let _ = tasks.run_until(async {}).await;
         let _ = self.rpc_handle.stop();
         let managers: Vec<TxManager> = self
             .inner

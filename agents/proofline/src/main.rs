@@ -398,7 +398,7 @@ async fn run_node(args: NodeArgs) -> eyre::Result<()> {
     let validators = load_keys(&args)?;
     let config = node_config(args, validators).await?;
     let node = Node::start(config).await?;
-    node.run_until(shutdown_signal()).await;
+    node.run_until(shutdown_signal()).await?;
     info!("node stopped");
     Ok(())
 }

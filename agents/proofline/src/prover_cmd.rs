@@ -9,7 +9,7 @@ use eyre::{bail, WrapErr};
 use futures::{future::BoxFuture, FutureExt};
 use proofline_chain::watcher::ChainWatcher;
 use proofline_core::quote::SignedEpochProofQuote;
-use proofline_l1::{Deployment, RpcConfig, TxManager};
+use proofline_l1::{Deployment, RpcConfig, Supervisor, TxManager};
 use proofline_node::{
     node::Node,
     quote_intake::{QuoteIntake, QuoteSource},
@@ -139,10 +139,11 @@ pub async fn run_prover(args: ProverArgs) -> eyre::Result<()> {
     let node_cfg = node_config(args.node, Vec::new()).await?;
     let rpc = node_cfg.rpc.clone();
     let deployment = node_cfg.deployment.clone();
-    let node = Node::start(node_cfg).await?;
+    let mut node = Node::start(node_cfg).await?;
     let provider = proofline_l1::connect(&rpc)?;
     // One chain watcher for the process: the prover and its submitter read its views.
-    let views = ChainWatcher::new(provider.clone(), &deployment).spawn(VIEW_POLL);
+    let (views, watcher) = ChainWatcher::new(provider.clone(), &deployment).start(VIEW_POLL);
+    node.supervise("chain watcher", watcher);
     let store = ProverStore::open(&data_dir.join("prover.redb"))?;
     let metrics = Arc::new(ProverMetrics::new());
     let (bound, _metrics_task) =
@@ -166,7 +167,7 @@ pub async fn run_prover(args: ProverArgs) -> eyre::Result<()> {
             metrics.clone(),
             views.clone(),
         )?;
-        tokio::spawn(submitter.run());
+        node.supervise("submitter", submitter.run());
         Some(inbox)
     };
     let pricing = match args.pricing_url {
@@ -215,8 +216,8 @@ pub async fn run_prover(args: ProverArgs) -> eyre::Result<()> {
         txmgr,
     )
     .await?;
-    tokio::spawn(prover.run());
-    node.run_until(shutdown_signal()).await;
+    node.supervise("prover", prover.run());
+    node.run_until(shutdown_signal()).await?;
     info!("prover stopped");
     Ok(())
 }
@@ -295,17 +296,18 @@ pub async fn run_submitter(args: SubmitterArgs) -> eyre::Result<()> {
         ..SubmitterConfig::default()
     };
     let txmgr = TxManager::new(provider.clone(), key.clone(), tx_config(&cfg)).await?;
-    let views = ChainWatcher::new(provider.clone(), &deployment).spawn(VIEW_POLL);
+    let (views, watcher) = ChainWatcher::new(provider.clone(), &deployment).start(VIEW_POLL);
     let (submitter, inbox) =
         Submitter::new(cfg, provider, &deployment, txmgr, store, metrics, views)?;
     let (rpc_bound, handle) = proofline_prover::rpc::serve(args.rpc_addr, inbox).await?;
     info!(rpc = %rpc_bound, metrics = %bound, submitter = %key.address(), "submitter running");
-    let task = tokio::spawn(submitter.run());
-    shutdown_signal().await;
-    task.abort();
+    let mut tasks = Supervisor::new();
+    tasks.spawn("chain watcher", watcher);
+    tasks.spawn("submitter", submitter.run());
+    let outcome = tasks.run_until(shutdown_signal()).await;
     let _ = handle.stop();
     info!("submitter stopped");
-    Ok(())
+    outcome
 }
 
 #[derive(Args)]

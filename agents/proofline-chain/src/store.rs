@@ -73,23 +73,29 @@ pub enum StoreError {
     CorruptBlock { number: u64, len: usize },
 }
 
-macro_rules! from_redb {
-    ($($t:ty),*) => {$(
-        impl From<$t> for StoreError {
+/// `From` each of redb's per-operation error types for a store error with a `Db(redb::Error)`
+/// variant: every store here handles them alike (the node's, the prover's).
+#[macro_export]
+macro_rules! redb_errors_into {
+    ($err:ident) => {
+        $crate::redb_errors_into!($err:
+            redb::DatabaseError,
+            redb::TransactionError,
+            redb::TableError,
+            redb::StorageError,
+            redb::CommitError,
+            redb::SetDurabilityError
+        );
+    };
+    ($err:ident: $($t:ty),*) => {$(
+        impl From<$t> for $err {
             fn from(e: $t) -> Self {
-                StoreError::Db(e.into())
+                $err::Db(e.into())
             }
         }
     )*};
 }
-from_redb!(
-    redb::DatabaseError,
-    redb::TransactionError,
-    redb::TableError,
-    redb::StorageError,
-    redb::CommitError,
-    redb::SetDurabilityError
-);
+redb_errors_into!(StoreError);
 
 /// The node's store; clones share one open database.
 #[derive(Clone, Debug)]

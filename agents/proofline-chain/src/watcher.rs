@@ -50,15 +50,8 @@ impl ChainWatcher {
         let l1_timestamp = header.header.timestamp;
         let wall = unix_now();
         let r = &self.rollup;
-        let (tips, epoch_to_prove, can_prune, fallback, books) = futures::try_join!(
+        let (tips, can_prune, fallback, books) = futures::try_join!(
             async { r.getTips().block(at).call().await.wrap_err("getTips") },
-            async {
-                r.getEpochToProve()
-                    .block(at)
-                    .call()
-                    .await
-                    .wrap_err("getEpochToProve")
-            },
             async { r.canPrune().block(at).call().await.wrap_err("canPrune") },
             async {
                 r.getFallbackStatus()
@@ -75,24 +68,37 @@ impl ChainWatcher {
                     .wrap_err("getRewardBooks")
             },
         )?;
-        let claim = r
-            .getProofClaim(epoch_to_prove)
-            .block(at)
-            .call()
-            .await
-            .wrap_err("getProofClaim")?;
+        // With every pending block proven there is no epoch to prove (getEpochToProve reverts).
+        let (epoch_to_prove, claim) = if tips.pendingBlockNumber > tips.provenBlockNumber {
+            let epoch = r
+                .getEpochToProve()
+                .block(at)
+                .call()
+                .await
+                .wrap_err("getEpochToProve")?;
+            let claim = r
+                .getProofClaim(epoch)
+                .block(at)
+                .call()
+                .await
+                .wrap_err("getProofClaim")?;
+            let claim = (claim.bondProvider != Address::ZERO).then_some(ProofClaim {
+                bond_provider: claim.bondProvider,
+                bond_amount: claim.bondAmount,
+                basis_point_fee: claim.basisPointFee.saturating_to(),
+            });
+            (Some(Epoch(epoch.saturating_to())), claim)
+        } else {
+            (None, None)
+        };
         Ok(ChainView {
             l1_block: block,
             l1_timestamp: Timestamp(l1_timestamp),
             now: Timestamp(l1_timestamp.max(wall)),
             pending: tips.pendingBlockNumber.saturating_to(),
             proven: tips.provenBlockNumber.saturating_to(),
-            epoch_to_prove: Epoch(epoch_to_prove.saturating_to()),
-            claim: (claim.bondProvider != Address::ZERO).then_some(ProofClaim {
-                bond_provider: claim.bondProvider,
-                bond_amount: claim.bondAmount,
-                basis_point_fee: claim.basisPointFee.saturating_to(),
-            }),
+            epoch_to_prove,
+            claim,
             can_prune,
             fallback: FallbackWindow::from_status(&fallback),
             reward_pool: books.rewardPool,

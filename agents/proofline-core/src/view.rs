@@ -37,8 +37,9 @@ pub struct ChainView {
     /// `getTips()`.
     pub pending: u64,
     pub proven: u64,
-    /// `getEpochToProve()`: the epoch of the first unproven block.
-    pub epoch_to_prove: Epoch,
+    /// `getEpochToProve()`: the epoch of the first unproven block; `None` when every pending
+    /// block is proven (the Rollup then reverts `Rollup__NoEpochToProve`).
+    pub epoch_to_prove: Option<Epoch>,
     /// `getProofClaim(epochToProve)`, when claimed.
     pub claim: Option<ProofClaim>,
     /// `canPrune()`.
@@ -84,7 +85,7 @@ pub(crate) mod tests {
             now: Timestamp(now),
             pending,
             proven,
-            epoch_to_prove: Epoch(epoch_to_prove),
+            epoch_to_prove: (pending > proven).then_some(Epoch(epoch_to_prove)),
             claim: None,
             can_prune: false,
             fallback: FallbackWindow::new(false, u64::MAX, u64::MAX),

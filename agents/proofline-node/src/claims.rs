@@ -32,8 +32,8 @@ impl NodeInner {
         let Some(signer) = self.slot_signer(slot).await? else {
             return Ok(());
         };
-        let block = self.clock_block();
-        let state = self.reader.claim_state(block).await?;
+        let view = self.view_at_least(self.clock_block()).await?;
+        let state = self.reader.claim_state_of(&view).await?;
         let Some(Epoch(n)) = decide::claim_epoch(&self.schedule, slot, &state) else {
             return Ok(());
         };

@@ -3,9 +3,10 @@
 //! duty loop and the claim duty collect, call these, and act; the tests drive them with recorded
 //! readings at the boundaries of the windows (the claim window, based fallback's entry and exit).
 
-use proofline_core::{Epoch, FallbackWindow, Schedule, Slot};
+use alloy::primitives::{Address, B256};
+use proofline_core::{ChainView, Epoch, FallbackWindow, Schedule, Slot};
 
-use crate::l1::ClaimState;
+use crate::{duties::Attestation, l1::ClaimState};
 
 /// What the node does in a slot whose first L1 block it has seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +37,45 @@ pub fn slot_duties(
         committee: has_validators && !in_fallback,
         committee_skipped_for_fallback: has_validators && in_fallback,
     }
+}
+
+/// What the slot's proposer does, per the chain view of the slot's block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProposeStep {
+    /// A prune is due: `propose` would prune first and then refuse a block built on the pruned
+    /// blocks, so call `prune()` instead and propose from the next slot on.
+    Prune,
+    /// Build on pending block `on` (the node waits until it holds it).
+    Build { on: u64 },
+}
+
+/// **Propose.** Prune or build, per `view`.
+pub fn propose_step(view: &ChainView) -> ProposeStep {
+    if view.can_prune {
+        ProposeStep::Prune
+    } else {
+        ProposeStep::Build { on: view.pending }
+    }
+}
+
+/// **Propose.** Whether to ask the peers for attestations before signing with the node's own
+/// validators: when the `held` committee members the node holds cannot make the quorum
+/// `needed` alone, so the peers re-execute the block while the node signs.
+pub fn ask_peers_first(held: usize, needed: usize) -> bool {
+    held < needed
+}
+
+/// **Propose.** Whether a peer's attestation counts: by a committee member, over the proposal's
+/// digest, and not a second one from a member already counted.
+pub fn accept_attestation(
+    committee: &[Address],
+    have: &[Attestation],
+    a: &Attestation,
+    digest: B256,
+) -> bool {
+    committee.contains(&a.validator)
+        && !have.iter().any(|b| b.validator == a.validator)
+        && a.verify(digest)
 }
 
 /// **Fallback.** Whether a block may be proposed with its proof in `slot` per a fresh
@@ -145,5 +185,70 @@ mod tests {
             unread.committee,
             "no fallback reading yet: propose as usual"
         );
+    }
+
+    #[test]
+    fn a_due_prune_comes_before_proposing() {
+        use proofline_core::Timestamp;
+        let mut v = ChainView {
+            l1_block: 1,
+            l1_timestamp: Timestamp(1_000),
+            now: Timestamp(1_000),
+            pending: 12,
+            proven: 6,
+            epoch_to_prove: Some(Epoch(2)),
+            claim: None,
+            can_prune: false,
+            fallback: FallbackWindow::new(false, 100, 110),
+            reward_pool: U256::ZERO,
+        };
+        assert_eq!(propose_step(&v), ProposeStep::Build { on: 12 });
+        v.can_prune = true;
+        assert_eq!(propose_step(&v), ProposeStep::Prune);
+    }
+
+    #[test]
+    fn peers_are_asked_first_when_the_node_alone_has_no_quorum() {
+        assert!(ask_peers_first(2, 3));
+        assert!(!ask_peers_first(3, 3));
+        assert!(ask_peers_first(0, 1));
+    }
+
+    #[test]
+    fn only_fresh_committee_attestations_over_the_digest_count() {
+        use alloy::signers::local::PrivateKeySigner;
+        let key = |i: u8| PrivateKeySigner::from_bytes(&B256::repeat_byte(i)).unwrap();
+        let (a, b, outsider) = (key(1), key(2), key(3));
+        let committee = vec![a.address(), b.address()];
+        let digest = B256::repeat_byte(0x42);
+        let by_a = Attestation::sign(&a, digest).unwrap();
+        let by_b = Attestation::sign(&b, digest).unwrap();
+        assert!(accept_attestation(&committee, &[], &by_a, digest));
+        assert!(accept_attestation(
+            &committee,
+            std::slice::from_ref(&by_a),
+            &by_b,
+            digest
+        ));
+        assert!(
+            !accept_attestation(&committee, std::slice::from_ref(&by_a), &by_a, digest),
+            "a member counted once"
+        );
+        let by_outsider = Attestation::sign(&outsider, digest).unwrap();
+        assert!(
+            !accept_attestation(&committee, &[], &by_outsider, digest),
+            "not a member"
+        );
+        let other_digest = Attestation::sign(&a, B256::repeat_byte(0x43)).unwrap();
+        assert!(
+            !accept_attestation(&committee, &[], &other_digest, digest),
+            "another digest"
+        );
+        // A signature passed off as another member's.
+        let forged = Attestation {
+            validator: b.address(),
+            signature: by_a.signature.clone(),
+        };
+        assert!(!accept_attestation(&committee, &[], &forged, digest));
     }
 }

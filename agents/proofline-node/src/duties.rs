@@ -39,6 +39,7 @@ use proofline_chain::chain::{ApplyError, NodeChain, StoredBlock};
 use proofline_chain::store::SignCheck;
 
 use crate::{
+    decide::{self, ProposeStep},
     mempool::Mempool,
     metrics::AttestationResult,
     node::{Fault, NodeInner},
@@ -70,7 +71,7 @@ pub struct Attestation {
 }
 
 impl Attestation {
-    fn sign(signer: &PrivateKeySigner, digest: B256) -> eyre::Result<Self> {
+    pub(crate) fn sign(signer: &PrivateKeySigner, digest: B256) -> eyre::Result<Self> {
         let sig = signer.sign_hash_sync(&digest)?;
         Ok(Self {
             validator: signer.address(),
@@ -91,7 +92,7 @@ impl Attestation {
     }
 
     /// Whether this is `validator`'s signature over `digest`.
-    fn verify(&self, digest: B256) -> bool {
+    pub(crate) fn verify(&self, digest: B256) -> bool {
         alloy::primitives::Signature::try_from(&self.signature[..])
             .ok()
             .and_then(|s| s.recover_address_from_prehash(&digest).ok())
@@ -407,6 +408,22 @@ impl NodeInner {
     /// restart or an L1 outage (or when the parent landed late in the previous slot) the sync
     /// can be a moment behind L1's tip: a proposer waits for it, as an attester waits for the
     /// parent, rather than give the slot up at once.
+    /// The chain, read-locked, if the node holds exactly the pending block `tip` (what it must
+    /// build on); an error otherwise.
+    pub(crate) fn chain_at(
+        &self,
+        tip: u64,
+    ) -> eyre::Result<std::sync::RwLockReadGuard<'_, NodeChain>> {
+        let chain = self.chain.read().expect("poisoned");
+        if chain.tip() != tip {
+            bail!(
+                "not synced: this node is at block {}, L1 at {tip}",
+                chain.tip()
+            );
+        }
+        Ok(chain)
+    }
+
     pub(crate) async fn wait_for_tip(&self, tip: u64) {
         let deadline = Instant::now() + Duration::from_secs(self.reader.time.slot_duration() / 3);
         while self.chain.read().expect("poisoned").tip() < tip && Instant::now() < deadline {
@@ -414,41 +431,68 @@ impl NodeInner {
         }
     }
 
-    /// Builds, attests and sends the block of `slot` if one of the node's validators proposes it.
+    /// The propose duty of `slot`, collect -> decide -> act: if one of the node's validators
+    /// proposes it, reads the chain view of the slot's block, decides (prune instead, or build on
+    /// the pending tip), builds the block, gathers the committee's attestations and sends
+    /// `propose`.
     pub async fn propose_in(&self, slot: Slot) -> eyre::Result<()> {
         let started = Instant::now();
         let mut phases = ProposePhases::default();
-        let slot_start = self.reader.slot_start(slot);
+        // Collect.
         let Some(signer) = self.slot_signer(slot).await? else {
             return Ok(());
         };
-        if self.reader.can_prune().await? {
-            info!(%slot, "the pending chain is due to be pruned: pruning instead of proposing");
-            let txm = self.tx_manager(&signer).await?;
-            let call = Rollup::pruneCall {};
-            if let Err(e) = txm
-                .send(
-                    Purpose::new("prune"),
-                    TxCandidate::call(self.deployment.rollup, &call),
-                )
-                .await
-            {
-                debug!(%e, "prune not sent");
-            }
-            return Ok(());
-        }
-        let on_l1 = self.reader.pending_block().await?;
+        let view = self.view_at_least(self.clock_block()).await?;
         phases.l1_reads += started.elapsed();
+        // Decide.
+        let on_l1 = match decide::propose_step(&view) {
+            ProposeStep::Prune => {
+                info!(%slot, "the pending chain is due to be pruned: pruning instead of proposing");
+                return self.send_prune(&signer).await;
+            }
+            ProposeStep::Build { on } => on,
+        };
+        // Act.
         self.wait_for_tip(on_l1).await;
+        let Some(proposal) = self.build_proposal(slot, &signer, on_l1, &mut phases)? else {
+            return Ok(());
+        };
+        let attestations = self
+            .gather_attestations(slot, &proposal, &mut phases)
+            .await?;
+        self.send_proposal(slot, &signer, proposal, attestations, started, phases)
+            .await
+    }
+
+    async fn send_prune(&self, signer: &PrivateKeySigner) -> eyre::Result<()> {
+        let txm = self.tx_manager(signer).await?;
+        let call = Rollup::pruneCall {};
+        if let Err(e) = txm
+            .send(
+                Purpose::new("prune"),
+                TxCandidate::call(self.deployment.rollup, &call),
+            )
+            .await
+        {
+            debug!(%e, "prune not sent");
+        }
+        Ok(())
+    }
+
+    /// Builds the block of `slot` on block `on_l1` (the node must be synced to it), applies the
+    /// injected faults, and records the proposal's digest (one per signer and slot, ever); starts
+    /// the blob proofs on a blocking thread. `None`: nothing to propose (a fault, or a proposal
+    /// of another block already recorded for the slot).
+    fn build_proposal(
+        &self,
+        slot: Slot,
+        signer: &PrivateKeySigner,
+        on_l1: u64,
+        phases: &mut ProposePhases,
+    ) -> eyre::Result<Option<Proposal>> {
         let t = Instant::now();
         let (block, built) = {
-            let chain = self.chain.read().expect("poisoned");
-            if chain.tip() != on_l1 {
-                bail!(
-                    "not synced: this node is at block {}, L1 at {on_l1}",
-                    chain.tip()
-                );
-            }
+            let chain = self.chain_at(on_l1)?;
             let pool = self.mempool.lock().expect("poisoned");
             let epoch = self.reader.epoch_of(slot).0;
             let (censor_pool, censor_forced) = self
@@ -462,7 +506,7 @@ impl NodeInner {
                     .is_some_and(|e| e.due_epoch <= epoch)
             {
                 warn!(%slot, "fault injection: refusing the due forced txs, so proposing nothing");
-                return Ok(());
+                return Ok(None);
             }
             let max_txs = if censor_pool {
                 warn!(%slot, "fault injection: censoring the pool's txs");
@@ -494,20 +538,34 @@ impl NodeInner {
             SignCheck::Fresh | SignCheck::Repeat => {}
             SignCheck::Conflict { recorded } => {
                 warn!(%slot, %recorded, "already proposed another block in this slot; not proposing again");
-                return Ok(());
+                return Ok(None);
             }
         }
-
         // The blob proofs (KZG, tens of milliseconds) are needed only for the send: compute them on
         // a blocking thread while the peers re-execute the block and attest.
         let sidecar = (!built.blobs.blobs.is_empty()).then(|| {
             let blobs = built.blobs.clone();
             tokio::task::spawn_blocking(move || blobs.sidecar_4844())
         });
+        Ok(Some(Proposal {
+            block,
+            args,
+            digest,
+            sidecar,
+        }))
+    }
 
+    /// The committee's attestations of `proposal`: the node's own validators', and the peers'
+    /// until a quorum (asking the peers first when the node's own cannot make it). Fails without
+    /// a quorum by the attestation timeout.
+    async fn gather_attestations(
+        &self,
+        slot: Slot,
+        proposal: &Proposal,
+        phases: &mut ProposePhases,
+    ) -> eyre::Result<(Vec<Address>, Vec<Attestation>)> {
         let t = Instant::now();
-        let epoch = self.reader.epoch_of(slot);
-        let committee = self.reader.committee(epoch).await?;
+        let committee = self.reader.committee(self.reader.epoch_of(slot)).await?;
         phases.l1_reads += t.elapsed();
         let needed = quorum(committee.len());
         let held = self
@@ -516,18 +574,18 @@ impl NodeInner {
             .filter(|s| committee.contains(&s.address()))
             .count();
         let request = || AttestRequest {
-            block: block.clone(),
-            args: args.clone(),
+            block: proposal.block.clone(),
+            args: proposal.args.clone(),
         };
         // The peers re-execute the block before they sign: when the node's own members cannot
         // make the quorum, ask the peers first and sign while they work.
         let mut answers = None;
-        if held < needed {
+        if decide::ask_peers_first(held, needed) {
             let deadline = tokio::time::Instant::now() + self.config.attestation_timeout;
             answers = Some((self.p2p.request_all(request()).await, deadline));
         }
         let t = Instant::now();
-        let mut attestations = self.sign_as(&committee, slot.0, digest);
+        let mut attestations = self.sign_as(&committee, slot.0, proposal.digest);
         phases.sign = t.elapsed();
         let t = Instant::now();
         if attestations.len() < needed && answers.is_none() {
@@ -539,10 +597,12 @@ impl NodeInner {
                 match tokio::time::timeout_at(deadline, answers.recv()).await {
                     Ok(Some((peer, Ok(AttestResponse::Signed(sigs))))) => {
                         for a in sigs {
-                            if committee.contains(&a.validator)
-                                && a.verify(digest)
-                                && !attestations.iter().any(|b| b.validator == a.validator)
-                            {
+                            if decide::accept_attestation(
+                                &committee,
+                                &attestations,
+                                &a,
+                                proposal.digest,
+                            ) {
                                 attestations.push(a);
                             } else {
                                 warn!(%peer, validator = %a.validator, "dropping an invalid attestation");
@@ -562,9 +622,28 @@ impl NodeInner {
             bail!(
                 "only {} of the {needed} attestations needed for block {} (slot {slot})",
                 attestations.len(),
-                block.number
+                proposal.block.number
             );
         }
+        Ok((committee, attestations))
+    }
+
+    /// Sends `propose` for `proposal` with its attestations and blobs.
+    async fn send_proposal(
+        &self,
+        slot: Slot,
+        signer: &PrivateKeySigner,
+        proposal: Proposal,
+        (committee, attestations): (Vec<Address>, Vec<Attestation>),
+        started: Instant,
+        mut phases: ProposePhases,
+    ) -> eyre::Result<()> {
+        let Proposal {
+            block,
+            args,
+            sidecar,
+            ..
+        } = proposal;
         let t = Instant::now();
         let call = Rollup::proposeCall {
             args: (&args).into(),
@@ -579,10 +658,11 @@ impl NodeInner {
         }
         phases.blobs = t.elapsed();
         let t = Instant::now();
-        let txm = self.tx_manager(&signer).await?;
+        let txm = self.tx_manager(signer).await?;
         self.remember_built(block.clone());
         let pending = txm.send(Purpose::new("propose"), candidate).await?;
         phases.send = t.elapsed();
+        let slot_start = self.reader.slot_start(slot);
         let latency = self
             .clock_now_secs_f64()
             .map(|now| (now - slot_start as f64).max(0.0))
@@ -610,6 +690,19 @@ impl NodeInner {
         self.count_outcome("propose", pending);
         Ok(())
     }
+}
+
+/// A block built for proposing, before its attestations.
+struct Proposal {
+    block: StoredBlock,
+    args: ProposeArgs,
+    digest: B256,
+    /// The blob proofs, being computed.
+    sidecar: Option<
+        tokio::task::JoinHandle<
+            Result<alloy::eips::eip4844::BlobTransactionSidecar, proofline_l2::BlobError>,
+        >,
+    >,
 }
 
 #[cfg(test)]

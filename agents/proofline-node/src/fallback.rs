@@ -21,9 +21,9 @@
 use std::time::Instant;
 
 use alloy::primitives::Bytes;
-use eyre::{bail, eyre};
+use eyre::eyre;
 use proofline_bindings::Rollup;
-use proofline_core::{FallbackWindow, Slot};
+use proofline_core::Slot;
 use proofline_l1::{Purpose, TxCandidate};
 use tracing::info;
 
@@ -37,22 +37,15 @@ impl NodeInner {
             return Ok(());
         };
         let started = Instant::now();
-        let status = self.reader.rollup.getFallbackStatus().call().await?;
-        let window = FallbackWindow::from_status(&status);
-        if !decide::fallback_propose_now(&window, slot) {
+        let view = self.view_at_least(self.clock_block()).await?;
+        if !decide::fallback_propose_now(&view.fallback, slot) {
             return Ok(());
         }
-        let (pending, proven) = self.reader.tips().await?;
+        let (pending, proven) = (view.pending, view.proven);
         self.wait_for_tip(pending).await;
         let epoch = self.reader.epoch_of(slot);
         let (block, built) = {
-            let chain = self.chain.read().expect("poisoned");
-            if chain.tip() != pending {
-                bail!(
-                    "not synced: this node is at block {}, L1 at {pending}",
-                    chain.tip()
-                );
-            }
+            let chain = self.chain_at(pending)?;
             let pool = self.mempool.lock().expect("poisoned");
             // The Rollup drops the unproven blocks first: build on the proven tip, with the
             // dropped blocks' txs back in (a copy of) the pool, as a prune would put them.

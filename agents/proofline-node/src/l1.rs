@@ -11,7 +11,6 @@ use std::{
 
 use alloy::{
     consensus::Transaction as _,
-    eips::BlockId,
     network::TransactionResponse as _,
     primitives::{Address, B256, U256},
     providers::Provider,
@@ -20,7 +19,7 @@ use eyre::{eyre, WrapErr};
 use futures::{future::BoxFuture, FutureExt};
 use proofline_bindings::{Errors, ProverEscrow, RevertData, Rollup};
 use proofline_core::proposal::{decode_propose_input, ProposeArgs};
-use proofline_core::{Epoch, Slot, TimeConfig, Timestamp};
+use proofline_core::{ChainView, Epoch, Slot, TimeConfig, Timestamp};
 use proofline_l1::{Deployment, L1Provider};
 
 /// A `propose`, `proposeAndClaim` or `proposeWithProof` call as it was sent.
@@ -81,44 +80,10 @@ impl RollupReader {
         })
     }
 
-    /// The epoch to prove, whether it is claimed, and the minimum bond, all read at L1 block
-    /// `block` so they agree with each other.
-    pub async fn claim_state(&self, block: u64) -> eyre::Result<ClaimState> {
-        let at = BlockId::number(block);
+    /// The claim state `view` shows, with the (cached) minimum bond.
+    pub async fn claim_state_of(&self, view: &ChainView) -> eyre::Result<ClaimState> {
         let min_bond = self.min_bond().await?;
-        let tips = self
-            .rollup
-            .getTips()
-            .block(at)
-            .call()
-            .await
-            .wrap_err("Rollup.getTips")?;
-        if tips.pendingBlockNumber <= tips.provenBlockNumber {
-            return Ok(ClaimState {
-                epoch_to_prove: None,
-                claimed: false,
-                min_bond,
-            });
-        }
-        let epoch = self
-            .rollup
-            .getEpochToProve()
-            .block(at)
-            .call()
-            .await
-            .wrap_err("Rollup.getEpochToProve")?;
-        let claim = self
-            .rollup
-            .getProofClaim(epoch)
-            .block(at)
-            .call()
-            .await
-            .wrap_err("Rollup.getProofClaim")?;
-        Ok(ClaimState {
-            epoch_to_prove: Some(Epoch(epoch.saturating_to())),
-            claimed: claim.bondProvider != Address::ZERO,
-            min_bond,
-        })
+        Ok(claim_state(view, min_bond))
     }
 
     /// `MIN_BOND()`.
@@ -189,19 +154,6 @@ impl RollupReader {
         Ok(n.saturating_to())
     }
 
-    pub async fn tips(&self) -> eyre::Result<(u64, u64)> {
-        let tips = self
-            .rollup
-            .getTips()
-            .call()
-            .await
-            .wrap_err("Rollup.getTips")?;
-        Ok((
-            tips.pendingBlockNumber.saturating_to(),
-            tips.provenBlockNumber.saturating_to(),
-        ))
-    }
-
     pub async fn archive_of(&self, number: u64) -> eyre::Result<B256> {
         let block = self
             .rollup
@@ -210,14 +162,6 @@ impl RollupReader {
             .await
             .wrap_err("Rollup.getBlock")?;
         Ok(block.archive)
-    }
-
-    pub async fn can_prune(&self) -> eyre::Result<bool> {
-        self.rollup
-            .canPrune()
-            .call()
-            .await
-            .wrap_err("Rollup.canPrune")
     }
 }
 
@@ -251,6 +195,22 @@ impl crate::quote_intake::EscrowSource for EscrowReader {
     }
 }
 
+/// The claim state a chain view shows: no epoch to prove when every pending block is proven.
+pub fn claim_state(view: &ChainView, min_bond: U256) -> ClaimState {
+    match view.epoch_to_prove.filter(|_| view.has_unproven()) {
+        Some(epoch) => ClaimState {
+            epoch_to_prove: Some(epoch),
+            claimed: view.claim.is_some(),
+            min_bond,
+        },
+        None => ClaimState {
+            epoch_to_prove: None,
+            claimed: false,
+            min_bond,
+        },
+    }
+}
+
 /// The L1 clock as the node sees it: the newest block's timestamp, advanced by the time since
 /// the node saw that block. Follows anvil's clock when a test moves it, and the wall clock
 /// between blocks.
@@ -274,5 +234,44 @@ impl L1Clock {
     /// How old the newest block is.
     pub fn age(&self) -> Duration {
         self.seen_at.elapsed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proofline_core::{FallbackWindow, ProofClaim};
+
+    fn view(pending: u64, proven: u64, claimed: bool) -> ChainView {
+        ChainView {
+            l1_block: 9,
+            l1_timestamp: Timestamp(100),
+            now: Timestamp(100),
+            pending,
+            proven,
+            epoch_to_prove: (pending > proven).then_some(Epoch(3)),
+            claim: claimed.then_some(ProofClaim {
+                bond_provider: Address::repeat_byte(1),
+                bond_amount: U256::from(5),
+                basis_point_fee: 0,
+            }),
+            can_prune: false,
+            fallback: FallbackWindow::new(false, 0, 0),
+            reward_pool: U256::ZERO,
+        }
+    }
+
+    #[test]
+    fn the_claim_state_of_a_view() {
+        let bond = U256::from(7);
+        let s = claim_state(&view(10, 4, false), bond);
+        assert_eq!(s.epoch_to_prove, Some(Epoch(3)));
+        assert!(!s.claimed);
+        assert_eq!(s.min_bond, bond);
+        assert!(claim_state(&view(10, 4, true), bond).claimed);
+        // Everything proven: nothing to prove.
+        let done = claim_state(&view(10, 10, true), bond);
+        assert_eq!(done.epoch_to_prove, None);
+        assert!(!done.claimed);
     }
 }

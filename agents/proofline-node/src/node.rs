@@ -4,13 +4,16 @@
 //! Tasks:
 //! - **clock**: polls the newest L1 block, so the node knows the slot (`L1Clock`) and whether L1
 //!   answers (health);
+//! - **chain view**: on every new L1 block the clock sees, reads the Rollup's views pinned to that
+//!   block into one [`ChainView`] (tips, epoch to prove and its claim, prune due, fallback);
+//!   status, the quote context, claims, proposing and fallback proposing all read it;
 //! - **sync**: the reorg-aware L1 follower, applying `L2BlockProposed`, prunes and queued forced
 //!   txs to the [`NodeChain`] and the store ([`crate::sync`]);
 //! - **duties**: once per slot, as soon as an L1 block of the slot exists, proposes if one of the
 //!   node's validators is the proposer ([`crate::duties`]);
 //! - **attester**: answers peers' attestation requests;
-//! - **quotes**: on every new L1 block, reads the Rollup's claim state and the pooled provers'
-//!   escrow into the quote intake's validation context ([`crate::quote_intake`]); beside it, the
+//! - **quotes**: on every new chain view, puts its claim state and the pooled provers' escrow
+//!   into the quote intake's validation context ([`crate::quote_intake`]); beside it, the
 //!   gossip validator of the quote topic and the outbox that gossips quotes taken over RPC;
 //! - the JSON-RPC server and the metrics/health server.
 
@@ -33,7 +36,7 @@ use eyre::WrapErr;
 use libp2p::Multiaddr;
 use proofline_core::{
     quote::{ValidationContext, QUOTE_TOPIC, QUOTE_WIRE_LEN},
-    rollup_domain, FallbackWindow, Schedule, Slot,
+    rollup_domain, ChainView, FallbackWindow, Schedule, Slot,
 };
 use proofline_l1::{
     Deployment, L1Provider, PendingTx, RpcConfig, Supervisor, TxManager, TxManagerConfig,
@@ -44,6 +47,7 @@ use tracing::{info, warn};
 use proofline_chain::blobs::BlobSource;
 use proofline_chain::chain::{NodeChain, StoredBlock};
 use proofline_chain::store::Store;
+use proofline_chain::watcher::ChainWatcher;
 use proofline_p2p::{self as p2p, GossipConfig, P2pConfig, P2pHandle};
 
 use crate::{
@@ -141,7 +145,10 @@ pub(crate) struct NodeInner {
     pub(crate) quotes: QuoteIntake,
     pub(crate) blobs: BlobSource,
     clock: watch::Sender<Option<L1Clock>>,
-    /// The Rollup's fallback period as of the last status poll.
+    /// The chain as the newest L1 block the clock saw shows it (read by the chain view task).
+    view: watch::Sender<Option<Arc<ChainView>>>,
+    watcher: ChainWatcher,
+    /// The Rollup's fallback period as of the last chain view.
     fallback: watch::Sender<Option<FallbackWindow>>,
     tx_managers: tokio::sync::Mutex<HashMap<Address, TxManager>>,
     /// Blocks this node built or attested, by archive: sync takes them from here instead of
@@ -170,6 +177,7 @@ impl Node {
             .wrap_err_with(|| format!("creating {}", config.data_dir.display()))?;
         let store = Arc::new(Store::open(&config.data_dir.join("node.redb"))?);
         let reader = RollupReader::new(provider.clone(), &deployment)?;
+        let watcher = ChainWatcher::new(provider.clone(), &deployment);
         let domain = rollup_domain(deployment.chain_id, deployment.rollup);
         let metrics = Arc::new(Metrics::new());
         let chain = Arc::new(RwLock::new(NodeChain::new()));
@@ -236,6 +244,8 @@ impl Node {
             quotes,
             blobs,
             clock: watch::channel(None).0,
+            view: watch::channel(None).0,
+            watcher,
             fallback: watch::channel(None).0,
             tx_managers: tokio::sync::Mutex::new(HashMap::new()),
             built: Mutex::new(HashMap::new()),
@@ -274,6 +284,7 @@ impl Node {
             metrics_task.await.map_err(|e| eyre::eyre!("{e}"))
         });
         tasks.spawn("clock", inner.clone().clock_loop());
+        tasks.spawn("chain view", inner.clone().view_loop());
         tasks.spawn("sync", inner.clone().sync_loop(start_l1));
         tasks.spawn("duties", inner.clone().duty_loop());
         tasks.spawn("attester", inner.clone().attester_loop(inbound));
@@ -464,6 +475,46 @@ impl NodeInner {
         }
     }
 
+    /// Reads a [`ChainView`] of every new L1 block the clock sees and publishes it (with the
+    /// fallback window it holds). A failed or slow read is retried at the next block; the last
+    /// good view stays.
+    async fn view_loop(self: Arc<Self>) {
+        let mut new_block = self.clock.subscribe();
+        loop {
+            if new_block.changed().await.is_err() {
+                return;
+            }
+            let Some(block) = new_block.borrow_and_update().map(|c| c.block) else {
+                continue;
+            };
+            match tokio::time::timeout(L1_POLL_TIMEOUT, self.watcher.view_at(block)).await {
+                Ok(Ok(view)) => {
+                    self.fallback.send_replace(Some(view.fallback));
+                    self.view.send_replace(Some(Arc::new(view)));
+                }
+                Ok(Err(e)) => warn!(block, "chain view not read: {e:#}"),
+                Err(_) => warn!(block, "chain view not read: L1 read timed out"),
+            }
+        }
+    }
+
+    /// The chain view of L1 block `block` or a newer one, waiting up to [`L1_POLL_TIMEOUT`] for
+    /// the chain view task to read it.
+    pub(crate) async fn view_at_least(&self, block: u64) -> eyre::Result<Arc<ChainView>> {
+        let mut rx = self.view.subscribe();
+        let waited = tokio::time::timeout(L1_POLL_TIMEOUT, async {
+            rx.wait_for(|v| v.as_ref().is_some_and(|v| v.l1_block >= block))
+                .await
+                .map(|v| v.clone())
+        })
+        .await;
+        match waited {
+            Ok(Ok(Some(v))) => Ok(v),
+            Ok(Ok(None)) | Ok(Err(_)) => eyre::bail!("the chain view task stopped"),
+            Err(_) => eyre::bail!("no chain view of L1 block {block} yet"),
+        }
+    }
+
     /// Whether the first L1 block of the next slot may be about to appear: the newest block seen
     /// is from an earlier slot, and the L1 clock is within `ahead` before that slot's start or at
     /// most [`SLOT_START_WINDOW`] after it (bounded, so a chain that mines no blocks is not polled
@@ -488,35 +539,17 @@ impl NodeInner {
         let epoch = self.reader.epoch_of(slot);
         let synced_block = self.chain.read().expect("poisoned").tip();
         let pool = self.mempool.lock().expect("poisoned").len();
-        // Bounded like the clock's read; a read that fails counts as L1 unreachable, and the
-        // last values stand (not zeros: a pending tip of 0 would pass for synced).
-        let tips = if l1_ok {
-            tokio::time::timeout(L1_POLL_TIMEOUT, self.reader.tips())
-                .await
-                .ok()
-                .and_then(Result::ok)
-        } else {
-            None
-        };
-        let fallback = if tips.is_some() {
-            tokio::time::timeout(
-                L1_POLL_TIMEOUT,
-                self.reader.rollup.getFallbackStatus().call(),
-            )
-            .await
-            .ok()
-            .and_then(Result::ok)
-        } else {
-            None
-        };
-        let l1_ok = fallback.is_some();
-        if let Some(f) = &fallback {
-            self.fallback
-                .send_replace(Some(FallbackWindow::from_status(f)));
-        }
-        let (pending, proven, in_fallback) = match (tips, fallback) {
-            (Some((pending, proven)), Some(f)) => (pending, proven, f.active),
-            _ => {
+        // From the newest chain view; when it lags the clock by more than a block (or L1 does
+        // not answer) L1 counts as unreachable and the last values stand (not zeros: a pending
+        // tip of 0 would pass for synced).
+        let view = self.view.borrow().clone();
+        let fresh = view
+            .as_ref()
+            .filter(|v| l1_ok && clock.is_some_and(|c| v.l1_block + 1 >= c.block));
+        let l1_ok = fresh.is_some();
+        let (pending, proven, in_fallback) = match fresh {
+            Some(v) => (v.pending, v.proven, v.fallback.active),
+            None => {
                 let s = self.status.borrow();
                 (s.pending_block, s.proven_block, s.in_fallback)
             }
@@ -621,30 +654,24 @@ impl NodeInner {
     async fn quote_loop(self: Arc<Self>) {
         let mut tick = tokio::time::interval(self.config.poll_interval.max(SLOT_START_POLL));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut new_block = self.clock.subscribe();
+        let mut new_view = self.view.subscribe();
         let mut last: Option<(u64, Slot)> = None;
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
-                _ = new_block.changed() => {}
+                _ = new_view.changed() => {}
             }
-            let Some(clock) = *self.clock.borrow() else {
+            let Some(view) = self.view.borrow().clone() else {
                 continue;
             };
             let slot = self.current_slot();
-            if last == Some((clock.block, slot)) {
+            if last == Some((view.l1_block, slot)) {
                 continue;
             }
-            let state =
-                tokio::time::timeout(L1_POLL_TIMEOUT, self.reader.claim_state(clock.block)).await;
-            let state = match state {
-                Ok(Ok(state)) => state,
-                Ok(Err(e)) => {
+            let state = match self.reader.claim_state_of(&view).await {
+                Ok(state) => state,
+                Err(e) => {
                     warn!("quote context not refreshed: {e:#}");
-                    continue;
-                }
-                Err(_) => {
-                    warn!("quote context not refreshed: L1 read timed out");
                     continue;
                 }
             };
@@ -662,7 +689,7 @@ impl NodeInner {
             if dropped > 0 {
                 info!(dropped, "quotes dropped: no claim can use them any more");
             }
-            last = Some((clock.block, slot));
+            last = Some((view.l1_block, slot));
         }
     }
 

@@ -593,11 +593,11 @@ impl ProvingJob {
     /// while it lags.
     fn statement(&self, view: &ChainView) -> eyre::Result<Option<EpochStatement>> {
         let (proven, pending) = (view.proven, view.pending);
-        let epoch_to_prove = view.epoch_to_prove.0;
         eyre::ensure!(
-            epoch_to_prove == self.epoch,
-            "epoch {} is no longer the epoch to prove ({epoch_to_prove} is)",
-            self.epoch
+            view.epoch_to_prove == Some(Epoch(self.epoch)),
+            "epoch {} is no longer the epoch to prove ({:?} is)",
+            self.epoch,
+            view.epoch_to_prove
         );
         let chain = self.chain.read().expect("chain lock poisoned");
         if chain.tip() < pending {

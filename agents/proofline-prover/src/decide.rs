@@ -16,7 +16,7 @@ pub fn quote_epoch(view: &ChainView, schedule: &Schedule, lead_secs: u64) -> Opt
     if !view.has_unproven() || view.claim.is_some() {
         return None;
     }
-    let n = view.epoch_to_prove;
+    let n = view.epoch_to_prove?;
     let from = schedule.proof_opens(n).0.saturating_sub(lead_secs);
     let open = !schedule.claim_window(n).ended_at(view.slot(schedule));
     (view.now.0 >= from && open).then_some(n)
@@ -33,7 +33,7 @@ pub struct NewClaim {
 /// claim the prover already acted on).
 pub fn new_claim(view: &ChainView, me: Address, seen: &BTreeSet<u64>) -> Option<NewClaim> {
     let claim = view.claim.filter(|c| c.bond_provider == me)?;
-    let epoch = view.epoch_to_prove;
+    let epoch = view.epoch_to_prove?;
     (!seen.contains(&epoch.0)).then_some(NewClaim {
         epoch,
         bond: claim.bond_amount,
@@ -54,7 +54,7 @@ pub fn epoch_over(view: &ChainView, schedule: &Schedule, n: Epoch) -> bool {
 pub fn should_submit(proof: &EpochProof, view: &ChainView, schedule: &Schedule) -> bool {
     let s = &proof.statement;
     let epoch = Epoch(s.epoch);
-    epoch == view.epoch_to_prove
+    view.epoch_to_prove == Some(epoch)
         && schedule.proof_accepted_at(epoch, view.l1_timestamp)
         && view.proven == s.proven_tip
         && view.pending >= s.end_block
@@ -62,10 +62,11 @@ pub fn should_submit(proof: &EpochProof, view: &ChainView, schedule: &Schedule) 
 }
 
 /// **Submit.** Of the epochs with a proof transaction in flight, those whose transaction is no
-/// longer needed: the epoch is behind the epoch to prove (proven, by anyone) or a prune is due.
+/// longer needed: the epoch is behind the epoch to prove (proven, by anyone), everything is
+/// proven, or a prune is due.
 pub fn obsolete_in_flight(view: &ChainView, in_flight: impl Iterator<Item = u64>) -> Vec<u64> {
     in_flight
-        .filter(|e| *e < view.epoch_to_prove.0 || view.can_prune)
+        .filter(|e| view.epoch_to_prove.is_none_or(|n| *e < n.0) || view.can_prune)
         .collect()
 }
 
@@ -104,7 +105,7 @@ mod tests {
             now: t,
             pending: 15,
             proven: 9,
-            epoch_to_prove: Epoch(4),
+            epoch_to_prove: Some(Epoch(4)),
             claim: None,
             can_prune: false,
             fallback: FallbackWindow::new(false, 1_000, 1_024),
@@ -244,6 +245,14 @@ mod tests {
         assert_eq!(obsolete_in_flight(&prune, [4, 5].into_iter()), vec![4, 5]);
         assert!(should_prune(&prune, true) && !should_prune(&prune, false));
         assert!(!should_prune(&v, true));
+        // Everything proven (no epoch to prove): whatever is in flight is no longer needed, and
+        // there is nothing to quote, prove or submit.
+        let mut done = v;
+        done.proven = done.pending;
+        done.epoch_to_prove = None;
+        assert_eq!(obsolete_in_flight(&done, [4].into_iter()), vec![4]);
+        assert_eq!(quote_epoch(&done, &schedule(), 6), None);
+        assert!(!should_submit(&proof(4, 9, 15), &done, &schedule()));
     }
 
     /// The submitter's original table (it read a `ProofWindow`: epoch to prove 4, current epoch

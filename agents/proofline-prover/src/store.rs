@@ -30,23 +30,7 @@ pub enum StoreError {
     },
 }
 
-macro_rules! from_redb {
-    ($($t:ty),*) => {$(
-        impl From<$t> for StoreError {
-            fn from(e: $t) -> Self {
-                StoreError::Db(e.into())
-            }
-        }
-    )*};
-}
-from_redb!(
-    redb::DatabaseError,
-    redb::TransactionError,
-    redb::TableError,
-    redb::StorageError,
-    redb::CommitError,
-    redb::SetDurabilityError
-);
+proofline_chain::redb_errors_into!(StoreError);
 
 /// Clones share one open database.
 #[derive(Clone, Debug)]

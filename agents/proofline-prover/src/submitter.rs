@@ -211,7 +211,7 @@ impl Submitter {
         }
         let proofs: BTreeMap<u64, EpochProof> = self
             .store
-            .proofs_from::<EpochProof>(view.epoch_to_prove.0)?
+            .proofs_from::<EpochProof>(view.epoch_to_prove.map_or(u64::MAX, |e| e.0))?
             .into_iter()
             .collect();
         for (epoch, proof) in proofs {

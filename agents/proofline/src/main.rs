@@ -85,16 +85,8 @@ enum Command {
 
 #[derive(Args)]
 struct NodeArgs {
-    /// L1 JSON-RPC endpoint (http or https).
-    #[arg(
-        long,
-        env = "PROOFLINE_L1_RPC",
-        default_value = "http://127.0.0.1:8545"
-    )]
-    l1_rpc: alloy::transports::http::reqwest::Url,
-    /// The deployment file written by script/Deploy.s.sol; default: deployments/<chain id>.json.
-    #[arg(long, env = "PROOFLINE_DEPLOYMENT")]
-    deployment: Option<PathBuf>,
+    #[command(flatten)]
+    l1: prover_cmd::L1Args,
     /// Validator private key (hex); repeat for several, or comma-separate in the env variable.
     #[arg(
         long = "validator-key",
@@ -420,8 +412,7 @@ async fn node_config(
     args: NodeArgs,
     validators: Vec<PrivateKeySigner>,
 ) -> eyre::Result<NodeConfig> {
-    let rpc = RpcConfig::new(args.l1_rpc.clone());
-    let deployment = load_deployment(&rpc, args.deployment.as_deref()).await?;
+    let (rpc, deployment) = args.l1.load().await?;
     if args.max_block_txs == 0 {
         bail!("--max-block-txs must be at least 1");
     }

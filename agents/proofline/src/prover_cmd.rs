@@ -232,15 +232,22 @@ pub(crate) struct L1Args {
         default_value = "http://127.0.0.1:8545"
     )]
     l1_rpc: alloy::transports::http::reqwest::Url,
-    /// The deployment file; default: deployments/<chain id>.json.
+    /// The deployment file written by script/Deploy.s.sol; default: deployments/<chain id>.json.
     #[arg(long, env = "PROOFLINE_DEPLOYMENT")]
     deployment: Option<PathBuf>,
 }
 
 impl L1Args {
-    pub(crate) async fn connect(&self) -> eyre::Result<(Deployment, proofline_l1::L1Provider)> {
+    /// The RPC endpoint's settings and the deployment (read from the file, or the default one
+    /// for the endpoint's chain).
+    pub(crate) async fn load(&self) -> eyre::Result<(RpcConfig, Deployment)> {
         let rpc = RpcConfig::new(self.l1_rpc.clone());
         let deployment = load_deployment(&rpc, self.deployment.as_deref()).await?;
+        Ok((rpc, deployment))
+    }
+
+    pub(crate) async fn connect(&self) -> eyre::Result<(Deployment, proofline_l1::L1Provider)> {
+        let (rpc, deployment) = self.load().await?;
         Ok((deployment, proofline_l1::connect(&rpc)?))
     }
 }

@@ -26,7 +26,10 @@ use eyre::{bail, ensure, eyre, WrapErr};
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use proofline_bindings::Rollup;
 use proofline_chain::blobs::{BlobSource, BlockRef};
-use proofline_devnet::txgen::TxGen;
+use proofline_devnet::{
+    harness::{self, free_port, DEPLOYER_KEY},
+    txgen::TxGen,
+};
 use proofline_l1::{Deployment, L1Provider, RpcConfig};
 use proofline_l2::TxEffect;
 use proofline_node::rpc::{NodeApiClient, TxStatus};
@@ -34,69 +37,11 @@ use tokio::sync::watch;
 
 use crate::report::{ChainEvent, SentTx, Timed};
 
-/// anvil's test mnemonic; its accounts are public, devnet only.
-pub const MNEMONIC: &str = "test test test test test test test test test test test junk";
-/// anvil's first account: the deployer.
-pub const DEPLOYER_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-
 pub fn unix_now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("clock after 1970")
         .as_secs_f64()
-}
-
-fn tool(root: &Path, name: &str) -> PathBuf {
-    root.join(format!(
-        "node_modules/@foundry-rs/{name}-linux-amd64/bin/{name}"
-    ))
-}
-
-static PORTS: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
-
-/// Deploy.s.sol's variables, cleared so the caller's environment cannot change the deployment.
-const DEPLOY_VARS: &[&str] = &[
-    "BLOCK_REWARD",
-    "BOND_ASSET",
-    "EPOCH_DURATION",
-    "ESCROW_WITHDRAW_DELAY",
-    "FALLBACK_ENTER",
-    "FALLBACK_EXIT_ACTIVITY",
-    "FALLBACK_EXIT_TOTAL",
-    "FORCED_INCLUSION_DELAY",
-    "GENESIS_ARCHIVE",
-    "GENESIS_TIME",
-    "INCLUSION_GAS",
-    "MIN_BOND",
-    "MIN_FORCED_TXS_PER_BLOCK",
-    "MIN_STAKE",
-    "QUEUE_FEE_RECIPIENT",
-    "REWARD_ASSET",
-    "SLASH_BURN_BPS",
-    "SLASH_RECIPIENT",
-    "SLOT_DURATION",
-    "STAKE_VALIDATORS",
-    "STAKING_ASSET",
-    "SUBMITTER_REWARD",
-    "TARGET_COMMITTEE_SIZE",
-    "TX_PROOF_VERIFIER",
-    "VALIDATOR_EXIT_DELAY",
-    "VERIFIER",
-];
-
-/// A free local port, never the same twice in this process.
-pub fn free_port() -> u16 {
-    let mut given = PORTS.lock().expect("poisoned");
-    let given = given.get_or_insert_with(HashSet::new);
-    loop {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .unwrap_or(0);
-        if port != 0 && given.insert(port) {
-            return port;
-        }
-    }
 }
 
 /// A child process logging to a file; SIGKILLed when dropped.
@@ -224,27 +169,6 @@ pub struct Devnet {
     pub load_key: alloy::signers::local::PrivateKeySigner,
 }
 
-/// Removes what `forge script` wrote into the work tree for `chain_id`, also on an error.
-struct WorkTreeCleanup(PathBuf, u64);
-
-impl Drop for WorkTreeCleanup {
-    fn drop(&mut self) {
-        let (root, id) = (&self.0, self.1);
-        let _ = std::fs::remove_file(root.join(format!("deployments/{id}.json")));
-        let _ = std::fs::remove_dir_all(root.join(format!("broadcast/Deploy.s.sol/{id}")));
-        let _ = std::fs::remove_dir_all(root.join(format!("cache/Deploy.s.sol/{id}")));
-    }
-}
-
-fn dev_key(root: &Path, index: usize) -> eyre::Result<String> {
-    let out = Command::new(tool(root, "cast"))
-        .args(["wallet", "private-key", "--mnemonic", MNEMONIC])
-        .args(["--mnemonic-index", &index.to_string()])
-        .output()?;
-    ensure!(out.status.success(), "cast wallet private-key failed");
-    Ok(String::from_utf8(out.stdout)?.trim().to_owned())
-}
-
 fn addr(port: u16) -> String {
     format!("127.0.0.1:{port}")
 }
@@ -258,83 +182,52 @@ impl Devnet {
         bin: &Path,
         cfg: &DevnetConfig,
     ) -> eyre::Result<Devnet> {
-        for name in ["anvil", "forge", "cast"] {
-            ensure!(
-                tool(root, name).is_file(),
-                "{} not found: run `make install`",
-                tool(root, name).display()
-            );
+        if let Some(missing) = harness::missing_tool(root) {
+            bail!("{} not found: run `make install`", missing.display());
         }
         if dir.exists() {
             std::fs::remove_dir_all(dir)?;
         }
         std::fs::create_dir_all(dir)?;
-        let chain_id = 870_000_000 + u64::from(std::process::id() % 100_000) * 100 + {
-            static NEXT: Mutex<u64> = Mutex::new(0);
-            let mut n = NEXT.lock().expect("poisoned");
-            *n += 1;
-            *n
-        };
+        let chain_id = harness::fresh_chain_id(root, 870_000_000);
         let provers = cfg.prover_margins_bps.len();
         let port = free_port();
-        let mut cmd = Command::new(tool(root, "anvil"));
-        cmd.args(["--host", "127.0.0.1", "--hardfork", "prague"])
-            .args(["--port", &port.to_string()])
-            .args(["--chain-id", &chain_id.to_string()])
-            .args(["--block-time", &cfg.block_time.to_string()])
-            .args(["--accounts", &(cfg.validators + provers + 4).to_string()]);
+        let cmd = harness::anvil_command(
+            root,
+            port,
+            chain_id,
+            Some(cfg.block_time),
+            cfg.validators + provers + 4,
+        );
         let anvil = Proc::spawn(cmd, &dir.join("anvil.log"))?;
         let url = format!("http://127.0.0.1:{port}");
+        harness::wait_for_rpc(&url, Duration::from_secs(20)).await?;
         let provider = proofline_l1::connect(&RpcConfig::new(url.parse()?))?;
-        let mut up = false;
-        for _ in 0..200 {
-            if provider.get_chain_id().await.is_ok() {
-                up = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        ensure!(up, "anvil did not answer on {url}");
 
-        let cleanup = WorkTreeCleanup(root.to_path_buf(), chain_id);
-        let log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("deploy.log"))?;
-        let mut cmd = Command::new(tool(root, "forge"));
-        cmd.current_dir(root)
-            .args(["script", "script/Deploy.s.sol", "--rpc-url", &url])
-            .args(["--broadcast", "--private-key", DEPLOYER_KEY])
-            .stdout(log.try_clone()?)
-            .stderr(log);
-        // Deploy.s.sol reads its parameters from the environment: only the scenario's count.
-        for var in DEPLOY_VARS {
-            cmd.env_remove(var);
-        }
-        cmd.env("STAKE_VALIDATORS", cfg.validators.to_string())
-            .env("SLOT_DURATION", cfg.slot_duration.to_string())
-            .env("EPOCH_DURATION", cfg.epoch_duration.to_string())
-            .env("PROOF_CLAIM_WINDOW", cfg.claim_window.to_string())
-            .env("FALLBACK_ENTER", cfg.fallback_enter.to_string());
-        let status = tokio::task::spawn_blocking(move || cmd.status()).await??;
-        ensure!(
-            status.success(),
-            "forge script failed; see {}",
-            dir.join("deploy.log").display()
-        );
+        // Deploy.s.sol reads its parameters from the environment: only the scenario's.
+        let env = [
+            ("STAKE_VALIDATORS", cfg.validators.to_string()),
+            ("SLOT_DURATION", cfg.slot_duration.to_string()),
+            ("EPOCH_DURATION", cfg.epoch_duration.to_string()),
+            ("PROOF_CLAIM_WINDOW", cfg.claim_window.to_string()),
+            ("FALLBACK_ENTER", cfg.fallback_enter.to_string()),
+        ];
         let deployment_file = dir.join("deployment.json");
-        std::fs::copy(
-            root.join(format!("deployments/{chain_id}.json")),
+        let deployment = harness::deploy(
+            root,
+            &url,
+            chain_id,
+            &env,
+            &dir.join("deploy.log"),
             &deployment_file,
-        )?;
-        drop(cleanup);
-        let deployment = Deployment::load_file(&deployment_file)?;
+        )
+        .await?;
 
         let mut keys = Vec::new();
         for i in 1..=cfg.validators + provers + 2 {
-            keys.push(dev_key(root, i)?);
+            keys.push(harness::dev_key(root, i)?.to_bytes().to_string());
         }
-        let load_key = dev_key(root, cfg.validators + provers + 3)?.parse()?;
+        let load_key = harness::dev_key(root, cfg.validators + provers + 3)?;
         let p2p: Vec<u16> = (0..2).map(|_| free_port()).collect();
         let mut node_rpcs = Vec::new();
         // A `proofline node` on fresh RPC and metrics ports, with `extra` (its keys) and every

@@ -59,8 +59,7 @@ use proofline_node::rpc::NodeApiClient;
 use serde_json::Value;
 
 /// anvil's first dev key (the "test test ... junk" mnemonic, index 0): the deployer.
-const DEPLOYER_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-const MNEMONIC: &str = "test test test test test test test test test test test junk";
+use proofline_devnet::harness::{self, MNEMONIC};
 const VALIDATORS: usize = 48;
 const NODES: usize = 2;
 /// The pool is topped up to `POOL_TARGET` whenever it is below `POOL_FLOOR`.
@@ -75,16 +74,11 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("repository root")
+    harness::work_tree()
 }
 
 fn tool(name: &str) -> PathBuf {
-    root().join(format!(
-        "node_modules/@foundry-rs/{name}-linux-amd64/bin/{name}"
-    ))
+    harness::tool(&root(), name)
 }
 
 fn now() -> f64 {
@@ -101,7 +95,8 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// What the bench started and wrote: stopped and removed when dropped, also on a panic.
+/// What the bench started and wrote: stopped and removed when dropped, also on a panic (the
+/// harness removes what the deployment wrote into the work tree).
 struct Devnet {
     children: Vec<(String, Child)>,
     chain_id: u64,
@@ -116,11 +111,6 @@ impl Drop for Devnet {
             let _ = child.kill();
             let _ = child.wait();
         }
-        let root = root();
-        let id = self.chain_id.to_string();
-        let _ = std::fs::remove_file(root.join("deployments").join(format!("{id}.json")));
-        let _ = std::fs::remove_dir_all(root.join("broadcast/Deploy.s.sol").join(&id));
-        let _ = std::fs::remove_dir_all(root.join("cache/Deploy.s.sol").join(&id));
         if self.keep || std::thread::panicking() {
             eprintln!("work directory kept: {}", self.work.display());
         } else {
@@ -177,35 +167,28 @@ fn spawn_anvil(devnet: &mut Devnet) -> Url {
 /// Deploys with `script/Deploy.s.sol` (as `make devnet` does) and returns the deployment, copied
 /// into the work directory as `deployment.json`.
 fn deploy(devnet: &Devnet, rpc: &Url, slot: u64, epoch: u64) -> (Deployment, PathBuf) {
-    let root = root();
-    let recorded = root
-        .join("deployments")
-        .join(format!("{}.json", devnet.chain_id));
-    let _ = std::fs::remove_file(&recorded);
-    let log = File::create(devnet.work.join("deploy.log")).expect("deploy.log");
-    let status = Command::new(tool("forge"))
-        .current_dir(&root)
-        .args(["script", "script/Deploy.s.sol", "--rpc-url", rpc.as_str()])
-        .args(["--broadcast", "--private-key", DEPLOYER_KEY])
-        .env("STAKE_VALIDATORS", VALIDATORS.to_string())
-        .env("TARGET_COMMITTEE_SIZE", VALIDATORS.to_string())
-        .env("SLOT_DURATION", slot.to_string())
-        .env("EPOCH_DURATION", epoch.to_string())
+    let env = [
+        ("STAKE_VALIDATORS", VALIDATORS.to_string()),
+        ("TARGET_COMMITTEE_SIZE", VALIDATORS.to_string()),
+        ("SLOT_DURATION", slot.to_string()),
+        ("EPOCH_DURATION", epoch.to_string()),
         // No prover runs here: keep based fallback out of the way (as script/devnet.sh does).
-        .env("FALLBACK_ENTER", (1000 * epoch).to_string())
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .status()
-        .expect("forge runs");
-    assert!(
-        status.success(),
-        "deployment failed; see {}",
-        devnet.work.join("deploy.log").display()
-    );
+        ("FALLBACK_ENTER", (1000 * epoch).to_string()),
+    ];
     let copy = devnet.work.join("deployment.json");
-    std::fs::copy(&recorded, &copy).expect("the deployment file was written");
-    let _ = std::fs::remove_file(&recorded);
-    let deployment = Deployment::load_file(&copy).expect("deployment");
+    let deployment = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(harness::deploy(
+            &root(),
+            rpc.as_str(),
+            devnet.chain_id,
+            &env,
+            &devnet.work.join("deploy.log"),
+            &copy,
+        ))
+        .unwrap_or_else(|e| panic!("deployment failed: {e:#}"));
     assert_eq!(deployment.validators.len(), VALIDATORS);
     assert_eq!(deployment.target_committee_size, VALIDATORS as u64);
     (deployment, copy)

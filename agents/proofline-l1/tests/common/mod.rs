@@ -7,8 +7,7 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 use std::{
-    path::{Path, PathBuf},
-    process::Command,
+    path::PathBuf,
     sync::atomic::{AtomicU64, Ordering},
     time::Duration,
 };
@@ -19,6 +18,7 @@ use alloy::{
     providers::Provider,
     signers::local::PrivateKeySigner,
 };
+use proofline_devnet::harness;
 use proofline_l1::{
     rpc::{connect, RpcConfig},
     txmgr::{FeePolicy, PendingTx, TxCandidate, TxManager, TxManagerConfig, TxOutcome},
@@ -27,18 +27,7 @@ use proofline_l1::{
 use serde_json::{json, Value};
 
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn anvil_bin() -> PathBuf {
-    root().join("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
-}
-
-fn forge_bin() -> PathBuf {
-    root().join("node_modules/@foundry-rs/forge-linux-amd64/bin/forge")
+    harness::work_tree()
 }
 
 pub struct Devnet {
@@ -47,11 +36,10 @@ pub struct Devnet {
 }
 
 static NEXT_CHAIN: AtomicU64 = AtomicU64::new(0);
-static FORGE_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// A fresh anvil without automining, or `None` (with the reason printed) when the binary is missing.
 pub fn anvil(test: &str) -> Option<Devnet> {
-    let bin = anvil_bin();
+    let bin = harness::tool(&root(), "anvil");
     if !bin.is_file() {
         eprintln!(
             "SKIPPED {test}: anvil not found at {} (run `make install`)",
@@ -173,54 +161,33 @@ impl Devnet {
     /// dev account, no validators) and returns its deployments/<chainId>.json, which is removed
     /// from the work tree again together with forge's broadcast log of this chain.
     pub async fn deploy(&self) -> Deployment {
-        assert!(
-            forge_bin().is_file(),
-            "forge not found at {} (run `make install`)",
-            forge_bin().display()
-        );
         // forge script waits for each receipt; let anvil mine while it runs.
         self.rpc("evm_setAutomine", json!([true])).await;
-        let work_tree = root();
-        let key = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-        let url = self.url();
-        let output = tokio::task::spawn_blocking(move || {
-            // One forge at a time: should out/ be stale, parallel builds would write it together.
-            let _one_forge = FORGE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-            Command::new(forge_bin())
-                .current_dir(work_tree)
-                .args([
-                    "script",
-                    "script/Deploy.s.sol",
-                    "--rpc-url",
-                    &url,
-                    "--broadcast",
-                    "--private-key",
-                    key,
-                ])
-                .env("STAKE_VALIDATORS", "0")
-                // Ten-minute slots: the tests mine blocks at chosen slot starts, which must stay
-                // ahead of the wall clock anvil stamps blocks with, however slow the machine.
-                .env("SLOT_DURATION", "600")
-                .output()
-                .expect("forge runs")
-        })
-        .await
-        .unwrap();
-        self.rpc("evm_setAutomine", json!([false])).await;
         let root = root();
-        let chain_id = self.chain_id();
-        let file = root.join(format!("deployments/{chain_id}.json"));
-        let deployment = Deployment::load_file(&file);
-        let _ = std::fs::remove_file(&file);
-        let _ = std::fs::remove_dir_all(root.join(format!("broadcast/Deploy.s.sol/{chain_id}")));
-        let _ = std::fs::remove_dir_all(root.join(format!("cache/Deploy.s.sol/{chain_id}")));
-        assert!(
-            output.status.success(),
-            "forge script failed:\n{}\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        deployment.unwrap()
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let log = dir.path().join("deploy.log");
+        let env = [
+            ("STAKE_VALIDATORS", "0".to_string()),
+            // Ten-minute slots: the tests mine blocks at chosen slot starts, which must stay
+            // ahead of the wall clock anvil stamps blocks with, however slow the machine.
+            ("SLOT_DURATION", "600".to_string()),
+        ];
+        let deployed = harness::deploy(
+            &root,
+            &self.url(),
+            self.chain_id(),
+            &env,
+            &log,
+            &dir.path().join("deployment.json"),
+        )
+        .await;
+        self.rpc("evm_setAutomine", json!([false])).await;
+        deployed.unwrap_or_else(|e| {
+            panic!(
+                "{e:#}:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            )
+        })
     }
 }
 

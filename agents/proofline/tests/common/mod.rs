@@ -18,7 +18,7 @@
 #![allow(dead_code)] // each test uses a different part
 
 use std::{
-    collections::{BTreeMap, HashSet},
+    collections::BTreeMap,
     fs::OpenOptions,
     io::Write as _,
     net::SocketAddr,
@@ -47,9 +47,8 @@ use tokio::{
     task::JoinHandle,
 };
 
-pub const MNEMONIC: &str = "test test test test test test test test test test test junk";
-/// anvil's first dev account: the deployer. Public, devnet only.
-pub const DEPLOYER_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+use proofline_devnet::harness;
+pub use proofline_devnet::harness::free_port;
 
 /// reqwest (the HTTP client of alloy and of the tests) is built without a TLS provider of its
 /// own: install ring's before building any client, as `proofline_l1::connect` does.
@@ -58,16 +57,11 @@ pub fn install_tls_provider() {
 }
 
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("the work tree")
+    harness::work_tree()
 }
 
 pub fn tool(name: &str) -> PathBuf {
-    root().join(format!(
-        "node_modules/@foundry-rs/{name}-linux-amd64/bin/{name}"
-    ))
+    harness::tool(&root(), name)
 }
 
 /// Whether anvil, forge and cast are installed; prints why the test is skipped when not.
@@ -99,24 +93,6 @@ pub fn unix_now() -> f64 {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs_f64()
-}
-
-static PORTS: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
-
-/// A free local port, never the same twice in this process.
-pub fn free_port() -> u16 {
-    let mut given = PORTS.lock().unwrap();
-    let given = given.get_or_insert_with(HashSet::new);
-    loop {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        if given.insert(port) {
-            return port;
-        }
-    }
 }
 
 /// A child process whose output goes to a log file; killed (SIGKILL) when dropped.
@@ -310,68 +286,6 @@ pub struct Devnet {
     pub diag: Arc<Diagnostics>,
 }
 
-static FORGE_LOCK: Mutex<()> = Mutex::new(());
-static NEXT_CHAIN: Mutex<u64> = Mutex::new(0);
-
-/// A chain id no deployment file or broadcast log in the work tree has.
-fn fresh_chain_id() -> u64 {
-    let root = root();
-    let mut next = NEXT_CHAIN.lock().unwrap();
-    loop {
-        *next += 1;
-        let id = 880_000_000 + u64::from(std::process::id() % 100_000) * 100 + *next;
-        if !root.join(format!("deployments/{id}.json")).exists()
-            && !root.join(format!("broadcast/Deploy.s.sol/{id}")).exists()
-        {
-            return id;
-        }
-    }
-}
-
-/// Removes what `forge script` wrote to the work tree for `chain_id`, also on a panic.
-struct WorkTreeCleanup(u64);
-
-impl Drop for WorkTreeCleanup {
-    fn drop(&mut self) {
-        let root = root();
-        let id = self.0;
-        let _ = std::fs::remove_file(root.join(format!("deployments/{id}.json")));
-        let _ = std::fs::remove_dir_all(root.join(format!("broadcast/Deploy.s.sol/{id}")));
-        let _ = std::fs::remove_dir_all(root.join(format!("cache/Deploy.s.sol/{id}")));
-    }
-}
-
-/// Deploy.s.sol's variables, cleared so the caller's environment cannot change the deployment.
-const DEPLOY_VARS: &[&str] = &[
-    "SLOT_DURATION",
-    "EPOCH_DURATION",
-    "TARGET_COMMITTEE_SIZE",
-    "MIN_STAKE",
-    "VALIDATOR_EXIT_DELAY",
-    "GENESIS_TIME",
-    "GENESIS_ARCHIVE",
-    "STAKING_ASSET",
-    "BOND_ASSET",
-    "REWARD_ASSET",
-    "VERIFIER",
-    "PROOF_CLAIM_WINDOW",
-    "MIN_BOND",
-    "ESCROW_WITHDRAW_DELAY",
-    "SLASH_BURN_BPS",
-    "SLASH_RECIPIENT",
-    "BLOCK_REWARD",
-    "SUBMITTER_REWARD",
-    "FORCED_INCLUSION_DELAY",
-    "MIN_FORCED_TXS_PER_BLOCK",
-    "INCLUSION_GAS",
-    "TX_PROOF_VERIFIER",
-    "QUEUE_FEE_RECIPIENT",
-    "FALLBACK_ENTER",
-    "FALLBACK_EXIT_ACTIVITY",
-    "FALLBACK_EXIT_TOTAL",
-    "STAKE_VALIDATORS",
-];
-
 pub struct DevnetConfig {
     pub validators: usize,
     pub slot_duration: u64,
@@ -390,98 +304,61 @@ impl Devnet {
     /// whole next epoch (the dev prover proves in it) unless the config says otherwise, and based
     /// fallback is 1,000 epochs away unless it says otherwise.
     pub async fn start(diag: Arc<Diagnostics>, config: DevnetConfig) -> Devnet {
-        let chain_id = fresh_chain_id();
-        let cleanup = WorkTreeCleanup(chain_id);
+        let root = root();
+        let chain_id = harness::fresh_chain_id(&root, 880_000_000);
         let port = free_port();
         let anvil_log = diag.dir().join("anvil.log");
         diag.watch_log("anvil", &anvil_log);
-        let mut cmd = Command::new(tool("anvil"));
-        cmd.args(["--host", "127.0.0.1", "--hardfork", "prague"])
-            .args(["--port", &port.to_string()])
-            .args(["--chain-id", &chain_id.to_string()])
-            .args(["--block-time", &config.block_time.to_string()])
-            // The deployer, the validators, and the provers and submitters.
-            .args([
-                "--accounts",
-                &(config.validators + 1 + config.extra_accounts).to_string(),
-            ]);
+        // The deployer, the validators, and the provers and submitters.
+        let cmd = harness::anvil_command(
+            &root,
+            port,
+            chain_id,
+            Some(config.block_time),
+            config.validators + 1 + config.extra_accounts,
+        );
         let anvil = Proc::spawn("anvil", cmd, &anvil_log);
         let url = format!("http://127.0.0.1:{port}");
+        harness::wait_for_rpc(&url, Duration::from_secs(20))
+            .await
+            .expect("anvil answers");
         let provider = ProviderBuilder::default()
             .connect_http(url.parse().unwrap())
             .erased();
-        wait_for(
-            "anvil to answer",
-            Duration::from_secs(20),
-            Duration::from_millis(100),
-            || async { provider.get_chain_id().await.ok() },
-        )
-        .await;
 
         let deploy_log = diag.dir().join("deploy.log");
         diag.watch_log("forge script", &deploy_log);
-        let (work_tree, url2, log2) = (root(), url.clone(), deploy_log.clone());
-        let validators = config.validators;
-        let (slot, epoch) = (config.slot_duration, config.epoch_duration);
-        let claim_window = config.claim_window.unwrap_or(epoch);
-        let fallback_enter = config.fallback_enter.unwrap_or(1000 * epoch);
-        let status = tokio::task::spawn_blocking(move || {
-            // One forge at a time: they share out/ and cache/.
-            let _one = FORGE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-            let out = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&log2)
-                .unwrap();
-            let mut cmd = Command::new(tool("forge"));
-            cmd.current_dir(&work_tree)
-                .args(["script", "script/Deploy.s.sol", "--rpc-url", &url2])
-                .args(["--broadcast", "--private-key", DEPLOYER_KEY])
-                .stdout(out.try_clone().unwrap())
-                .stderr(out);
-            for var in DEPLOY_VARS {
-                cmd.env_remove(var);
-            }
-            cmd.env("STAKE_VALIDATORS", validators.to_string())
-                .env("SLOT_DURATION", slot.to_string())
-                .env("EPOCH_DURATION", epoch.to_string())
-                .env("PROOF_CLAIM_WINDOW", claim_window.to_string())
-                .env("FALLBACK_ENTER", fallback_enter.to_string())
-                .status()
-                .expect("forge runs")
-        })
-        .await
-        .unwrap();
-        assert!(
-            status.success(),
-            "forge script failed:\n{}",
-            tail(&deploy_log, 40)
-        );
-        let written = root().join(format!("deployments/{chain_id}.json"));
+        let epoch = config.epoch_duration;
+        let env = [
+            ("STAKE_VALIDATORS", config.validators.to_string()),
+            ("SLOT_DURATION", config.slot_duration.to_string()),
+            ("EPOCH_DURATION", epoch.to_string()),
+            (
+                "PROOF_CLAIM_WINDOW",
+                config.claim_window.unwrap_or(epoch).to_string(),
+            ),
+            (
+                "FALLBACK_ENTER",
+                config.fallback_enter.unwrap_or(1000 * epoch).to_string(),
+            ),
+        ];
         let deployment_file = diag.dir().join("deployment.json");
-        std::fs::copy(&written, &deployment_file).expect("the deployment file");
-        drop(cleanup);
-        assert!(!written.exists(), "deployments/{chain_id}.json removed");
-        let deployment = Deployment::load_file(&deployment_file).unwrap();
-        assert_eq!(deployment.chain_id, chain_id);
+        let deployment =
+            harness::deploy(&root, &url, chain_id, &env, &deploy_log, &deployment_file)
+                .await
+                .unwrap_or_else(|e| panic!("{e:#}:\n{}", tail(&deploy_log, 40)));
+        assert!(
+            !root.join(format!("deployments/{chain_id}.json")).exists(),
+            "deployments/{chain_id}.json removed"
+        );
         assert_eq!(deployment.validators.len(), config.validators);
 
         // The validators' keys, as devnet.sh derives them.
-        let mut keys = Vec::new();
-        for i in 1..=config.validators {
-            let out = Command::new(tool("cast"))
-                .args(["wallet", "private-key", "--mnemonic", MNEMONIC])
-                .args(["--mnemonic-index", &i.to_string()])
-                .output()
-                .expect("cast runs");
-            assert!(out.status.success(), "cast wallet private-key failed");
-            let key: PrivateKeySigner = String::from_utf8(out.stdout)
-                .unwrap()
-                .trim()
-                .parse()
-                .unwrap();
-            assert_eq!(key.address(), deployment.validators[i - 1]);
-            keys.push(key);
+        let keys: Vec<PrivateKeySigner> = (1..=config.validators)
+            .map(|i| harness::dev_key(&root, i).expect("cast derives the key"))
+            .collect();
+        for (key, staked) in keys.iter().zip(&deployment.validators) {
+            assert_eq!(key.address(), *staked);
         }
         let l1 = L1::new(provider, deployment.clone());
         log(format!(
@@ -507,16 +384,7 @@ impl Devnet {
 
     /// Anvil dev account `index`'s key (test mnemonic), via cast.
     pub fn dev_key(&self, index: usize) -> PrivateKeySigner {
-        let out = Command::new(tool("cast"))
-            .args(["wallet", "private-key", "--mnemonic", MNEMONIC])
-            .args(["--mnemonic-index", &index.to_string()])
-            .output()
-            .expect("cast runs");
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap()
+        harness::dev_key(&root(), index).expect("cast derives the key")
     }
 
     /// A node spec on fresh ports with these validator keys.

@@ -7,7 +7,7 @@
 //! - [`decide`]: the slot duties (propose, fallback, claim) as pure decisions over what the
 //!   node read of L1;
 //! - [`sync`]: keeping the chain equal to L1 through restarts, prunes and reorgs;
-//! - [`duties`]: proposing and attesting; [`fallback`]: proposing with proofs in based fallback;
+//! - [`propose`]: the propose duty; [`duties`]: attesting, and building blocks; [`fallback`]: proposing with proofs in based fallback;
 //! - [`mempool`], [`rpc`]: tx intake (`node_sendTx`) and status;
 //! - [`quotes`], [`quote_intake`]: the pool of provers' epoch proof quotes, validated as the
 //!   Rollup would, for proposers (`node_submitEpochBid`, gossip);
@@ -23,6 +23,7 @@ pub mod l1;
 pub mod mempool;
 pub mod metrics;
 pub mod node;
+pub mod propose;
 pub mod quote_intake;
 pub mod quotes;
 pub mod rpc;

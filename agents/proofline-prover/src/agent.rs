@@ -45,7 +45,7 @@ use crate::{
     decide::{self, NewClaim},
     metrics::{tokens, ProverMetrics, ReasonLabels},
     pricing::{check_capacity, CostModel, Decline, EpochWork, ExternalPricer, ProvingTime},
-    proof::{BlockFees, EpochProof, EpochStatement},
+    proof::EpochProof,
     store::ProverStore,
     submitter::ProofInbox,
 };
@@ -431,7 +431,7 @@ impl Prover {
             return;
         }
         self.proving.lock().expect("poisoned").insert(n);
-        let job = ProvingJob {
+        let job = crate::prove::ProvingJob {
             epoch: n,
             prover: self.address(),
             genesis_archive: self.deployment.genesis_archive,
@@ -547,93 +547,5 @@ async fn hand_over(
     }
     if let Some(inbox) = inbox {
         inbox.hand_over(proof);
-    }
-}
-
-/// Proves one claimed epoch from the node's re-executed chain.
-struct ProvingJob {
-    epoch: u64,
-    prover: Address,
-    genesis_archive: alloy::primitives::B256,
-    schedule: Schedule,
-    views: ViewReceiver,
-    chain: Arc<RwLock<NodeChain>>,
-    proving_time: ProvingTime,
-}
-
-impl ProvingJob {
-    async fn run(self) -> eyre::Result<EpochProof> {
-        loop {
-            let view = self.views.borrow().as_deref().copied();
-            let Some(view) = view else {
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                continue;
-            };
-            let statement = self.statement(&view)?;
-            let over = decide::epoch_over(&view, &self.schedule, Epoch(self.epoch));
-            if let Some(statement) = statement.filter(|_| over) {
-                let txs = self.txs(&statement);
-                let blocks = statement.end_block - statement.proven_tip;
-                tokio::time::sleep(self.proving_time.for_work(blocks, txs)).await;
-                return Ok(statement.dev_proof());
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-    }
-
-    fn txs(&self, s: &EpochStatement) -> u64 {
-        let chain = self.chain.read().expect("chain lock poisoned");
-        (s.proven_tip + 1..=s.end_block)
-            .filter_map(|n| chain.block(n))
-            .map(|b| (b.txs.len() + b.forced.len()) as u64)
-            .sum()
-    }
-
-    /// The statement once the node holds every block of the epoch L1 has (in `view`); `None`
-    /// while it lags.
-    fn statement(&self, view: &ChainView) -> eyre::Result<Option<EpochStatement>> {
-        let (proven, pending) = (view.proven, view.pending);
-        eyre::ensure!(
-            view.epoch_to_prove == Some(Epoch(self.epoch)),
-            "epoch {} is no longer the epoch to prove ({:?} is)",
-            self.epoch,
-            view.epoch_to_prove
-        );
-        let chain = self.chain.read().expect("chain lock poisoned");
-        if chain.tip() < pending {
-            return Ok(None);
-        }
-        let mut fees = Vec::new();
-        let mut end = proven;
-        for n in proven + 1..=pending {
-            let b = chain
-                .block(n)
-                .ok_or_else(|| eyre::eyre!("block {n} missing"))?;
-            if self.schedule.epoch_of(Slot(b.slot)) != Epoch(self.epoch) {
-                break;
-            }
-            fees.push(BlockFees {
-                coinbase: b.coinbase,
-                fees: chain.fees_of(n).unwrap_or_default(),
-            });
-            end = n;
-        }
-        eyre::ensure!(end > proven, "epoch {} has no blocks", self.epoch);
-        let archive_of = |n: u64| {
-            if n == 0 {
-                self.genesis_archive
-            } else {
-                chain.block(n).map(|b| b.archive).unwrap_or_default()
-            }
-        };
-        Ok(Some(EpochStatement {
-            epoch: self.epoch,
-            proven_tip: proven,
-            previous_archive: archive_of(proven),
-            end_block: end,
-            end_archive: archive_of(end),
-            prover: self.prover,
-            fees,
-        }))
     }
 }

@@ -6,6 +6,7 @@ pub mod decide;
 pub mod metrics;
 pub mod pricing;
 pub mod proof;
+mod prove;
 pub mod rpc;
 pub mod store;
 pub mod submitter;

@@ -8,12 +8,12 @@ import {RollupBase} from "../harnesses/RollupBase.sol";
 
 /// @notice The proposal digest shared with the Rust agents: `test-vectors/proposal.json` holds fixed
 ///         `ProposeArgs`, the chain id, the Rollup's address and every hash on the way to
-///         `rollup.proposalDigest(args)`; `agents/proofline-l2` (proposal.rs) recomputes each one.
+///         `rollup.proposalDigest(args)`; `agents/proofline-core` (proposal.rs) recomputes each one.
 ///         This test checks the committed file against the deployed contract, so a change on the
 ///         Solidity side fails here until the vector is regenerated and the Rust test re-run:
 ///
 ///           PROOFLINE_WRITE_VECTORS=true forge test --match-path test/vectors/ProposalVector.t.sol
-///           cargo test -p proofline-l2 digest_matches_the_contract_vector
+///           cargo test -p proofline-core digest_matches_the_contract_vector
 contract ProposalVectorTest is RollupBase {
     string internal constant PATH = "test-vectors/proposal.json";
     string internal constant STALE =

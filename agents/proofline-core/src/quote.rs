@@ -1195,4 +1195,42 @@ mod tests {
             prop_assert!(validate(&q, &ctx()).is_err());
         }
     }
+
+    /// `test-vectors/protocol.json`, as `test/vectors/ProtocolVector.t.sol` writes it from the
+    /// deployed Rollup: the quote's hashes and a signature of it, byte for byte ours.
+    #[test]
+    fn quote_digest_and_signature_match_the_contract_vector() {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Vector {
+            chain_id: U256,
+            rollup: Address,
+            quote: EpochProofQuote,
+            quote_type_hash: B256,
+            quote_struct_hash: B256,
+            quote_digest: B256,
+            signature: QuoteSignature,
+        }
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../test-vectors/protocol.json");
+        let json = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (generate it: see test/vectors/ProtocolVector.t.sol)",
+                path.display()
+            )
+        });
+        let v: Vector = serde_json::from_str(&json).expect("vector parses");
+        let domain = rollup_domain(v.chain_id.to::<u64>(), v.rollup);
+        assert_eq!(keccak256(QUOTE_TYPE), v.quote_type_hash, "type hash");
+        assert_eq!(v.quote.struct_hash(), v.quote_struct_hash, "struct hash");
+        assert_eq!(v.quote.digest(&domain), v.quote_digest, "digest");
+        let signed = SignedEpochProofQuote {
+            quote: v.quote,
+            signature: v.signature,
+        };
+        assert_eq!(signed.recover(&domain), Ok(v.quote.prover), "signer");
+        // Every field is set, so a field left out of the hash would show.
+        assert!(v.quote.basis_point_fee > 0 && v.quote.bond_amount > U256::ZERO);
+        assert!(v.quote.epoch_to_prove > U256::ZERO && v.quote.valid_until_slot > U256::ZERO);
+    }
 }

@@ -327,4 +327,40 @@ mod tests {
         assert_eq!(late.slot_start(Slot(1)), Err(TimeError::Overflow));
         assert_eq!(late.slot_at(Timestamp(u64::MAX)), Ok(Slot(0)));
     }
+
+    /// The `time` table of `test-vectors/protocol.json` (`test/vectors/ProtocolVector.t.sol`):
+    /// the deployed Rollup's `getSlotAt`, `getEpochAt` and `getTimestampForSlot` at every
+    /// boundary, and the same answers here.
+    #[test]
+    fn time_matches_the_contract_vector() {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Table {
+            genesis_time: u64,
+            slot_duration: u64,
+            epoch_duration: u64,
+            timestamps: Vec<u64>,
+            slot_at: Vec<u64>,
+            epoch_at: Vec<u64>,
+            slots: Vec<u64>,
+            slot_start: Vec<u64>,
+        }
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../test-vectors/protocol.json");
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("the vector file"))
+                .expect("vector parses");
+        let t: Table = serde_json::from_value(json["time"].clone()).expect("time table");
+        let cfg =
+            TimeConfig::new(Timestamp(t.genesis_time), t.slot_duration, t.epoch_duration).unwrap();
+        assert_eq!(t.timestamps.len(), t.slot_at.len());
+        for ((ts, slot), epoch) in t.timestamps.iter().zip(&t.slot_at).zip(&t.epoch_at) {
+            assert_eq!(cfg.slot_at(Timestamp(*ts)), Ok(Slot(*slot)), "slot at {ts}");
+            assert_eq!(cfg.epoch_at(Timestamp(*ts)), Ok(Epoch(*epoch)), "epoch at {ts}");
+        }
+        for (slot, start) in t.slots.iter().zip(&t.slot_start) {
+            assert_eq!(cfg.slot_start(Slot(*slot)), Ok(Timestamp(*start)), "start of {slot}");
+        }
+        assert!(t.timestamps.len() >= 8 && t.slots.len() >= 4);
+    }
 }

@@ -133,16 +133,7 @@ impl ChainWatcher {
                         }
                         Err(e) => warn!(block, error = %format!("{e:#}"), "chain view not read"),
                     },
-                    Ok(_) => tx.send_modify(|v| {
-                        if let Some(v) = v {
-                            let now = Timestamp(unix_now().max(v.l1_timestamp.0));
-                            if now != v.now {
-                                let mut moved = **v;
-                                moved.now = now;
-                                *v = Arc::new(moved);
-                            }
-                        }
-                    }),
+                    Ok(_) => advance_clock(&tx),
                     Err(e) => warn!(error = %e, "L1 head not read"),
                 }
                 tokio::time::sleep(poll).await;
@@ -150,6 +141,24 @@ impl ChainWatcher {
         };
         (rx, task)
     }
+}
+
+/// Moves the clock (`now`) of the published view on to the wall clock, when it has moved: what
+/// a watcher does between L1 blocks, so duties with deadlines see time pass.
+pub fn advance_clock(views: &watch::Sender<Option<Arc<ChainView>>>) {
+    views.send_if_modified(|v| {
+        let Some(view) = v else {
+            return false;
+        };
+        let now = Timestamp(unix_now().max(view.l1_timestamp.0));
+        if now == view.now {
+            return false;
+        }
+        let mut moved = **view;
+        moved.now = now;
+        *view = Arc::new(moved);
+        true
+    });
 }
 
 /// The wall clock, in Unix seconds.

@@ -356,10 +356,18 @@ mod tests {
         assert_eq!(t.timestamps.len(), t.slot_at.len());
         for ((ts, slot), epoch) in t.timestamps.iter().zip(&t.slot_at).zip(&t.epoch_at) {
             assert_eq!(cfg.slot_at(Timestamp(*ts)), Ok(Slot(*slot)), "slot at {ts}");
-            assert_eq!(cfg.epoch_at(Timestamp(*ts)), Ok(Epoch(*epoch)), "epoch at {ts}");
+            assert_eq!(
+                cfg.epoch_at(Timestamp(*ts)),
+                Ok(Epoch(*epoch)),
+                "epoch at {ts}"
+            );
         }
         for (slot, start) in t.slots.iter().zip(&t.slot_start) {
-            assert_eq!(cfg.slot_start(Slot(*slot)), Ok(Timestamp(*start)), "start of {slot}");
+            assert_eq!(
+                cfg.slot_start(Slot(*slot)),
+                Ok(Timestamp(*start)),
+                "start of {slot}"
+            );
         }
         assert!(t.timestamps.len() >= 8 && t.slots.len() >= 4);
     }

@@ -47,7 +47,7 @@ use tracing::{info, warn};
 use proofline_chain::blobs::BlobSource;
 use proofline_chain::chain::{NodeChain, StoredBlock};
 use proofline_chain::store::Store;
-use proofline_chain::watcher::ChainWatcher;
+use proofline_chain::watcher::{self, ChainWatcher, ViewReceiver};
 use proofline_p2p::{self as p2p, GossipConfig, P2pConfig, P2pHandle};
 
 use crate::{
@@ -60,6 +60,8 @@ use crate::{
     rpc::{NodeStatus, RpcState},
 };
 
+/// How often the published chain view's clock is moved on between L1 blocks.
+const CLOCK_TICK: Duration = Duration::from_millis(250);
 /// How often the clock loop polls L1 around a slot's start, until the slot's first block is seen.
 const SLOT_START_POLL: Duration = Duration::from_millis(50);
 /// How long after a slot's start (by the L1 clock) the clock loop keeps polling that fast.
@@ -322,6 +324,12 @@ impl Node {
         self.inner.chain.clone()
     }
 
+    /// The node's chain view, one per L1 block with the clock moving between blocks: the prover
+    /// process's prover and submitter read it (one watcher per process).
+    pub fn views(&self) -> ViewReceiver {
+        self.inner.view.subscribe()
+    }
+
     /// The node's quote intake and pool.
     pub fn quotes(&self) -> QuoteIntake {
         self.inner.quotes.clone()
@@ -480,9 +488,20 @@ impl NodeInner {
     /// good view stays.
     async fn view_loop(self: Arc<Self>) {
         let mut new_block = self.clock.subscribe();
+        // Between blocks the published view's clock moves on (the prover's duties read it).
+        let mut tick = tokio::time::interval(CLOCK_TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            if new_block.changed().await.is_err() {
-                return;
+            tokio::select! {
+                changed = new_block.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                }
+                _ = tick.tick() => {
+                    watcher::advance_clock(&self.view);
+                    continue;
+                }
             }
             let Some(block) = new_block.borrow_and_update().map(|c| c.block) else {
                 continue;

@@ -141,9 +141,9 @@ pub async fn run_prover(args: ProverArgs) -> eyre::Result<()> {
     let deployment = node_cfg.deployment.clone();
     let mut node = Node::start(node_cfg).await?;
     let provider = proofline_l1::connect(&rpc)?;
-    // One chain watcher for the process: the prover and its submitter read its views.
-    let (views, watcher) = ChainWatcher::new(provider.clone(), &deployment).start(VIEW_POLL);
-    node.supervise("chain watcher", watcher);
+    // One chain watcher for the process, the follower node's: the prover and its submitter read
+    // its views.
+    let views = node.views();
     let store = ProverStore::open(&data_dir.join("prover.redb"))?;
     let metrics = Arc::new(ProverMetrics::new());
     let (bound, _metrics_task) =

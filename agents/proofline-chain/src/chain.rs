@@ -119,6 +119,11 @@ impl NodeChain {
             .and_then(|i| self.blocks.get(i as usize))
     }
 
+    /// The archive after block `number`, as L1 recorded it; `None` above the tip.
+    pub fn archive_after(&self, number: u64) -> Option<B256> {
+        self.block(number).map(|b| b.archive)
+    }
+
     pub fn blocks(&self) -> &[StoredBlock] {
         &self.blocks
     }

@@ -519,29 +519,12 @@ impl<'a> Plan<'a> {
     }
 
     fn check(&self, tx: &Tx) -> Result<(), StateError> {
-        if let Some(n) = tx
-            .nullifiers()
-            .iter()
-            .find(|n| self.nullifiers.contains(*n) || self.state.contains_nullifier(**n))
-        {
-            return Err(StateError::NullifierExists(*n));
-        }
-        let needed = tx.note_hashes().len();
-        let remaining = self.state.notes_remaining() - self.notes;
-        if needed as u64 > remaining {
-            return Err(StateError::NoteTreeFull { needed, remaining });
-        }
-        if let Some(payer) = tx.payer() {
-            let balance = self.balance(payer);
-            if balance < U256::from(tx.fee()) {
-                return Err(StateError::FeeNotCovered {
-                    payer,
-                    fee: tx.fee(),
-                    balance,
-                });
-            }
-        }
-        Ok(())
+        crate::state::check_tx_against(
+            tx,
+            |n| self.nullifiers.contains(&n) || self.state.contains_nullifier(n),
+            self.state.notes_remaining() - self.notes,
+            |payer| self.balance(payer),
+        )
     }
 
     fn admit(&mut self, tx: &Tx) -> Result<(), StateError> {

@@ -174,29 +174,12 @@ impl State {
 
     /// Whether `tx` could be applied now, alone.
     pub fn check_tx(&self, tx: &Tx) -> Result<(), StateError> {
-        if let Some(n) = tx
-            .nullifiers()
-            .iter()
-            .find(|n| self.contains_nullifier(**n))
-        {
-            return Err(StateError::NullifierExists(*n));
-        }
-        let needed = tx.note_hashes().len();
-        let remaining = self.notes_remaining();
-        if needed as u64 > remaining {
-            return Err(StateError::NoteTreeFull { needed, remaining });
-        }
-        if let Some(payer) = tx.payer() {
-            let balance = self.balance_of(payer);
-            if balance < U256::from(tx.fee()) {
-                return Err(StateError::FeeNotCovered {
-                    payer,
-                    fee: tx.fee(),
-                    balance,
-                });
-            }
-        }
-        Ok(())
+        check_tx_against(
+            tx,
+            |n| self.contains_nullifier(n),
+            self.notes_remaining(),
+            |payer| self.balance_of(payer),
+        )
     }
 
     /// Apply a tx's effects: its note hashes, nullifiers and writes, in that order, then its fee
@@ -227,6 +210,39 @@ impl State {
 /// A 32-byte value as a leaf index of a depth-256 tree.
 fn key(word: B256) -> U256 {
     U256::from_be_bytes(word.0)
+}
+
+/// The checks a tx must pass against a state (SPEC 9): none of its nullifiers is spent
+/// (`spent`), the note tree has room for its note hashes (`notes_remaining`), and its payer's fee
+/// balance (`balance`) covers its fee. The state checks one tx alone; a block being executed
+/// checks each tx against the state plus the block's effects so far.
+pub(crate) fn check_tx_against(
+    tx: &Tx,
+    spent: impl Fn(B256) -> bool,
+    notes_remaining: u64,
+    balance: impl Fn(Address) -> U256,
+) -> Result<(), StateError> {
+    if let Some(n) = tx.nullifiers().iter().find(|n| spent(**n)) {
+        return Err(StateError::NullifierExists(*n));
+    }
+    let needed = tx.note_hashes().len();
+    if needed as u64 > notes_remaining {
+        return Err(StateError::NoteTreeFull {
+            needed,
+            remaining: notes_remaining,
+        });
+    }
+    if let Some(payer) = tx.payer() {
+        let balance = balance(payer);
+        if balance < U256::from(tx.fee()) {
+            return Err(StateError::FeeNotCovered {
+                payer,
+                fee: tx.fee(),
+                balance,
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

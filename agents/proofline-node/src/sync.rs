@@ -67,12 +67,7 @@ impl NodeInner {
         let pending = self.reader.pending_block().await?;
         let mut keep = self.chain.read().expect("poisoned").tip().min(pending);
         while keep > 0 {
-            let stored = self
-                .chain
-                .read()
-                .expect("poisoned")
-                .block(keep)
-                .map(|b| b.archive);
+            let stored = self.chain.read().expect("poisoned").archive_after(keep);
             if stored == Some(self.reader.archive_of(keep).await?) {
                 break;
             }
@@ -335,12 +330,7 @@ impl NodeInner {
         }
         let tip = self.chain.read().expect("poisoned").tip();
         if number <= tip {
-            let known = self
-                .chain
-                .read()
-                .expect("poisoned")
-                .block(number)
-                .map(|b| b.archive);
+            let known = self.chain.read().expect("poisoned").archive_after(number);
             if known == Some(archive) {
                 return Ok(());
             }

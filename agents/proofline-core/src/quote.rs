@@ -71,7 +71,7 @@ use thiserror::Error;
 
 use crate::proposal::rollup_domain;
 use crate::schedule::Schedule;
-use crate::time::{Epoch, TimeConfig};
+use crate::time::{Epoch, Slot, Timestamp};
 
 /// The gossipsub topic quotes travel on (SPEC 8).
 pub const QUOTE_TOPIC: &str = "/proofline/epoch-proof-quotes/0.1.0";
@@ -314,19 +314,19 @@ pub struct ValidationContext {
     pub chain_id: u64,
     /// The Rollup: the domain's verifying contract.
     pub rollup: Address,
-    pub current_slot: u64,
+    pub current_slot: Slot,
     /// `Rollup.getEpochToProve()`; `None` when the pending chain has nothing unproven.
-    pub epoch_to_prove: Option<u64>,
+    pub epoch_to_prove: Option<Epoch>,
     /// First slot of the epoch to prove's claim window (the first slot of the next epoch).
-    pub claim_window_start: u64,
+    pub claim_window_start: Slot,
     /// First slot after that window (`claim_window_start + PROOF_CLAIM_WINDOW`).
-    pub claim_window_end: u64,
+    pub claim_window_end: Slot,
     /// `Rollup.MIN_BOND()`.
     pub min_bond: U256,
     /// Whether `Rollup.getProofClaim(epoch)` names a bond provider.
     pub claimed: bool,
     /// The timestamp the contract checks escrow at: `epochStart(epoch + 2)`.
-    pub escrow_deadline: u64,
+    pub escrow_deadline: Timestamp,
     /// `ProverEscrow.minBalanceAtTime(prover, escrow_deadline)` of the provers the caller looked up.
     pub escrow: HashMap<Address, U256>,
 }
@@ -335,31 +335,28 @@ impl ValidationContext {
     /// A context for `epoch_to_prove` with the claim window and escrow deadline the deployment's
     /// [`Schedule`] gives (as `TimeLib` does), and no escrow balance yet. Saturates instead of
     /// overflowing (an epoch near `u64::MAX` has a window that never ends).
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         chain_id: u64,
         rollup: Address,
-        time: &TimeConfig,
-        proof_claim_window: u64,
-        current_slot: u64,
-        epoch_to_prove: Option<u64>,
+        schedule: &Schedule,
+        current_slot: Slot,
+        epoch_to_prove: Option<Epoch>,
         min_bond: U256,
         claimed: bool,
     ) -> Self {
-        let schedule = Schedule::new(*time, proof_claim_window);
-        let epoch = Epoch(epoch_to_prove.unwrap_or(0));
+        let epoch = epoch_to_prove.unwrap_or_default();
         let window = schedule.claim_window(epoch);
         Self {
             chain_id,
             rollup,
             current_slot,
             epoch_to_prove,
-            claim_window_start: window.start.0,
-            claim_window_end: window.end.0,
+            claim_window_start: window.start,
+            claim_window_end: window.end,
             min_bond,
             claimed,
             // `_validateClaim`: the bond must still be there at the end of the next epoch.
-            escrow_deadline: schedule.escrow_deadline(epoch).0,
+            escrow_deadline: schedule.escrow_deadline(epoch),
             escrow: HashMap::new(),
         }
     }
@@ -396,9 +393,9 @@ pub enum QuoteError {
     NoEpochToProve,
     #[error("the claim window of epoch {epoch} ended at slot {window_end} (current slot {current_slot})")]
     ClaimWindowClosed {
-        epoch: u64,
-        window_end: u64,
-        current_slot: u64,
+        epoch: Epoch,
+        window_end: Slot,
+        current_slot: Slot,
     },
     #[error("the signature is not the prover's ({prover}): {}", signature_detail(.recovered, .problem))]
     InvalidSignature {
@@ -409,32 +406,35 @@ pub enum QuoteError {
         problem: Option<SignatureProblem>,
     },
     #[error("the quote is for epoch {got}; the epoch to prove is {expected}")]
-    WrongEpoch { expected: u64, got: U256 },
+    WrongEpoch { expected: Epoch, got: U256 },
     #[error("the quote expired at slot {valid_until_slot} (current slot {current_slot})")]
     Expired {
         valid_until_slot: U256,
-        current_slot: u64,
+        current_slot: Slot,
     },
     #[error("the quote expires at slot {valid_until_slot}, before the claim window opens at slot {claim_window_start}")]
     ExpiresBeforeClaimWindow {
         valid_until_slot: U256,
-        claim_window_start: u64,
+        claim_window_start: Slot,
     },
     #[error("basisPointFee {basis_point_fee} is above {MAX_BASIS_POINT_FEE}")]
     FeeTooHigh { basis_point_fee: u32 },
     #[error("bond {bond_amount} is below the minimum bond {min_bond}")]
     BondTooLow { bond_amount: U256, min_bond: U256 },
     #[error("the proof right of epoch {epoch} is already claimed")]
-    AlreadyClaimed { epoch: u64 },
+    AlreadyClaimed { epoch: Epoch },
     #[error("the prover's escrow holds {available} for sure at {deadline}, less than the bond {bond_amount}")]
     InsufficientEscrow {
         bond_amount: U256,
         available: U256,
-        deadline: u64,
+        deadline: Timestamp,
     },
     /// The context has no escrow balance for the prover: the caller looks it up and validates again.
     #[error("the escrow balance of {prover} at {deadline} has not been read")]
-    EscrowUnknown { prover: Address, deadline: u64 },
+    EscrowUnknown {
+        prover: Address,
+        deadline: Timestamp,
+    },
     /// Reading the prover's escrow balance from L1 failed.
     #[error("cannot read the prover's escrow balance from L1: {0}")]
     L1Unavailable(String),
@@ -499,7 +499,7 @@ impl QuoteError {
 pub struct ValidQuote {
     signed: SignedEpochProofQuote,
     digest: B256,
-    epoch: u64,
+    epoch: Epoch,
 }
 
 impl ValidQuote {
@@ -517,7 +517,7 @@ impl ValidQuote {
     }
 
     /// The epoch to prove it was validated for (its `epochToProve`).
-    pub fn epoch(&self) -> u64 {
+    pub fn epoch(&self) -> Epoch {
         self.epoch
     }
 
@@ -547,7 +547,7 @@ pub struct QuoteRank {
 
 /// Checks 1 and 2 of the module doc's table: the epoch to prove, if its claim window is still
 /// to come or open.
-fn check_window(ctx: &ValidationContext) -> Result<u64, QuoteError> {
+fn check_window(ctx: &ValidationContext) -> Result<Epoch, QuoteError> {
     let epoch = ctx.epoch_to_prove.ok_or(QuoteError::NoEpochToProve)?;
     if ctx.current_slot >= ctx.claim_window_end {
         return Err(QuoteError::ClaimWindowClosed {
@@ -562,22 +562,22 @@ fn check_window(ctx: &ValidationContext) -> Result<u64, QuoteError> {
 /// Checks 4 to 10 of the module doc's table: everything about the quote but its signature.
 fn check_terms(
     quote: &EpochProofQuote,
-    epoch: u64,
+    epoch: Epoch,
     ctx: &ValidationContext,
 ) -> Result<(), QuoteError> {
-    if quote.epoch_to_prove != U256::from(epoch) {
+    if quote.epoch_to_prove != U256::from(epoch.0) {
         return Err(QuoteError::WrongEpoch {
             expected: epoch,
             got: quote.epoch_to_prove,
         });
     }
-    if quote.valid_until_slot < U256::from(ctx.current_slot) {
+    if quote.valid_until_slot < U256::from(ctx.current_slot.0) {
         return Err(QuoteError::Expired {
             valid_until_slot: quote.valid_until_slot,
             current_slot: ctx.current_slot,
         });
     }
-    if quote.valid_until_slot < U256::from(ctx.claim_window_start) {
+    if quote.valid_until_slot < U256::from(ctx.claim_window_start.0) {
         return Err(QuoteError::ExpiresBeforeClaimWindow {
             valid_until_slot: quote.valid_until_slot,
             claim_window_start: ctx.claim_window_start,
@@ -659,7 +659,7 @@ pub fn revalidate(quote: &ValidQuote, ctx: &ValidationContext) -> Result<(), Quo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::time::Timestamp;
+    use crate::time::{TimeConfig, Timestamp};
     use alloy::primitives::{address, b256, keccak256};
     use proptest::prelude::*;
     use std::collections::HashSet;
@@ -682,10 +682,9 @@ mod tests {
         let mut ctx = ValidationContext::new(
             CHAIN_ID,
             ROLLUP,
-            &time(),
-            13,
-            240,
-            Some(EPOCH),
+            &Schedule::new(time(), 13),
+            Slot(240),
+            Some(Epoch(EPOCH)),
             U256::from(MIN_BOND),
             false,
         );
@@ -712,12 +711,12 @@ mod tests {
     #[test]
     fn the_contexts_derived_fields_follow_the_contract() {
         let c = ctx();
-        assert_eq!(c.claim_window_start, 8 * 32);
-        assert_eq!(c.claim_window_end, 8 * 32 + 13);
+        assert_eq!(c.claim_window_start, Slot(8 * 32));
+        assert_eq!(c.claim_window_end, Slot(8 * 32 + 13));
         // TimeLib.epochStart(epoch + 2).
         assert_eq!(
             c.escrow_deadline,
-            time().epoch_start(Epoch(EPOCH + 2)).unwrap().0
+            time().epoch_start(Epoch(EPOCH + 2)).unwrap()
         );
     }
 
@@ -728,7 +727,7 @@ mod tests {
         let v = validate(&s, &ctx()).unwrap();
         assert_eq!(v.digest(), s.digest(&ctx().domain()));
         assert_eq!(v.prover(), k.address());
-        assert_eq!(v.epoch(), EPOCH);
+        assert_eq!(v.epoch(), Epoch(EPOCH));
         assert_eq!(s.recover(&ctx().domain()), Ok(k.address()));
         // alloy's signer gives the low-s, v ∈ {27, 28} form the contract takes.
         assert!(U256::from_be_bytes(s.signature.s.0) <= SECP256K1_HALF_N);
@@ -740,7 +739,7 @@ mod tests {
         let mut c = ctx();
         c.escrow.insert(k.address(), U256::from(MIN_BOND));
         validate(&signed(&k, q), &c).unwrap();
-        c.current_slot = 256;
+        c.current_slot = Slot(256);
         validate(&signed(&k, q), &c).unwrap();
     }
 
@@ -760,13 +759,13 @@ mod tests {
         assert_eq!(
             refusal(&s, &c),
             QuoteError::ClaimWindowClosed {
-                epoch: EPOCH,
-                window_end: 269,
-                current_slot: 269
+                epoch: Epoch(EPOCH),
+                window_end: Slot(269),
+                current_slot: Slot(269)
             }
         );
         // The last slot of the window still takes quotes valid until then.
-        c.current_slot = 268;
+        c.current_slot = Slot(268);
         validate(&s, &c).unwrap();
     }
 
@@ -860,7 +859,7 @@ mod tests {
             assert_eq!(
                 refusal(&signed(&k, q), &ctx()),
                 QuoteError::WrongEpoch {
-                    expected: EPOCH,
+                    expected: Epoch(EPOCH),
                     got: U256::from(got)
                 }
             );
@@ -876,7 +875,7 @@ mod tests {
             refusal(&signed(&k, q), &ctx()),
             QuoteError::Expired {
                 valid_until_slot: U256::from(239),
-                current_slot: 240
+                current_slot: Slot(240)
             }
         );
         q.valid_until_slot = U256::from(255);
@@ -884,18 +883,18 @@ mod tests {
             refusal(&signed(&k, q), &ctx()),
             QuoteError::ExpiresBeforeClaimWindow {
                 valid_until_slot: U256::from(255),
-                claim_window_start: 256
+                claim_window_start: Slot(256)
             }
         );
         // Inside the window, the contract's own check is what refuses.
         let mut c = ctx();
-        c.current_slot = 260;
+        c.current_slot = Slot(260);
         q.valid_until_slot = U256::from(259);
         assert_eq!(
             refusal(&signed(&k, q), &c),
             QuoteError::Expired {
                 valid_until_slot: U256::from(259),
-                current_slot: 260
+                current_slot: Slot(260)
             }
         );
     }
@@ -921,7 +920,12 @@ mod tests {
         let s = signed(&k, quote_by(&k, 0, 5_000));
         let mut c = ctx();
         c.claimed = true;
-        assert_eq!(refusal(&s, &c), QuoteError::AlreadyClaimed { epoch: EPOCH });
+        assert_eq!(
+            refusal(&s, &c),
+            QuoteError::AlreadyClaimed {
+                epoch: Epoch(EPOCH)
+            }
+        );
         let mut c = ctx();
         c.escrow.insert(k.address(), U256::from(4_999));
         assert_eq!(
@@ -963,9 +967,9 @@ mod tests {
             QuoteError::NotReady,
             QuoteError::NoEpochToProve,
             QuoteError::ClaimWindowClosed {
-                epoch: 0,
-                window_end: 0,
-                current_slot: 0,
+                epoch: Epoch(0),
+                window_end: Slot(0),
+                current_slot: Slot(0),
             },
             QuoteError::InvalidSignature {
                 prover: Address::ZERO,
@@ -973,31 +977,31 @@ mod tests {
                 problem: None,
             },
             QuoteError::WrongEpoch {
-                expected: 0,
+                expected: Epoch(0),
                 got: U256::ZERO,
             },
             QuoteError::Expired {
                 valid_until_slot: U256::ZERO,
-                current_slot: 0,
+                current_slot: Slot(0),
             },
             QuoteError::ExpiresBeforeClaimWindow {
                 valid_until_slot: U256::ZERO,
-                claim_window_start: 0,
+                claim_window_start: Slot(0),
             },
             QuoteError::FeeTooHigh { basis_point_fee: 0 },
             QuoteError::BondTooLow {
                 bond_amount: U256::ZERO,
                 min_bond: U256::ZERO,
             },
-            QuoteError::AlreadyClaimed { epoch: 0 },
+            QuoteError::AlreadyClaimed { epoch: Epoch(0) },
             QuoteError::InsufficientEscrow {
                 bond_amount: U256::ZERO,
                 available: U256::ZERO,
-                deadline: 0,
+                deadline: Timestamp(0),
             },
             QuoteError::EscrowUnknown {
                 prover: Address::ZERO,
-                deadline: 0,
+                deadline: Timestamp(0),
             },
             QuoteError::L1Unavailable(String::new()),
             QuoteError::AlreadyKnown { digest: B256::ZERO },

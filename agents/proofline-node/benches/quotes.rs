@@ -25,7 +25,7 @@ use libp2p::PeerId;
 use proofline_core::quote::{
     recover_signer, sign_quote, validate, EpochProofQuote, SignedEpochProofQuote, ValidationContext,
 };
-use proofline_core::{TimeConfig, Timestamp};
+use proofline_core::{Epoch, Schedule, Slot, TimeConfig, Timestamp};
 use proofline_node::metrics::Metrics;
 use proofline_node::quote_intake::{FixedEscrow, IntakeConfig, QuoteIntake, QuoteSource};
 use proofline_node::quotes::PoolConfig;
@@ -36,10 +36,12 @@ fn ctx() -> ValidationContext {
     ValidationContext::new(
         11_155_111,
         Address::repeat_byte(0xA4),
-        &TimeConfig::new(Timestamp(1_700_000_000), 36, 32).unwrap(),
-        13,
-        EPOCH * 32 + 10,
-        Some(EPOCH),
+        &Schedule::new(
+            TimeConfig::new(Timestamp(1_700_000_000), 36, 32).unwrap(),
+            13,
+        ),
+        Slot(EPOCH * 32 + 10),
+        Some(Epoch(EPOCH)),
         U256::from(10u64.pow(18)),
         false,
     )
@@ -170,7 +172,7 @@ fn main() {
     );
     assert_eq!(gossip.len(), n);
 
-    let best = rpc.best(EPOCH).expect("a best bid");
+    let best = rpc.best(Epoch(EPOCH)).expect("a best bid");
     println!(
         "best of {n}: fee {} bp, bond {}",
         best.quote().basis_point_fee,

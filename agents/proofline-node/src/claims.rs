@@ -13,7 +13,7 @@
 //! (the quote may still arrive); an epoch with no claim by the end of the window is pruned.
 
 use proofline_bindings::Rollup;
-use proofline_core::{Epoch, Slot};
+use proofline_core::Slot;
 use proofline_l1::{Purpose, TxCandidate};
 use tracing::{debug, info, warn};
 
@@ -34,16 +34,17 @@ impl NodeInner {
         };
         let view = self.view_at_least(self.clock_block()).await?;
         let state = self.reader.claim_state_of(&view).await?;
-        let Some(Epoch(n)) = decide::claim_epoch(&self.schedule, slot, &state) else {
+        let Some(epoch) = decide::claim_epoch(&self.schedule, slot, &state) else {
             return Ok(());
         };
+        let n = epoch.0;
         let purpose = Purpose::new(format!("claim-{n}"));
         let txm = self.tx_manager(&signer).await?;
         if txm.in_flight(&purpose).is_some() {
             return Ok(());
         }
         for _ in 0..MAX_TRIES {
-            let Some(best) = self.quotes.best(n) else {
+            let Some(best) = self.quotes.best(epoch) else {
                 info!(%slot, epoch = n, "no valid quote to claim with");
                 return Ok(());
             };
@@ -57,7 +58,7 @@ impl NodeInner {
             if let Err(e) = check {
                 let digest = best.digest();
                 warn!(epoch = n, prover = %best.prover(), "L1 refuses the best quote, dropping it: {e}");
-                self.quotes.remove(n, &digest);
+                self.quotes.remove(epoch, &digest);
                 continue;
             }
             let call = Rollup::claimEpochProofRightCall { quote };

@@ -183,10 +183,10 @@ impl crate::quote_intake::EscrowSource for EscrowReader {
     /// `minBalanceAtTime(prover, at)` at the latest block: the contract reads it at the claim's
     /// block, when more of a free balance can only count (it counts while `at < now + delay`),
     /// unless the prover starts a withdrawal meanwhile; the node reads it again every refresh.
-    fn min_balance_at(&self, prover: Address, at: u64) -> BoxFuture<'_, eyre::Result<U256>> {
+    fn min_balance_at(&self, prover: Address, at: Timestamp) -> BoxFuture<'_, eyre::Result<U256>> {
         async move {
             self.escrow
-                .minBalanceAtTime(prover, U256::from(at))
+                .minBalanceAtTime(prover, U256::from(at.0))
                 .call()
                 .await
                 .wrap_err("ProverEscrow.minBalanceAtTime")

@@ -697,10 +697,9 @@ impl NodeInner {
             let ctx = ValidationContext::new(
                 self.deployment.chain_id,
                 self.deployment.rollup,
-                &self.reader.time,
-                self.deployment.proof_claim_window,
-                slot.0,
-                state.epoch_to_prove.map(|e| e.0),
+                &self.schedule,
+                slot,
+                state.epoch_to_prove,
                 state.min_bond,
                 state.claimed,
             );

@@ -44,6 +44,7 @@ use crate::quotes::{Admission, PoolConfig, QuotePool, RateLimiter};
 use proofline_core::quote::{
     validate, QuoteError, SignedEpochProofQuote, ValidQuote, ValidationContext, QUOTE_TOPIC,
 };
+use proofline_core::{Epoch, Timestamp};
 use proofline_p2p::{GossipError, GossipMessage, P2pHandle};
 
 /// Gossip messages validated at once by [`run_gossip`] (each may wait on an L1 escrow read).
@@ -71,7 +72,7 @@ impl QuoteSource {
 /// `ProverEscrow.minBalanceAtTime(prover, at)`, read from L1 by the node
 /// ([`crate::l1::EscrowReader`]) or fixed in tests ([`FixedEscrow`]).
 pub trait EscrowSource: Send + Sync {
-    fn min_balance_at(&self, prover: Address, at: u64) -> BoxFuture<'_, eyre::Result<U256>>;
+    fn min_balance_at(&self, prover: Address, at: Timestamp) -> BoxFuture<'_, eyre::Result<U256>>;
 }
 
 /// Escrow balances that do not change with time; a prover not listed holds nothing.
@@ -79,7 +80,7 @@ pub trait EscrowSource: Send + Sync {
 pub struct FixedEscrow(pub HashMap<Address, U256>);
 
 impl EscrowSource for FixedEscrow {
-    fn min_balance_at(&self, prover: Address, _at: u64) -> BoxFuture<'_, eyre::Result<U256>> {
+    fn min_balance_at(&self, prover: Address, _at: Timestamp) -> BoxFuture<'_, eyre::Result<U256>> {
         let balance = self.0.get(&prover).copied().unwrap_or_default();
         async move { Ok(balance) }.boxed()
     }
@@ -124,7 +125,7 @@ impl Default for IntakeConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Accepted {
     pub digest: B256,
-    pub epoch: u64,
+    pub epoch: Epoch,
     pub admission: Admission,
 }
 
@@ -280,7 +281,7 @@ impl QuoteIntake {
         for quote in held {
             // Held again if still ahead; a stale one is dropped.
             if let Ok(a) = self.admit(quote).await {
-                debug!(digest = %a.digest, epoch = a.epoch, "held quote admitted");
+                debug!(digest = %a.digest, epoch = a.epoch.0, "held quote admitted");
             }
         }
         self.update_gauge();
@@ -358,7 +359,7 @@ impl QuoteIntake {
     async fn admit(&self, quote: SignedEpochProofQuote) -> Result<Accepted, QuoteError> {
         let result = self.admit_now(&quote).await;
         if let Err(QuoteError::WrongEpoch { expected, got }) = &result {
-            if *got == U256::from(expected + 1) {
+            if *got == U256::from(expected.0.saturating_add(1)) {
                 let mut held = self.inner.held.lock().expect("poisoned");
                 if !held.contains(&quote) {
                     if held.len() == HELD_MAX {
@@ -415,7 +416,7 @@ impl QuoteIntake {
         }
     }
 
-    fn remember_balance(&self, prover: Address, deadline: u64, balance: U256) {
+    fn remember_balance(&self, prover: Address, deadline: Timestamp, balance: U256) {
         let mut guard = self.inner.context.write().expect("poisoned");
         if let Some(ctx) = guard.as_mut() {
             if ctx.escrow_deadline == deadline
@@ -436,7 +437,7 @@ impl QuoteIntake {
     }
 
     /// The best bid for `epoch` ([`QuotePool::best`]).
-    pub fn best(&self, epoch: u64) -> Option<ValidQuote> {
+    pub fn best(&self, epoch: Epoch) -> Option<ValidQuote> {
         self.inner
             .pool
             .lock()
@@ -446,7 +447,7 @@ impl QuoteIntake {
     }
 
     /// The bids for `epoch`, best first.
-    pub fn bids(&self, epoch: u64) -> Vec<ValidQuote> {
+    pub fn bids(&self, epoch: Epoch) -> Vec<ValidQuote> {
         self.inner
             .pool
             .lock()
@@ -458,7 +459,7 @@ impl QuoteIntake {
     }
 
     /// Drops a pooled bid ([`QuotePool::remove`]), e.g. one L1 refuses after all.
-    pub fn remove(&self, epoch: u64, digest: &B256) -> Option<ValidQuote> {
+    pub fn remove(&self, epoch: Epoch, digest: &B256) -> Option<ValidQuote> {
         let removed = self
             .inner
             .pool
@@ -523,7 +524,7 @@ mod tests {
     use super::*;
     use alloy::signers::local::PrivateKeySigner;
     use proofline_core::quote::{sign_quote, EpochProofQuote};
-    use proofline_core::{TimeConfig, Timestamp};
+    use proofline_core::{Schedule, Slot, TimeConfig};
 
     fn key(i: u8) -> PrivateKeySigner {
         PrivateKeySigner::from_bytes(&B256::repeat_byte(i)).unwrap()
@@ -538,10 +539,9 @@ mod tests {
         ValidationContext::new(
             1,
             Address::repeat_byte(9),
-            &TimeConfig::new(Timestamp(1_000), 12, 32).unwrap(),
-            13,
-            slot,
-            Some(epoch),
+            &Schedule::new(TimeConfig::new(Timestamp(1_000), 12, 32).unwrap(), 13),
+            Slot(slot),
+            Some(Epoch(epoch)),
             U256::from(100),
             false,
         )
@@ -566,7 +566,11 @@ mod tests {
     }
 
     impl EscrowSource for CountingEscrow {
-        fn min_balance_at(&self, prover: Address, _at: u64) -> BoxFuture<'_, eyre::Result<U256>> {
+        fn min_balance_at(
+            &self,
+            prover: Address,
+            _at: Timestamp,
+        ) -> BoxFuture<'_, eyre::Result<U256>> {
             self.reads.lock().unwrap().push(prover);
             let result = if self.fail {
                 Err(eyre::eyre!("L1 down"))
@@ -604,8 +608,8 @@ mod tests {
         );
         intake.set_context(base());
         let accepted = intake.submit(QuoteSource::Rpc, q).await.unwrap();
-        assert_eq!(accepted.epoch, 1);
-        assert_eq!(intake.best(1).unwrap().digest(), accepted.digest);
+        assert_eq!(accepted.epoch, Epoch(1));
+        assert_eq!(intake.best(Epoch(1)).unwrap().digest(), accepted.digest);
         // A better quote of the same prover: no second read.
         intake
             .submit(QuoteSource::Rpc, quote(&key(1), 5, 1_000))
@@ -651,7 +655,10 @@ mod tests {
         let result = intake.submit_wire(PeerId::random(), &next.to_wire()).await;
         assert!(matches!(
             result,
-            Err(QuoteError::WrongEpoch { expected: 1, .. })
+            Err(QuoteError::WrongEpoch {
+                expected: Epoch(1),
+                ..
+            })
         ));
         assert_eq!(gossip_acceptance(&result), MessageAcceptance::Ignore);
         // Sent again (a prover re-sends each poll): held once. Two epochs ahead: not held.
@@ -661,7 +668,7 @@ mod tests {
         // The proof of epoch 1 lands: epoch 2 is taken now, in its claim window.
         intake.refresh(at(97, 2)).await;
         assert_eq!(
-            intake.best(2).map(|q| *q.signed()),
+            intake.best(Epoch(2)).map(|q| *q.signed()),
             Some(next),
             "the held quote is pooled"
         );

@@ -34,6 +34,7 @@ use std::time::Instant;
 
 use alloy::primitives::{Address, B256, U256};
 use proofline_core::quote::{revalidate, QuoteError, QuoteRank, ValidQuote, ValidationContext};
+use proofline_core::Epoch;
 
 /// Limits of a [`QuotePool`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,7 +98,7 @@ impl EpochBids {
 #[derive(Debug, Clone)]
 pub struct QuotePool {
     config: PoolConfig,
-    epochs: BTreeMap<u64, EpochBids>,
+    epochs: BTreeMap<Epoch, EpochBids>,
     len: usize,
 }
 
@@ -124,7 +125,7 @@ impl QuotePool {
     }
 
     /// Whether the quote with this digest is pooled for `epoch`.
-    pub fn contains(&self, epoch: u64, digest: &B256) -> bool {
+    pub fn contains(&self, epoch: Epoch, digest: &B256) -> bool {
         self.epochs
             .get(&epoch)
             .is_some_and(|b| b.by_digest.contains_key(digest))
@@ -171,7 +172,7 @@ impl QuotePool {
     }
 
     /// The bid to drop so a new one ranked `rank` fits in `epoch`, or why it does not fit.
-    fn victim_for(&self, epoch: u64, rank: QuoteRank) -> Result<(u64, QuoteRank), QuoteError> {
+    fn victim_for(&self, epoch: Epoch, rank: QuoteRank) -> Result<(Epoch, QuoteRank), QuoteError> {
         let own = self.epochs.get(&epoch);
         let epoch_full = own.is_some_and(|b| b.len() >= self.config.max_per_epoch);
         let full = || QuoteError::PoolFull {
@@ -194,7 +195,7 @@ impl QuotePool {
         }
     }
 
-    fn remove_ranked(&mut self, epoch: u64, rank: &QuoteRank) -> Option<ValidQuote> {
+    fn remove_ranked(&mut self, epoch: Epoch, rank: &QuoteRank) -> Option<ValidQuote> {
         let bids = self.epochs.get_mut(&epoch)?;
         let removed = bids.remove(rank)?;
         self.len -= 1;
@@ -205,12 +206,12 @@ impl QuotePool {
     }
 
     /// The best bid for `epoch` (module doc, The pool).
-    pub fn best(&self, epoch: u64) -> Option<&ValidQuote> {
+    pub fn best(&self, epoch: Epoch) -> Option<&ValidQuote> {
         self.epochs.get(&epoch)?.by_rank.values().next()
     }
 
     /// The bids for `epoch`, best first.
-    pub fn bids(&self, epoch: u64) -> Vec<&ValidQuote> {
+    pub fn bids(&self, epoch: Epoch) -> Vec<&ValidQuote> {
         self.epochs
             .get(&epoch)
             .map(|b| b.by_rank.values().collect())
@@ -218,12 +219,12 @@ impl QuotePool {
     }
 
     /// The epochs with bids, lowest first.
-    pub fn epochs(&self) -> impl Iterator<Item = u64> + '_ {
+    pub fn epochs(&self) -> impl Iterator<Item = Epoch> + '_ {
         self.epochs.keys().copied()
     }
 
     /// The provers with a bid for `epoch`.
-    pub fn provers(&self, epoch: u64) -> Vec<Address> {
+    pub fn provers(&self, epoch: Epoch) -> Vec<Address> {
         self.epochs
             .get(&epoch)
             .map(|b| b.by_prover.keys().copied().collect())
@@ -231,13 +232,13 @@ impl QuotePool {
     }
 
     /// Drops the bid with this digest for `epoch` (e.g. one L1 refuses after all).
-    pub fn remove(&mut self, epoch: u64, digest: &B256) -> Option<ValidQuote> {
+    pub fn remove(&mut self, epoch: Epoch, digest: &B256) -> Option<ValidQuote> {
         let rank = *self.epochs.get(&epoch)?.by_digest.get(digest)?;
         self.remove_ranked(epoch, &rank)
     }
 
     /// Drops every bid for an epoch below `epoch`. Returns how many.
-    pub fn prune_below(&mut self, epoch: u64) -> usize {
+    pub fn prune_below(&mut self, epoch: Epoch) -> usize {
         let kept = self.epochs.split_off(&epoch);
         let dropped: usize = self.epochs.values().map(EpochBids::len).sum();
         self.epochs = kept;
@@ -247,7 +248,7 @@ impl QuotePool {
 
     /// Keeps only the bids `keep` returns true for. Returns the dropped ones.
     pub fn retain(&mut self, mut keep: impl FnMut(&ValidQuote) -> bool) -> Vec<ValidQuote> {
-        let doomed: Vec<(u64, QuoteRank)> = self
+        let doomed: Vec<(Epoch, QuoteRank)> = self
             .epochs
             .iter()
             .flat_map(|(e, b)| b.by_rank.iter().map(move |(r, q)| (*e, *r, q)))
@@ -302,7 +303,7 @@ impl QuotePool {
                 if q.rank() != *rank || q.epoch() != *epoch {
                     return Err(format!("bid {} is filed under the wrong key", q.digest()));
                 }
-                if q.quote().epoch_to_prove != U256::from(*epoch) {
+                if q.quote().epoch_to_prove != U256::from(epoch.0) {
                     return Err(format!("bid {} is for another epoch", q.digest()));
                 }
                 if bids.by_prover.get(&q.prover()) != Some(rank)
@@ -405,7 +406,7 @@ mod tests {
     use alloy::primitives::address;
     use alloy::signers::local::PrivateKeySigner;
     use proofline_core::quote::{sign_quote, validate, EpochProofQuote, SignedEpochProofQuote};
-    use proofline_core::{TimeConfig, Timestamp};
+    use proofline_core::{Schedule, Slot, TimeConfig, Timestamp};
     use proptest::prelude::*;
     use std::collections::HashSet;
     use std::time::Duration;
@@ -428,10 +429,9 @@ mod tests {
         let mut ctx = ValidationContext::new(
             CHAIN_ID,
             ROLLUP,
-            &time(),
-            13,
-            240,
-            Some(EPOCH),
+            &Schedule::new(time(), 13),
+            Slot(240),
+            Some(Epoch(EPOCH)),
             U256::from(MIN_BOND),
             false,
         );
@@ -511,18 +511,18 @@ mod tests {
         for q in [a.clone(), b.clone(), c.clone()] {
             pool.insert(q).unwrap();
         }
-        assert_eq!(pool.best(EPOCH), Some(&c));
-        let order: Vec<B256> = pool.bids(EPOCH).iter().map(|q| q.digest()).collect();
+        assert_eq!(pool.best(Epoch(EPOCH)), Some(&c));
+        let order: Vec<B256> = pool.bids(Epoch(EPOCH)).iter().map(|q| q.digest()).collect();
         assert_eq!(order, vec![c.digest(), b.digest(), a.digest()]);
-        assert_eq!(pool.best(EPOCH + 1), None);
-        assert!(pool.bids(EPOCH + 1).is_empty());
+        assert_eq!(pool.best(Epoch(EPOCH + 1)), None);
+        assert!(pool.bids(Epoch(EPOCH + 1)).is_empty());
         // Same fee and bond: the later validUntilSlot wins.
         let k = key(4);
         let mut q = quote_by(&k, 200, 9_000);
         q.valid_until_slot = U256::from(10_000);
         let d = validate(&signed(&k, q), &ctx()).unwrap();
         pool.insert(d.clone()).unwrap();
-        assert_eq!(pool.best(EPOCH), Some(&d));
+        assert_eq!(pool.best(Epoch(EPOCH)), Some(&d));
     }
 
     #[test]
@@ -552,7 +552,7 @@ mod tests {
                 evicted: None
             })
         );
-        assert_eq!(pool.bids(EPOCH), vec![&better]);
+        assert_eq!(pool.bids(Epoch(EPOCH)), vec![&better]);
         assert_eq!(pool.len(), 1);
         pool.check_invariants().unwrap();
     }
@@ -579,7 +579,7 @@ mod tests {
                 evicted: Some(b.digest())
             })
         );
-        assert_eq!(pool.bids(EPOCH), vec![&a, &c]);
+        assert_eq!(pool.bids(Epoch(EPOCH)), vec![&a, &c]);
         pool.check_invariants().unwrap();
     }
 
@@ -597,34 +597,34 @@ mod tests {
         assert_eq!(dropped.len(), 1);
         assert_eq!(dropped[0].0, b);
         assert_eq!(dropped[0].1.reason(), "insufficient_escrow");
-        assert_eq!(pool.bids(EPOCH), vec![&a]);
+        assert_eq!(pool.bids(Epoch(EPOCH)), vec![&a]);
         // Claimed: nothing for the epoch is useful any more.
         c.claimed = true;
         assert_eq!(pool.revalidate(&c).len(), 1);
         assert!(pool.is_empty());
         pool.insert(a.clone()).unwrap();
-        assert_eq!(pool.remove(EPOCH + 1, &a.digest()), None);
-        assert_eq!(pool.remove(EPOCH, &a.digest()), Some(a.clone()));
-        assert_eq!(pool.remove(EPOCH, &a.digest()), None);
+        assert_eq!(pool.remove(Epoch(EPOCH + 1), &a.digest()), None);
+        assert_eq!(pool.remove(Epoch(EPOCH), &a.digest()), Some(a.clone()));
+        assert_eq!(pool.remove(Epoch(EPOCH), &a.digest()), None);
         assert!(pool.is_empty());
         pool.insert(a).unwrap();
-        assert_eq!(pool.prune_below(EPOCH), 0);
-        assert_eq!(pool.prune_below(EPOCH + 1), 1);
+        assert_eq!(pool.prune_below(Epoch(EPOCH)), 0);
+        assert_eq!(pool.prune_below(Epoch(EPOCH + 1)), 1);
         assert!(pool.is_empty());
         pool.check_invariants().unwrap();
     }
 
     /// Signed quotes for the property tests: eight provers, each with quotes of several fees,
     /// bonds and validities for two epochs; signing is the slow part, so they are made once.
-    fn corpus() -> &'static [(u64, ValidQuote)] {
-        static CORPUS: std::sync::OnceLock<Vec<(u64, ValidQuote)>> = std::sync::OnceLock::new();
+    fn corpus() -> &'static [(Epoch, ValidQuote)] {
+        static CORPUS: std::sync::OnceLock<Vec<(Epoch, ValidQuote)>> = std::sync::OnceLock::new();
         CORPUS.get_or_init(|| {
             let mut out = Vec::new();
             for epoch in [EPOCH, EPOCH + 1] {
                 let mut c = ctx();
-                c.epoch_to_prove = Some(epoch);
-                c.claim_window_start = (epoch + 1) * 32;
-                c.claim_window_end = c.claim_window_start + 13;
+                c.epoch_to_prove = Some(Epoch(epoch));
+                c.claim_window_start = Slot((epoch + 1) * 32);
+                c.claim_window_end = Slot(c.claim_window_start.0 + 13);
                 for p in 1..=8u8 {
                     let k = key(p);
                     for fee in [0u32, 100, 100, 5_000] {
@@ -638,7 +638,7 @@ mod tests {
                                     basis_point_fee: fee,
                                 };
                                 let s = sign_quote(&k, &c.domain(), q).unwrap();
-                                out.push((epoch, validate(&s, &c).unwrap()));
+                                out.push((Epoch(epoch), validate(&s, &c).unwrap()));
                             }
                         }
                     }
@@ -711,8 +711,8 @@ mod tests {
                         }
                     }
                     Op::PruneBelow(e) => {
-                        pool.prune_below(e);
-                        prop_assert!(pool.epochs().all(|x| x >= e));
+                        pool.prune_below(Epoch(e));
+                        prop_assert!(pool.epochs().all(|x| x >= Epoch(e)));
                     }
                     Op::Remove(i) => {
                         let (epoch, q) = &corpus()[i];

@@ -487,7 +487,7 @@ impl NodeApiServer for NodeRpc {
         Ok(self
             .state
             .quotes
-            .bids(epoch)
+            .bids(proofline_core::Epoch(epoch))
             .iter()
             .map(EpochBid::from)
             .collect())
@@ -845,9 +845,9 @@ mod tests {
             QuoteError::NotReady,
             QuoteError::NoEpochToProve,
             QuoteError::ClaimWindowClosed {
-                epoch: 1,
-                window_end: 2,
-                current_slot: 3,
+                epoch: proofline_core::Epoch(1),
+                window_end: proofline_core::Slot(2),
+                current_slot: proofline_core::Slot(3),
             },
             QuoteError::InvalidSignature {
                 prover: Address::ZERO,
@@ -855,16 +855,16 @@ mod tests {
                 problem: None,
             },
             QuoteError::WrongEpoch {
-                expected: 1,
+                expected: proofline_core::Epoch(1),
                 got: Default::default(),
             },
             QuoteError::Expired {
                 valid_until_slot: Default::default(),
-                current_slot: 1,
+                current_slot: proofline_core::Slot(1),
             },
             QuoteError::ExpiresBeforeClaimWindow {
                 valid_until_slot: Default::default(),
-                claim_window_start: 1,
+                claim_window_start: proofline_core::Slot(1),
             },
             QuoteError::FeeTooHigh {
                 basis_point_fee: 10_001,
@@ -873,15 +873,17 @@ mod tests {
                 bond_amount: Default::default(),
                 min_bond: Default::default(),
             },
-            QuoteError::AlreadyClaimed { epoch: 1 },
+            QuoteError::AlreadyClaimed {
+                epoch: proofline_core::Epoch(1),
+            },
             QuoteError::InsufficientEscrow {
                 bond_amount: Default::default(),
                 available: Default::default(),
-                deadline: 1,
+                deadline: proofline_core::Timestamp(1),
             },
             QuoteError::EscrowUnknown {
                 prover: Address::ZERO,
-                deadline: 1,
+                deadline: proofline_core::Timestamp(1),
             },
             QuoteError::L1Unavailable("down".into()),
             QuoteError::AlreadyKnown { digest: w(1) },

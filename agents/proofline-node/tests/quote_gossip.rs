@@ -16,7 +16,7 @@ use proofline_core::quote::{
     sign_quote, EpochProofQuote, QuoteError, SignedEpochProofQuote, ValidationContext, QUOTE_TOPIC,
     QUOTE_WIRE_LEN,
 };
-use proofline_core::{TimeConfig, Timestamp};
+use proofline_core::{Epoch, Schedule, Slot, TimeConfig, Timestamp};
 use proofline_node::metrics::Metrics;
 use proofline_node::quote_intake::{
     self, gossip_acceptance, FixedEscrow, IntakeConfig, QuoteIntake,
@@ -40,10 +40,9 @@ fn ctx() -> ValidationContext {
     ValidationContext::new(
         31337,
         Address::repeat_byte(0x77),
-        &TimeConfig::new(Timestamp(1_000), 12, 32).unwrap(),
-        13,
-        40,
-        Some(EPOCH),
+        &Schedule::new(TimeConfig::new(Timestamp(1_000), 12, 32).unwrap(), 13),
+        Slot(40),
+        Some(Epoch(EPOCH)),
         U256::from(100),
         false,
     )
@@ -171,7 +170,10 @@ async fn a_quote_reaches_every_pool_through_a_node_in_between() {
         .digest;
     for (name, node) in [("b", &b), ("c", &c)] {
         eventually(&format!("the quote in {name}'s pool"), || async {
-            node.quotes.bids(EPOCH).iter().any(|v| v.digest() == digest)
+            node.quotes
+                .bids(Epoch(EPOCH))
+                .iter()
+                .any(|v| v.digest() == digest)
         })
         .await;
         assert_eq!(
@@ -189,7 +191,7 @@ async fn a_quote_reaches_every_pool_through_a_node_in_between() {
         .await
         .unwrap();
     eventually("c's quote in a's pool", || async {
-        a.quotes.best(EPOCH).map(|v| *v.signed()) == Some(q2)
+        a.quotes.best(Epoch(EPOCH)).map(|v| *v.signed()) == Some(q2)
     })
     .await;
     // The same bytes again are one gossip message.
@@ -266,7 +268,7 @@ async fn bad_messages_are_rejected_counted_and_penalised() {
         .await
         .unwrap();
     eventually("the valid quote pooled", || async {
-        receiver.quotes.best(EPOCH).map(|v| *v.signed()) == Some(good)
+        receiver.quotes.best(Epoch(EPOCH)).map(|v| *v.signed()) == Some(good)
     })
     .await;
 

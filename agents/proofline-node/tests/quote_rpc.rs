@@ -18,7 +18,7 @@ use proofline_chain::chain::NodeChain;
 use proofline_core::quote::{
     sign_quote, EpochProofQuote, SignedEpochProofQuote, ValidationContext,
 };
-use proofline_core::{TimeConfig, Timestamp};
+use proofline_core::{Epoch, Schedule, Slot, TimeConfig, Timestamp};
 use proofline_node::mempool::{Mempool, MempoolConfig};
 use proofline_node::metrics::Metrics;
 use proofline_node::quote_intake::{FixedEscrow, IntakeConfig, QuoteIntake};
@@ -44,10 +44,9 @@ fn ctx() -> ValidationContext {
     ValidationContext::new(
         CHAIN_ID,
         rollup(),
-        &TimeConfig::new(Timestamp(1_000), 12, 32).unwrap(),
-        13,
-        40,
-        Some(EPOCH),
+        &Schedule::new(TimeConfig::new(Timestamp(1_000), 12, 32).unwrap(), 13),
+        Slot(40),
+        Some(Epoch(EPOCH)),
         U256::from(MIN_BOND),
         false,
     )
@@ -341,7 +340,7 @@ async fn malformed_params_are_refused_by_jsonrpsee() {
         .request("node_submitEpochBid", named)
         .await
         .unwrap();
-    assert_eq!(s.quotes.bids(EPOCH)[0].digest(), digest);
+    assert_eq!(s.quotes.bids(Epoch(EPOCH))[0].digest(), digest);
 }
 
 // ------------------------------------------------------------------ fuzzing over HTTP

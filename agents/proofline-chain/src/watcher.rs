@@ -33,12 +33,6 @@ impl ChainWatcher {
         }
     }
 
-    /// The view of the newest L1 block, with the clock read now.
-    pub async fn latest(&self) -> eyre::Result<ChainView> {
-        let block = self.provider.get_block_number().await?;
-        self.view_at(block).await
-    }
-
     /// The view of L1 block `block`: every Rollup view is read at that block.
     pub async fn view_at(&self, block: u64) -> eyre::Result<ChainView> {
         let at = BlockId::number(block);

@@ -89,11 +89,6 @@ impl Schedule {
         &self.time
     }
 
-    /// `PROOF_CLAIM_WINDOW`, in slots.
-    pub fn claim_window_len(&self) -> u64 {
-        self.claim_window
-    }
-
     /// The first slot of `e`, saturating.
     fn first_slot(&self, e: Epoch) -> Slot {
         self.time.first_slot(e).unwrap_or(Slot(u64::MAX))
@@ -163,12 +158,6 @@ impl Schedule {
     /// when the bond must still be there.
     pub fn escrow_deadline(&self, n: Epoch) -> Timestamp {
         self.proof_deadline(n)
-    }
-
-    /// The epoch whose proof may be submitted at `t`, if any: the one before `t`'s epoch.
-    pub fn epoch_provable_at(&self, t: Timestamp) -> Option<Epoch> {
-        let e = self.time.epoch_at(t).ok()?;
-        e.0.checked_sub(1).map(Epoch)
     }
 
     /// The epoch `s` belongs to.
@@ -278,8 +267,6 @@ mod tests {
         assert!(s.proof_accepted_at(n, open));
         assert!(s.proof_accepted_at(n, Timestamp(deadline.0 - 1)));
         assert!(!s.proof_accepted_at(n, deadline));
-        assert_eq!(s.epoch_provable_at(Timestamp(deadline.0 - 1)), Some(n));
-        assert_eq!(s.epoch_provable_at(Timestamp(GENESIS)), None);
     }
 
     #[test]

@@ -46,11 +46,6 @@ impl Epoch {
     pub fn next(self) -> Self {
         Self(self.0.saturating_add(1))
     }
-
-    /// The epoch before this one; `None` for epoch 0.
-    pub fn prev(self) -> Option<Self> {
-        self.0.checked_sub(1).map(Self)
-    }
 }
 
 impl fmt::Display for Timestamp {

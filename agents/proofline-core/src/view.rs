@@ -60,16 +60,6 @@ impl ChainView {
     pub fn slot(&self, schedule: &Schedule) -> Slot {
         schedule.slot_at(self.now)
     }
-
-    /// The slot the view's L1 block is in: the one the Rollup's checks used.
-    pub fn l1_slot(&self, schedule: &Schedule) -> Slot {
-        schedule.slot_at(self.l1_timestamp)
-    }
-
-    /// The epoch the view's L1 block is in.
-    pub fn l1_epoch(&self, schedule: &Schedule) -> Epoch {
-        schedule.epoch_of(self.l1_slot(schedule))
-    }
 }
 
 #[cfg(test)]
@@ -98,11 +88,9 @@ pub(crate) mod tests {
         let s = Schedule::from_params(1_000, 12, 32, 13).unwrap();
         let mut v = view(1_000 + 12 * 32 * 8, 0, 5, 7);
         assert_eq!(v.slot(&s), Slot(256));
-        assert_eq!(v.l1_epoch(&s), Epoch(8));
         // The clock runs ahead of the last L1 block.
         v.now = Timestamp(v.now.0 + 12);
         assert_eq!(v.slot(&s), Slot(257));
-        assert_eq!(v.l1_slot(&s), Slot(256));
         assert!(v.has_unproven());
     }
 

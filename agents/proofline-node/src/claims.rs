@@ -26,7 +26,7 @@ impl NodeInner {
     /// Claims epoch N in `slot` if `slot` is in N's claim window, one of the node's validators
     /// proposes in it, and N is unclaimed.
     pub(crate) async fn claim_in(&self, slot: Slot) -> eyre::Result<()> {
-        if !decide::in_claim_window(&self.schedule, slot) {
+        if !decide::in_claim_window(&self.reader.schedule, slot) {
             return Ok(());
         }
         let Some(signer) = self.slot_signer(slot).await? else {
@@ -34,7 +34,7 @@ impl NodeInner {
         };
         let view = self.view_at_least(self.clock_block()).await?;
         let state = self.reader.claim_state_of(&view).await?;
-        let Some(epoch) = decide::claim_epoch(&self.schedule, slot, &state) else {
+        let Some(epoch) = decide::claim_epoch(&self.reader.schedule, slot, &state) else {
             return Ok(());
         };
         let n = epoch.0;

@@ -234,7 +234,8 @@ impl NodeInner {
         // The proposer proposes as soon as it sees the slot's first L1 block; this node's L1
         // clock (its newest block's timestamp plus whole seconds since) can still be in the slot
         // before for up to a second: wait for it to get there rather than refuse.
-        let deadline = Instant::now() + Duration::from_secs(self.reader.time.slot_duration() / 3);
+        let deadline =
+            Instant::now() + Duration::from_secs(self.reader.schedule.time().slot_duration() / 3);
         while Slot(self.current_slot().0 + 1) == slot && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -268,7 +269,8 @@ impl NodeInner {
             bail!("the block and the header disagree on number or slot");
         }
         // The proposer may be a moment ahead of this node's sync: wait for the parent.
-        let deadline = Instant::now() + Duration::from_secs(self.reader.time.slot_duration() / 3);
+        let deadline =
+            Instant::now() + Duration::from_secs(self.reader.schedule.time().slot_duration() / 3);
         loop {
             let tip = self.chain.read().expect("poisoned").tip();
             if tip + 1 >= block.number || Instant::now() >= deadline {
@@ -393,7 +395,8 @@ impl NodeInner {
     }
 
     pub(crate) async fn wait_for_tip(&self, tip: u64) {
-        let deadline = Instant::now() + Duration::from_secs(self.reader.time.slot_duration() / 3);
+        let deadline =
+            Instant::now() + Duration::from_secs(self.reader.schedule.time().slot_duration() / 3);
         while self.chain.read().expect("poisoned").tip() < tip && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

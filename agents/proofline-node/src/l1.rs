@@ -19,7 +19,7 @@ use eyre::{eyre, WrapErr};
 use futures::{future::BoxFuture, FutureExt};
 use proofline_bindings::{Errors, ProverEscrow, RevertData, Rollup};
 use proofline_core::proposal::{decode_propose_input, ProposeArgs};
-use proofline_core::{ChainView, Epoch, Slot, TimeConfig, Timestamp};
+use proofline_core::{ChainView, Epoch, Schedule, Slot, Timestamp};
 use proofline_l1::{Deployment, L1Provider};
 
 /// A `propose`, `proposeAndClaim` or `proposeWithProof` call as it was sent.
@@ -47,7 +47,8 @@ pub async fn fetch_proposal(provider: &L1Provider, tx_hash: B256) -> eyre::Resul
 /// the epoch is set up, SPEC 3).
 pub struct RollupReader {
     pub rollup: Rollup::RollupInstance<L1Provider>,
-    pub time: TimeConfig,
+    /// The deployment's time rules (slots, epochs, the claim window).
+    pub schedule: Schedule,
     committees: Mutex<HashMap<u64, Vec<Address>>>,
     /// `MIN_BOND`, an immutable: read once.
     min_bond: Mutex<Option<U256>>,
@@ -66,15 +67,12 @@ pub struct ClaimState {
 
 impl RollupReader {
     pub fn new(provider: L1Provider, deployment: &Deployment) -> eyre::Result<Self> {
-        let time = TimeConfig::new(
-            Timestamp(deployment.genesis_time),
-            deployment.slot_duration,
-            deployment.epoch_duration,
-        )
-        .map_err(|e| eyre!("deployment time parameters: {e}"))?;
+        let schedule = deployment
+            .schedule()
+            .map_err(|e| eyre!("deployment time parameters: {e}"))?;
         Ok(Self {
             rollup: Rollup::new(deployment.rollup, provider),
-            time,
+            schedule,
             committees: Mutex::new(HashMap::new()),
             min_bond: Mutex::new(None),
         })
@@ -102,11 +100,11 @@ impl RollupReader {
     }
 
     pub fn slot_start(&self, slot: Slot) -> u64 {
-        self.time.slot_start(slot).map(|t| t.0).unwrap_or(u64::MAX)
+        self.schedule.slot_start(slot).0
     }
 
     pub fn epoch_of(&self, slot: Slot) -> Epoch {
-        self.time.epoch_of(slot)
+        self.schedule.epoch_of(slot)
     }
 
     /// The proposer of `slot`; the zero address when the epoch has no committee (anyone may

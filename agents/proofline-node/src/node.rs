@@ -36,7 +36,7 @@ use eyre::WrapErr;
 use libp2p::Multiaddr;
 use proofline_core::{
     quote::{ValidationContext, QUOTE_TOPIC, QUOTE_WIRE_LEN},
-    rollup_domain, ChainView, FallbackWindow, Schedule, Slot,
+    rollup_domain, ChainView, Slot,
 };
 use proofline_l1::{
     Deployment, L1Provider, PendingTx, RpcConfig, Supervisor, TxManager, TxManagerConfig,
@@ -133,8 +133,6 @@ pub struct NodeConfig {
 pub(crate) struct NodeInner {
     pub(crate) config: NodeConfig,
     pub(crate) deployment: Deployment,
-    /// The deployment's time rules (slots, epochs, the claim window).
-    pub(crate) schedule: Schedule,
     pub(crate) provider: L1Provider,
     pub(crate) reader: RollupReader,
     pub(crate) domain: Eip712Domain,
@@ -150,8 +148,6 @@ pub(crate) struct NodeInner {
     /// The chain as the newest L1 block the clock saw shows it (read by the chain view task).
     view: watch::Sender<Option<Arc<ChainView>>>,
     watcher: ChainWatcher,
-    /// The Rollup's fallback period as of the last chain view.
-    fallback: watch::Sender<Option<FallbackWindow>>,
     tx_managers: tokio::sync::Mutex<HashMap<Address, TxManager>>,
     /// Blocks this node built or attested, by archive: sync takes them from here instead of
     /// fetching their blobs.
@@ -231,9 +227,6 @@ impl Node {
         let inner = Arc::new(NodeInner {
             validators: config.validators.clone(),
             config,
-            schedule: deployment
-                .schedule()
-                .map_err(|e| eyre::eyre!("deployment time parameters: {e}"))?,
             deployment,
             provider,
             reader,
@@ -248,7 +241,6 @@ impl Node {
             clock: watch::channel(None).0,
             view: watch::channel(None).0,
             watcher,
-            fallback: watch::channel(None).0,
             tx_managers: tokio::sync::Mutex::new(HashMap::new()),
             built: Mutex::new(HashMap::new()),
             status,
@@ -384,10 +376,7 @@ impl NodeInner {
 
     pub(crate) fn current_slot(&self) -> Slot {
         let now = self.clock.borrow().map(|c| c.now()).unwrap_or(0);
-        self.reader
-            .time
-            .slot_at(proofline_core::Timestamp(now))
-            .unwrap_or(Slot(0))
+        self.reader.schedule.slot_at(proofline_core::Timestamp(now))
     }
 
     pub(crate) fn clock_now_secs_f64(&self) -> Option<f64> {
@@ -483,8 +472,7 @@ impl NodeInner {
         }
     }
 
-    /// Reads a [`ChainView`] of every new L1 block the clock sees and publishes it (with the
-    /// fallback window it holds). A failed or slow read is retried at the next block; the last
+    /// Reads a [`ChainView`] of every new L1 block the clock sees and publishes it. A failed or slow read is retried at the next block; the last
     /// good view stays.
     async fn view_loop(self: Arc<Self>) {
         let mut new_block = self.clock.subscribe();
@@ -508,7 +496,6 @@ impl NodeInner {
             };
             match tokio::time::timeout(L1_POLL_TIMEOUT, self.watcher.view_at(block)).await {
                 Ok(Ok(view)) => {
-                    self.fallback.send_replace(Some(view.fallback));
                     self.view.send_replace(Some(Arc::new(view)));
                 }
                 Ok(Err(e)) => warn!(block, "chain view not read: {e:#}"),
@@ -542,7 +529,7 @@ impl NodeInner {
         let Some(clock) = *self.clock.borrow() else {
             return false;
         };
-        let time = &self.reader.time;
+        let time = self.reader.schedule.time();
         let Ok(block_slot) = time.slot_at(proofline_core::Timestamp(clock.timestamp)) else {
             return false;
         };
@@ -587,7 +574,7 @@ impl NodeInner {
         self.metrics.set_status(&status);
         let age = clock.map(|c| c.age()).unwrap_or(Duration::MAX);
         let synced = synced_block == pending;
-        let block_time = Duration::from_secs(self.reader.time.slot_duration().max(12));
+        let block_time = Duration::from_secs(self.reader.schedule.time().slot_duration().max(12));
         let healthy = l1_ok && age < 3 * block_time && synced_block + 2 >= pending;
         self.health.send_replace(Health {
             healthy,
@@ -623,7 +610,8 @@ impl NodeInner {
             // and the Rollup reads the slot from block.timestamp.
             let Ok(block_slot) = self
                 .reader
-                .time
+                .schedule
+                .time()
                 .slot_at(proofline_core::Timestamp(clock.timestamp))
             else {
                 continue;
@@ -632,10 +620,11 @@ impl NodeInner {
                 continue;
             }
             done = block_slot;
-            // Decide from what the node last read (the fallback reading), then act.
+            // Decide from what the node last read (the view's fallback window), then act.
+            let fallback = self.view.borrow().as_ref().map(|v| v.fallback);
             let duties = decide::slot_duties(
                 block_slot,
-                self.fallback.borrow().as_ref(),
+                fallback.as_ref(),
                 !self.validators.is_empty(),
                 self.config.fallback_key.is_some(),
             );
@@ -697,7 +686,7 @@ impl NodeInner {
             let ctx = ValidationContext::new(
                 self.deployment.chain_id,
                 self.deployment.rollup,
-                &self.schedule,
+                &self.reader.schedule,
                 slot,
                 state.epoch_to_prove,
                 state.min_bond,

@@ -491,10 +491,14 @@ impl NodeInner {
                     continue;
                 }
             }
-            let Some(block) = new_block.borrow_and_update().map(|c| c.block) else {
+            let Some((block, timestamp)) = new_block
+                .borrow_and_update()
+                .map(|c| (c.block, c.timestamp))
+            else {
                 continue;
             };
-            match tokio::time::timeout(L1_POLL_TIMEOUT, self.watcher.view_at(block)).await {
+            let read = self.watcher.view_of(block, timestamp);
+            match tokio::time::timeout(L1_POLL_TIMEOUT, read).await {
                 Ok(Ok(view)) => {
                     self.view.send_replace(Some(Arc::new(view)));
                 }

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use alloy::primitives::{Address, Bytes, B256, U256};
-use proofline_core::Slot;
+use proofline_core::{Epoch, Slot};
 use proofline_l2::{ChainError, L2Block, L2Chain, Tx, TxError};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -22,7 +22,7 @@ use thiserror::Error;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredBlock {
     pub number: u64,
-    pub slot: u64,
+    pub slot: Slot,
     pub coinbase: Address,
     /// The forced-inclusion entries leading the block, raw, in queue order.
     pub forced: Vec<Bytes>,
@@ -48,7 +48,7 @@ pub struct QueueEntry {
     pub index: u64,
     pub tx_hash: B256,
     /// The epoch from which blocks must include it (`includedByEpoch`).
-    pub due_epoch: u64,
+    pub due_epoch: Epoch,
     pub data: Bytes,
     /// The L1 block that queued it.
     pub l1_block: u64,
@@ -233,7 +233,7 @@ impl NodeChain {
             })
             .collect::<Result<Vec<_>, _>>()?;
         chain
-            .apply_block(Slot(block.slot), block.coinbase, &block.forced, &txs)
+            .apply_block(block.slot, block.coinbase, &block.forced, &txs)
             .map_err(|error| ApplyError::Execution {
                 number: block.number,
                 error,
@@ -311,7 +311,7 @@ mod tests {
             .expect("builds");
         StoredBlock {
             number: chain.tip() + 1,
-            slot,
+            slot: Slot(slot),
             coinbase: Address::repeat_byte(7),
             forced,
             txs: txs.iter().map(|t| Bytes::from(t.encode())).collect(),
@@ -346,7 +346,7 @@ mod tests {
             chain.on_queued(QueueEntry {
                 index: i,
                 tx_hash: B256::ZERO,
-                due_epoch: 0,
+                due_epoch: Epoch(0),
                 data: Bytes::from(tx(100 + i).encode()),
                 l1_block: 10,
             });
@@ -445,7 +445,7 @@ mod tests {
         chain.on_queued(QueueEntry {
             index: 0,
             tx_hash: keccak256(&deposit),
-            due_epoch: 0,
+            due_epoch: Epoch(0),
             data: deposit.clone(),
             l1_block: 1,
         });

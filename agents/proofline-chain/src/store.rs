@@ -24,6 +24,7 @@
 use std::{path::Path, sync::Arc};
 
 use alloy::primitives::{Address, B256};
+use proofline_core::Slot;
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -188,7 +189,7 @@ impl Store {
     pub fn record_signature(
         &self,
         validator: Address,
-        slot: u64,
+        slot: Slot,
         digest: B256,
     ) -> Result<SignCheck, StoreError> {
         self.record(SIGNATURES, validator, slot, digest)
@@ -201,7 +202,7 @@ impl Store {
     pub fn record_signatures(
         &self,
         validators: &[Address],
-        slot: u64,
+        slot: Slot,
         digest: B256,
     ) -> Result<Vec<SignCheck>, StoreError> {
         let mut txn = self.db.begin_write()?;
@@ -210,7 +211,7 @@ impl Store {
             let mut table = txn.open_table(SIGNATURES)?;
             let mut checks = Vec::with_capacity(validators.len());
             for validator in validators {
-                let key = (slot, validator.into_array());
+                let key = (slot.0, validator.into_array());
                 let recorded = table.get(key)?.map(|v| B256::from(v.value()));
                 checks.push(match recorded {
                     Some(recorded) if recorded == digest => SignCheck::Repeat,
@@ -236,7 +237,7 @@ impl Store {
     pub fn record_proposal(
         &self,
         proposer: Address,
-        slot: u64,
+        slot: Slot,
         digest: B256,
     ) -> Result<SignCheck, StoreError> {
         self.record(PROPOSALS, proposer, slot, digest)
@@ -245,12 +246,12 @@ impl Store {
     /// Forgets signatures and proposals of slots before `slot` (signing for a past slot is
     /// useless: the Rollup only takes the current slot's proposal), and returns how many records
     /// were removed. Never call it with a slot above the current one.
-    pub fn prune_records_below(&self, slot: u64) -> Result<u64, StoreError> {
+    pub fn prune_records_below(&self, slot: Slot) -> Result<u64, StoreError> {
         self.write(|txn| {
             let mut removed = 0u64;
             for def in [SIGNATURES, PROPOSALS] {
                 let mut table = txn.open_table(def)?;
-                table.retain_in(..(slot, [0u8; 20]), |_, _| {
+                table.retain_in(..(slot.0, [0u8; 20]), |_, _| {
                     removed += 1;
                     false
                 })?;
@@ -277,10 +278,10 @@ impl Store {
         &self,
         def: TableDefinition<(u64, [u8; 20]), [u8; 32]>,
         who: Address,
-        slot: u64,
+        slot: Slot,
         digest: B256,
     ) -> Result<SignCheck, StoreError> {
-        let key = (slot, who.into_array());
+        let key = (slot.0, who.into_array());
         let mut txn = self.db.begin_write()?;
         txn.set_durability(Durability::Immediate)?;
         let check = {
@@ -371,11 +372,15 @@ mod tests {
             store.put_block(2, origin(2), b"").unwrap();
             store.set_meta("cursor", b"\x01\x02").unwrap();
             assert_eq!(
-                store.record_signature(v, 5, B256::repeat_byte(1)).unwrap(),
+                store
+                    .record_signature(v, Slot(5), B256::repeat_byte(1))
+                    .unwrap(),
                 SignCheck::Fresh
             );
             assert_eq!(
-                store.record_proposal(v, 5, B256::repeat_byte(2)).unwrap(),
+                store
+                    .record_proposal(v, Slot(5), B256::repeat_byte(2))
+                    .unwrap(),
                 SignCheck::Fresh
             );
         }
@@ -385,13 +390,17 @@ mod tests {
         assert_eq!(store.block(2).unwrap(), Some((origin(2), Vec::new())));
         assert_eq!(store.get_meta("cursor").unwrap(), Some(vec![1, 2]));
         assert_eq!(
-            store.record_signature(v, 5, B256::repeat_byte(3)).unwrap(),
+            store
+                .record_signature(v, Slot(5), B256::repeat_byte(3))
+                .unwrap(),
             SignCheck::Conflict {
                 recorded: B256::repeat_byte(1)
             }
         );
         assert_eq!(
-            store.record_proposal(v, 5, B256::repeat_byte(2)).unwrap(),
+            store
+                .record_proposal(v, Slot(5), B256::repeat_byte(2))
+                .unwrap(),
             SignCheck::Repeat
         );
     }
@@ -407,19 +416,37 @@ mod tests {
         let (_dir, store) = temp_store();
         let (a, b) = (Address::repeat_byte(0xa), Address::repeat_byte(0xb));
         let (d1, d2) = (B256::repeat_byte(1), B256::repeat_byte(2));
-        assert_eq!(store.record_signature(a, 9, d1).unwrap(), SignCheck::Fresh);
-        assert_eq!(store.record_signature(a, 9, d1).unwrap(), SignCheck::Repeat);
-        let conflict = store.record_signature(a, 9, d2).unwrap();
+        assert_eq!(
+            store.record_signature(a, Slot(9), d1).unwrap(),
+            SignCheck::Fresh
+        );
+        assert_eq!(
+            store.record_signature(a, Slot(9), d1).unwrap(),
+            SignCheck::Repeat
+        );
+        let conflict = store.record_signature(a, Slot(9), d2).unwrap();
         assert_eq!(conflict, SignCheck::Conflict { recorded: d1 });
         assert!(!conflict.may_sign());
         // A conflict records nothing: the first digest stays.
-        assert_eq!(store.record_signature(a, 9, d1).unwrap(), SignCheck::Repeat);
-        // Other slots, other validators and proposals are separate.
-        assert_eq!(store.record_signature(a, 10, d2).unwrap(), SignCheck::Fresh);
-        assert_eq!(store.record_signature(b, 9, d2).unwrap(), SignCheck::Fresh);
-        assert_eq!(store.record_proposal(a, 9, d2).unwrap(), SignCheck::Fresh);
         assert_eq!(
-            store.record_proposal(a, 9, d1).unwrap(),
+            store.record_signature(a, Slot(9), d1).unwrap(),
+            SignCheck::Repeat
+        );
+        // Other slots, other validators and proposals are separate.
+        assert_eq!(
+            store.record_signature(a, Slot(10), d2).unwrap(),
+            SignCheck::Fresh
+        );
+        assert_eq!(
+            store.record_signature(b, Slot(9), d2).unwrap(),
+            SignCheck::Fresh
+        );
+        assert_eq!(
+            store.record_proposal(a, Slot(9), d2).unwrap(),
+            SignCheck::Fresh
+        );
+        assert_eq!(
+            store.record_proposal(a, Slot(9), d1).unwrap(),
             SignCheck::Conflict { recorded: d2 }
         );
     }
@@ -436,10 +463,16 @@ mod tests {
         let (d1, d2) = (B256::repeat_byte(1), B256::repeat_byte(2));
         {
             let store = Store::open(&path).unwrap();
-            assert_eq!(store.record_signature(a, 9, d1).unwrap(), SignCheck::Fresh);
-            assert_eq!(store.record_signature(b, 9, d2).unwrap(), SignCheck::Fresh);
             assert_eq!(
-                store.record_signatures(&[a, b, c, c], 9, d1).unwrap(),
+                store.record_signature(a, Slot(9), d1).unwrap(),
+                SignCheck::Fresh
+            );
+            assert_eq!(
+                store.record_signature(b, Slot(9), d2).unwrap(),
+                SignCheck::Fresh
+            );
+            assert_eq!(
+                store.record_signatures(&[a, b, c, c], Slot(9), d1).unwrap(),
                 vec![
                     SignCheck::Repeat,
                     SignCheck::Conflict { recorded: d2 },
@@ -449,15 +482,18 @@ mod tests {
             );
             // Nothing fresh: nothing changes.
             assert_eq!(
-                store.record_signatures(&[a, b], 9, d2).unwrap(),
+                store.record_signatures(&[a, b], Slot(9), d2).unwrap(),
                 vec![SignCheck::Conflict { recorded: d1 }, SignCheck::Repeat]
             );
-            assert_eq!(store.record_signatures(&[], 9, d2).unwrap(), vec![]);
+            assert_eq!(store.record_signatures(&[], Slot(9), d2).unwrap(), vec![]);
         }
         let store = Store::open(&path).unwrap();
-        assert_eq!(store.record_signature(c, 9, d1).unwrap(), SignCheck::Repeat);
         assert_eq!(
-            store.record_signature(b, 9, d1).unwrap(),
+            store.record_signature(c, Slot(9), d1).unwrap(),
+            SignCheck::Repeat
+        );
+        assert_eq!(
+            store.record_signature(b, Slot(9), d1).unwrap(),
             SignCheck::Conflict { recorded: d2 }
         );
     }
@@ -468,15 +504,21 @@ mod tests {
         let a = Address::repeat_byte(0xa);
         let d = B256::repeat_byte(1);
         for slot in [1, 2, 3] {
-            store.record_signature(a, slot, d).unwrap();
+            store.record_signature(a, Slot(slot), d).unwrap();
         }
-        store.record_proposal(Address::ZERO, 2, d).unwrap();
+        store.record_proposal(Address::ZERO, Slot(2), d).unwrap();
         store
-            .record_proposal(Address::repeat_byte(0xff), 1, d)
+            .record_proposal(Address::repeat_byte(0xff), Slot(1), d)
             .unwrap();
-        assert_eq!(store.prune_records_below(3).unwrap(), 4);
-        assert_eq!(store.record_signature(a, 3, d).unwrap(), SignCheck::Repeat);
-        assert_eq!(store.record_signature(a, 2, d).unwrap(), SignCheck::Fresh);
+        assert_eq!(store.prune_records_below(Slot(3)).unwrap(), 4);
+        assert_eq!(
+            store.record_signature(a, Slot(3), d).unwrap(),
+            SignCheck::Repeat
+        );
+        assert_eq!(
+            store.record_signature(a, Slot(2), d).unwrap(),
+            SignCheck::Fresh
+        );
     }
 
     #[test]
@@ -514,7 +556,11 @@ mod tests {
             let handles: Vec<_> = (0..8u8)
                 .map(|i| {
                     let store = store.clone();
-                    s.spawn(move || store.record_signature(v, 1, B256::repeat_byte(i)).unwrap())
+                    s.spawn(move || {
+                        store
+                            .record_signature(v, Slot(1), B256::repeat_byte(i))
+                            .unwrap()
+                    })
                 })
                 .collect();
             handles

@@ -49,7 +49,7 @@ fn prefilled_chain() -> NodeChain {
         assert!(!chosen.is_empty(), "no tx fits a block");
         let mut block = StoredBlock {
             number: chain.tip() + 1,
-            slot,
+            slot: proofline_core::Slot(slot),
             coinbase: Default::default(),
             forced: vec![],
             txs: chosen.iter().map(|t| t.encode().into()).collect(),

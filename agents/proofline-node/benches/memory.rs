@@ -91,7 +91,7 @@ impl Schedule {
                 queued.push(QueueEntry {
                     index: self.queued,
                     tx_hash: keccak256(&data),
-                    due_epoch: 0,
+                    due_epoch: proofline_core::Epoch(0),
                     data,
                     l1_block: n,
                 });
@@ -200,7 +200,7 @@ fn time_preview(chain: &NodeChain, txs: usize) -> (Duration, Duration) {
     let next: Vec<Tx> = TxGen::new(7).take(txs).collect();
     let block = StoredBlock {
         number: chain.tip() + 1,
-        slot: chain.tip() + 1,
+        slot: proofline_core::Slot(chain.tip() + 1),
         coinbase: COINBASE,
         forced: vec![],
         txs: next.iter().map(|t| Bytes::from(t.encode())).collect(),
@@ -252,7 +252,7 @@ fn bench(params: &Params) {
         }
         let block = StoredBlock {
             number: n,
-            slot: n,
+            slot: proofline_core::Slot(n),
             coinbase: COINBASE,
             forced: chain.forced_data(forced_count).expect("queued"),
             txs: txs.iter().map(|t| Bytes::from(t.encode())).collect(),

@@ -3,10 +3,15 @@
 //! duty loop and the claim duty collect, call these, and act; the tests drive them with recorded
 //! readings at the boundaries of the windows (the claim window, based fallback's entry and exit).
 
-use alloy::primitives::{Address, B256};
-use proofline_core::{ChainView, Epoch, FallbackWindow, Schedule, Slot};
+use alloy::primitives::{Address, Bytes, B256, U256};
+use proofline_chain::chain::{ApplyError, NodeChain};
+use proofline_core::{ChainView, Epoch, FallbackWindow, ProposeArgs, Schedule, Slot};
+use thiserror::Error;
 
-use crate::{duties::Attestation, l1::ClaimState};
+use crate::{
+    duties::{AttestRequest, Attestation},
+    l1::ClaimState,
+};
 
 /// What the node does in a slot whose first L1 block it has seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +102,131 @@ pub fn claim_epoch(schedule: &Schedule, slot: Slot, state: &ClaimState) -> Optio
 /// nothing from L1 for a slot that is not.
 pub fn in_claim_window(schedule: &Schedule, slot: Slot) -> bool {
     schedule.claim_slot(slot).is_some()
+}
+
+/// What an attester read for a proposal (collect): its clock's slot, and the committee and
+/// proposer of the proposal's slot as L1 sets them.
+#[derive(Debug, Clone)]
+pub struct AttestReading<'a> {
+    pub current_slot: Slot,
+    pub epoch: Epoch,
+    pub committee: &'a [Address],
+    /// `None` when the slot's epoch is not set up yet, so no one knows its proposer.
+    pub proposer: Option<Address>,
+    /// The node's own validators.
+    pub validators: &'a [Address],
+}
+
+/// Why an attester refuses a proposal. The message is what the proposer reads back (and the
+/// e2e tests look for).
+#[derive(Debug, Error)]
+pub enum Refusal {
+    #[error("proposal for slot {proposal}, the current slot is {current}")]
+    WrongSlot { proposal: Slot, current: Slot },
+    #[error("none of this node's validators is in the committee of epoch {0}")]
+    NotInCommittee(Epoch),
+    #[error("the proposer of slot {0} is not known yet: its epoch is not set up")]
+    ProposerUnknown(Slot),
+    #[error("coinbase {coinbase} is not the proposer of slot {slot} ({proposer})")]
+    NotProposer {
+        coinbase: Address,
+        slot: Slot,
+        proposer: Address,
+    },
+    #[error("the block and the header disagree on number or slot")]
+    BlockHeaderDisagree,
+    #[error("block {number} does not build on this node's tip {tip}")]
+    NotOnTip { number: u64, tip: u64 },
+    #[error("previous archive {proposed} is not this node's tip archive {tip}")]
+    PreviousArchive { proposed: B256, tip: B256 },
+    #[error("forced entry {0} was never queued on L1 as far as this node saw")]
+    ForcedNotQueued(u64),
+    #[error("the forced txs are not the queue's next entries")]
+    ForcedNotNext,
+    #[error(transparent)]
+    Execution(#[from] ApplyError),
+    #[error("state root mismatch: re-execution gives {computed}, the proposal says {proposed}")]
+    StateRoot { computed: B256, proposed: B256 },
+    #[error("header mismatch: re-execution gives {computed:?}, the proposal says {proposed:?}")]
+    Header {
+        computed: Box<ProposeArgs>,
+        proposed: Box<ProposeArgs>,
+    },
+}
+
+/// **Attest.** The node's validators that sign `req`, given what it read and its own chain:
+/// the proposal is for the current slot, from that slot's proposer, for one of the node's
+/// committee members, builds on the node's tip with the queue entries it saw queued, and
+/// re-executing it gives exactly the proposed header. Executes the block last, after every
+/// cheap check.
+pub fn attest(
+    reading: &AttestReading<'_>,
+    chain: &NodeChain,
+    req: &AttestRequest,
+) -> Result<Vec<Address>, Refusal> {
+    let block = &req.block;
+    if block.slot != reading.current_slot {
+        return Err(Refusal::WrongSlot {
+            proposal: block.slot,
+            current: reading.current_slot,
+        });
+    }
+    let members: Vec<Address> = reading
+        .validators
+        .iter()
+        .copied()
+        .filter(|a| reading.committee.contains(a))
+        .collect();
+    if members.is_empty() {
+        return Err(Refusal::NotInCommittee(reading.epoch));
+    }
+    let proposer = reading
+        .proposer
+        .ok_or(Refusal::ProposerUnknown(block.slot))?;
+    if block.coinbase != proposer {
+        return Err(Refusal::NotProposer {
+            coinbase: block.coinbase,
+            slot: block.slot,
+            proposer,
+        });
+    }
+    if U256::from(block.number) != req.args.block_number
+        || U256::from(block.slot.0) != req.args.slot
+    {
+        return Err(Refusal::BlockHeaderDisagree);
+    }
+    if block.number != chain.tip() + 1 {
+        return Err(Refusal::NotOnTip {
+            number: block.number,
+            tip: chain.tip(),
+        });
+    }
+    if req.args.previous_archive != chain.archive() {
+        return Err(Refusal::PreviousArchive {
+            proposed: req.args.previous_archive,
+            tip: chain.archive(),
+        });
+    }
+    let queued: Vec<Bytes> = chain
+        .forced_data(block.forced.len() as u64)
+        .map_err(Refusal::ForcedNotQueued)?;
+    if queued != block.forced {
+        return Err(Refusal::ForcedNotNext);
+    }
+    let computed = chain.preview(block)?.propose_args();
+    if computed.state_root != req.args.state_root {
+        return Err(Refusal::StateRoot {
+            computed: computed.state_root,
+            proposed: req.args.state_root,
+        });
+    }
+    if computed != req.args {
+        return Err(Refusal::Header {
+            computed: Box::new(computed),
+            proposed: Box::new(req.args.clone()),
+        });
+    }
+    Ok(members)
 }
 
 #[cfg(test)]
@@ -250,5 +380,173 @@ mod tests {
             signature: by_a.signature.clone(),
         };
         assert!(!accept_attestation(&committee, &[], &forged, digest));
+    }
+
+    /// An attester's view of a proposal: a node holding validators 1 and 2 of a committee of
+    /// 1, 2 and 3, in slot 5, whose proposer is 3.
+    mod attest {
+        use super::*;
+        use crate::{
+            duties::{build_block, AttestRequest},
+            mempool::{Mempool, MempoolConfig},
+        };
+        use proofline_chain::chain::QueueEntry;
+        use proofline_devnet::txgen::TxGen;
+
+        const PROPOSER: Address = Address::repeat_byte(3);
+        const COMMITTEE: [Address; 3] = [
+            Address::repeat_byte(1),
+            Address::repeat_byte(2),
+            Address::repeat_byte(3),
+        ];
+
+        fn reading() -> AttestReading<'static> {
+            AttestReading {
+                current_slot: Slot(5),
+                epoch: Epoch(0),
+                committee: &COMMITTEE,
+                proposer: Some(PROPOSER),
+                validators: &COMMITTEE[..2],
+            }
+        }
+
+        /// A chain with two forced entries queued, and the proposer's honest block on it.
+        fn honest() -> (NodeChain, AttestRequest) {
+            let mut chain = NodeChain::new();
+            for i in 0..2 {
+                let tx = TxGen::new(1000 + i).next_tx();
+                chain.on_queued(QueueEntry {
+                    index: i,
+                    tx_hash: alloy::primitives::keccak256(tx.encode()),
+                    due_epoch: Epoch(0),
+                    data: Bytes::from(tx.encode()),
+                    l1_block: 1,
+                });
+            }
+            let mut pool = Mempool::new(MempoolConfig { max_txs: 100 });
+            for tx in TxGen::new(7).take(4) {
+                pool.add(&tx.encode(), chain.l2().state()).unwrap();
+            }
+            let (block, built) =
+                build_block(&chain, &pool, Slot(5), Epoch(0), PROPOSER, 10, true).unwrap();
+            let args = built.propose_args();
+            (chain, AttestRequest { block, args })
+        }
+
+        #[test]
+        fn signs_an_honest_proposal_with_the_members_it_holds() {
+            let (chain, req) = honest();
+            assert_eq!(req.block.forced.len(), 2);
+            assert_eq!(
+                attest(&reading(), &chain, &req).unwrap(),
+                COMMITTEE[..2].to_vec()
+            );
+        }
+
+        #[test]
+        fn only_in_the_current_slot() {
+            let (chain, req) = honest();
+            for current in [Slot(4), Slot(6)] {
+                let r = AttestReading {
+                    current_slot: current,
+                    ..reading()
+                };
+                assert!(matches!(
+                    attest(&r, &chain, &req),
+                    Err(Refusal::WrongSlot { proposal: Slot(5), current: c }) if c == current
+                ));
+            }
+        }
+
+        #[test]
+        fn only_from_the_slots_proposer_and_for_a_member() {
+            let (chain, req) = honest();
+            let not_member = AttestReading {
+                validators: &[],
+                ..reading()
+            };
+            assert!(matches!(
+                attest(&not_member, &chain, &req),
+                Err(Refusal::NotInCommittee(Epoch(0)))
+            ));
+            let unknown = AttestReading {
+                proposer: None,
+                ..reading()
+            };
+            assert!(matches!(
+                attest(&unknown, &chain, &req),
+                Err(Refusal::ProposerUnknown(Slot(5)))
+            ));
+            let other = AttestReading {
+                proposer: Some(COMMITTEE[0]),
+                ..reading()
+            };
+            assert!(matches!(
+                attest(&other, &chain, &req),
+                Err(Refusal::NotProposer { .. })
+            ));
+        }
+
+        #[test]
+        fn only_on_the_nodes_tip() {
+            let (chain, mut req) = honest();
+            req.args.previous_archive = B256::repeat_byte(9);
+            assert!(matches!(
+                attest(&reading(), &chain, &req),
+                Err(Refusal::PreviousArchive { .. })
+            ));
+            let (chain, mut req) = honest();
+            req.block.number = 2;
+            req.args.block_number = U256::from(2);
+            assert!(matches!(
+                attest(&reading(), &chain, &req),
+                Err(Refusal::NotOnTip { number: 2, tip: 0 })
+            ));
+            let (chain, mut req) = honest();
+            req.args.slot = U256::from(6);
+            assert!(matches!(
+                attest(&reading(), &chain, &req),
+                Err(Refusal::BlockHeaderDisagree)
+            ));
+        }
+
+        #[test]
+        fn only_with_the_queues_next_entries() {
+            let (chain, mut req) = honest();
+            req.block.forced.reverse();
+            assert!(matches!(
+                attest(&reading(), &chain, &req),
+                Err(Refusal::ForcedNotNext)
+            ));
+            let (chain, mut req) = honest();
+            req.block
+                .forced
+                .push(Bytes::from(TxGen::new(5000).next_tx().encode()));
+            assert!(matches!(
+                attest(&reading(), &chain, &req),
+                Err(Refusal::ForcedNotQueued(2))
+            ));
+        }
+
+        #[test]
+        fn only_what_re_execution_gives() {
+            let (chain, mut req) = honest();
+            req.args.state_root = B256::repeat_byte(0xee);
+            let refusal = attest(&reading(), &chain, &req).unwrap_err();
+            assert!(
+                refusal.to_string().starts_with("state root mismatch"),
+                "{refusal}"
+            );
+            let (chain, mut req) = honest();
+            req.args.archive = B256::repeat_byte(0xee);
+            assert!(matches!(
+                attest(&reading(), &chain, &req),
+                Err(Refusal::Header { .. })
+            ));
+            // A tx dropped from the body: the header's counts and root no longer follow.
+            let (chain, mut req) = honest();
+            req.block.txs.pop();
+            assert!(attest(&reading(), &chain, &req).is_err());
+        }
     }
 }

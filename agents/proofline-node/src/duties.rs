@@ -16,9 +16,8 @@ use alloy::{
     primitives::{Address, Bytes, B256, U256},
     signers::{local::PrivateKeySigner, SignerSync},
 };
-use eyre::{bail, eyre};
 use proofline_bindings::Rollup;
-use proofline_core::{ProposeArgs, Slot};
+use proofline_core::{Epoch, ProposeArgs, Slot};
 use proofline_l1::TxCandidate;
 use proofline_l2::{L2Block, Tx};
 use serde::{Deserialize, Serialize};
@@ -27,7 +26,7 @@ use tracing::{info, warn};
 use proofline_chain::chain::{ApplyError, NodeChain, StoredBlock};
 use proofline_chain::store::SignCheck;
 
-use crate::{mempool::Mempool, metrics::AttestationResult, node::NodeInner};
+use crate::{decide, mempool::Mempool, metrics::AttestationResult, node::NodeInner};
 
 /// Forced entries a block takes at most. SPEC 7 asks for min(due, MIN_FORCED_TXS_PER_BLOCK); a
 /// block that cannot take every due entry carries nothing else.
@@ -125,7 +124,7 @@ pub fn build_block(
     chain: &NodeChain,
     pool: &Mempool,
     slot: Slot,
-    epoch: u64,
+    epoch: Epoch,
     coinbase: Address,
     max_txs: usize,
     eager: bool,
@@ -148,7 +147,7 @@ pub fn build_block(
     let (txs, _left_out) = chain.l2().select_txs(&forced, candidates);
     let mut block = StoredBlock {
         number: chain.tip() + 1,
-        slot: slot.0,
+        slot,
         coinbase,
         forced,
         txs: txs.iter().map(|t| Bytes::from(t.encode())).collect(),
@@ -163,7 +162,12 @@ impl NodeInner {
     /// Signs `digest` for `slot` with each of `members` the node holds, skipping a validator that
     /// already signed something else for the slot. The signatures are recorded together, in one
     /// durable write, before any is made.
-    pub(crate) fn sign_as(&self, members: &[Address], slot: u64, digest: B256) -> Vec<Attestation> {
+    pub(crate) fn sign_as(
+        &self,
+        members: &[Address],
+        slot: Slot,
+        digest: B256,
+    ) -> Vec<Attestation> {
         let held: Vec<&PrivateKeySigner> = self
             .validators
             .iter()
@@ -176,7 +180,7 @@ impl NodeInner {
         let checks = match self.store.record_signatures(&addresses, slot, digest) {
             Ok(checks) => checks,
             Err(e) => {
-                warn!(%e, slot, "cannot record the signatures; not signing");
+                warn!(%e, %slot, "cannot record the signatures; not signing");
                 return Vec::new();
             }
         };
@@ -189,7 +193,7 @@ impl NodeInner {
                     Err(e) => warn!(%validator, %e, "signing failed"),
                 },
                 SignCheck::Conflict { recorded } => warn!(
-                    %validator, slot, %recorded, %digest,
+                    %validator, %slot, %recorded, %digest,
                     "not signing: this validator already signed another block for the slot"
                 ),
             }
@@ -209,7 +213,7 @@ impl NodeInner {
                 }
                 info!(
                     block = req.block.number,
-                    slot = req.block.slot,
+                    slot = %req.block.slot,
                     signatures = sigs.len(),
                     "attested"
                 );
@@ -219,7 +223,7 @@ impl NodeInner {
                 self.metrics.attestation(AttestationResult::Refused);
                 warn!(
                     block = req.block.number,
-                    slot = req.block.slot,
+                    slot = %req.block.slot,
                     "refusing to attest: {e:#}"
                 );
                 AttestResponse::Refused(format!("{e:#}"))
@@ -227,96 +231,49 @@ impl NodeInner {
         }
     }
 
-    /// The node's committee members for the proposal's slot, if it should sign it.
+    /// The node's committee members for the proposal's slot, if it should sign it: collects
+    /// what [`decide::attest`] needs, waiting a moment for the node's clock and sync to reach the
+    /// proposal, and lets it decide.
     async fn check_proposal(&self, req: &AttestRequest) -> eyre::Result<Vec<Address>> {
         let block = &req.block;
-        let slot = Slot(block.slot);
+        let slot = block.slot;
+        let patience = Duration::from_secs(self.reader.schedule.time().slot_duration() / 3);
         // The proposer proposes as soon as it sees the slot's first L1 block; this node's L1
         // clock (its newest block's timestamp plus whole seconds since) can still be in the slot
         // before for up to a second: wait for it to get there rather than refuse.
-        let deadline =
-            Instant::now() + Duration::from_secs(self.reader.schedule.time().slot_duration() / 3);
-        while Slot(self.current_slot().0 + 1) == slot && Instant::now() < deadline {
+        let deadline = Instant::now() + patience;
+        while self.current_slot().next() == slot && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let current = self.current_slot();
-        if slot != current {
-            bail!("proposal for slot {slot}, the current slot is {current}");
+        let current_slot = self.current_slot();
+        if slot != current_slot {
+            // Refused before any L1 read: a proposal for another slot costs the node nothing.
+            return Err(decide::Refusal::WrongSlot {
+                proposal: slot,
+                current: current_slot,
+            }
+            .into());
         }
         let epoch = self.reader.epoch_of(slot);
         let committee = self.reader.committee(epoch).await?;
-        let members: Vec<Address> = self
-            .validators
-            .iter()
-            .map(|s| s.address())
-            .filter(|a| committee.contains(a))
-            .collect();
-        if members.is_empty() {
-            bail!("none of this node's validators is in the committee of epoch {epoch}");
-        }
-        let proposer = self.reader.proposer_at(slot).await?.ok_or_else(|| {
-            eyre::eyre!("the proposer of slot {slot} is not known yet: its epoch is not set up")
-        })?;
-        if block.coinbase != proposer {
-            bail!(
-                "coinbase {} is not the proposer of slot {slot} ({proposer})",
-                block.coinbase
-            );
-        }
-        if U256::from(block.number) != req.args.block_number
-            || U256::from(block.slot) != req.args.slot
-        {
-            bail!("the block and the header disagree on number or slot");
-        }
+        let proposer = self.reader.proposer_at(slot).await?;
         // The proposer may be a moment ahead of this node's sync: wait for the parent.
-        let deadline =
-            Instant::now() + Duration::from_secs(self.reader.schedule.time().slot_duration() / 3);
-        loop {
-            let tip = self.chain.read().expect("poisoned").tip();
-            if tip + 1 >= block.number || Instant::now() >= deadline {
-                break;
-            }
+        let deadline = Instant::now() + patience;
+        while self.chain.read().expect("poisoned").tip() + 1 < block.number
+            && Instant::now() < deadline
+        {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let built = {
-            let chain = self.chain.read().expect("poisoned");
-            if block.number != chain.tip() + 1 {
-                bail!(
-                    "block {} does not build on this node's tip {}",
-                    block.number,
-                    chain.tip()
-                );
-            }
-            if req.args.previous_archive != chain.archive() {
-                bail!(
-                    "previous archive {} is not this node's tip archive {}",
-                    req.args.previous_archive,
-                    chain.archive()
-                );
-            }
-            let queued = chain.forced_data(block.forced.len() as u64).map_err(|i| {
-                eyre!("forced entry {i} was never queued on L1 as far as this node saw")
-            })?;
-            if queued != block.forced {
-                bail!("the forced txs are not the queue's next entries");
-            }
-            chain.preview(block)?
+        let validators: Vec<Address> = self.validators.iter().map(|s| s.address()).collect();
+        let reading = decide::AttestReading {
+            current_slot,
+            epoch,
+            committee: &committee,
+            proposer,
+            validators: &validators,
         };
-        let expected = built.propose_args();
-        if expected.state_root != req.args.state_root {
-            bail!(
-                "state root mismatch: re-execution gives {}, the proposal says {}",
-                expected.state_root,
-                req.args.state_root
-            );
-        }
-        if expected != req.args {
-            bail!(
-                "header mismatch: re-execution gives {expected:?}, the proposal says {:?}",
-                req.args
-            );
-        }
-        Ok(members)
+        let chain = self.chain.read().expect("poisoned");
+        Ok(decide::attest(&reading, &chain, req)?)
     }
 
     /// The key of the node's validator that proposes (and may claim) in `slot`, if any.
@@ -386,7 +343,7 @@ impl NodeInner {
     ) -> eyre::Result<std::sync::RwLockReadGuard<'_, NodeChain>> {
         let chain = self.chain.read().expect("poisoned");
         if chain.tip() != tip {
-            bail!(
+            eyre::bail!(
                 "not synced: this node is at block {}, L1 at {tip}",
                 chain.tip()
             );
@@ -418,7 +375,7 @@ mod tests {
         pool
     }
 
-    fn queue(chain: &mut NodeChain, n: u64, due_epoch: u64) {
+    fn queue(chain: &mut NodeChain, n: u64, due_epoch: Epoch) {
         for i in 0..n {
             let tx = TxGen::new(1000 + i).next_tx();
             chain.on_queued(QueueEntry {
@@ -435,8 +392,16 @@ mod tests {
     fn a_block_takes_pool_txs_up_to_the_limit() {
         let chain = NodeChain::new();
         let pool = pool_of(&chain, 30);
-        let (block, built) =
-            build_block(&chain, &pool, Slot(5), 0, Address::repeat_byte(1), 20, true).unwrap();
+        let (block, built) = build_block(
+            &chain,
+            &pool,
+            Slot(5),
+            Epoch(0),
+            Address::repeat_byte(1),
+            20,
+            true,
+        )
+        .unwrap();
         assert_eq!(block.txs.len(), 20);
         assert!(block.forced.is_empty());
         assert_eq!(built.header.tx_count, 20);
@@ -450,13 +415,14 @@ mod tests {
     #[test]
     fn due_forced_entries_lead_and_not_due_ones_wait() {
         let mut chain = NodeChain::new();
-        queue(&mut chain, 3, 2);
+        queue(&mut chain, 3, Epoch(2));
         let pool = pool_of(&chain, 5);
-        let (early, _) = build_block(&chain, &pool, Slot(5), 1, Address::ZERO, 100, false).unwrap();
+        let (early, _) =
+            build_block(&chain, &pool, Slot(5), Epoch(1), Address::ZERO, 100, false).unwrap();
         assert!(early.forced.is_empty(), "not due in epoch 1");
         assert_eq!(early.txs.len(), 5);
         let (due, built) =
-            build_block(&chain, &pool, Slot(20), 2, Address::ZERO, 100, false).unwrap();
+            build_block(&chain, &pool, Slot(20), Epoch(2), Address::ZERO, 100, false).unwrap();
         assert_eq!(due.forced.len(), 3);
         assert_eq!(due.txs.len(), 5);
         assert_eq!(built.header.forced_tx_count, 3);
@@ -467,16 +433,17 @@ mod tests {
     #[test]
     fn an_eager_proposer_takes_entries_before_they_are_due() {
         let mut chain = NodeChain::new();
-        queue(&mut chain, 3, 2);
+        queue(&mut chain, 3, Epoch(2));
         let pool = pool_of(&chain, 5);
         let (block, built) =
-            build_block(&chain, &pool, Slot(5), 1, Address::ZERO, 100, true).unwrap();
+            build_block(&chain, &pool, Slot(5), Epoch(1), Address::ZERO, 100, true).unwrap();
         assert_eq!(block.forced.len(), 3, "taken in epoch 1, due in epoch 2");
         assert_eq!(block.txs.len(), 5);
         assert_eq!(built.header.forced_tx_count, 3);
         let mut more = NodeChain::new();
-        queue(&mut more, MAX_FORCED_PER_BLOCK as u64 + 5, 9);
-        let (block, _) = build_block(&more, &pool, Slot(5), 1, Address::ZERO, 100, true).unwrap();
+        queue(&mut more, MAX_FORCED_PER_BLOCK as u64 + 5, Epoch(9));
+        let (block, _) =
+            build_block(&more, &pool, Slot(5), Epoch(1), Address::ZERO, 100, true).unwrap();
         assert_eq!(block.forced.len(), MAX_FORCED_PER_BLOCK);
         assert_eq!(block.txs.len(), 5, "none is due, so other txs may follow");
     }
@@ -484,11 +451,11 @@ mod tests {
     #[test]
     fn more_due_entries_than_a_block_takes_leave_no_room_for_others() {
         let mut chain = NodeChain::new();
-        queue(&mut chain, MAX_FORCED_PER_BLOCK as u64 + 1, 0);
+        queue(&mut chain, MAX_FORCED_PER_BLOCK as u64 + 1, Epoch(0));
         let pool = pool_of(&chain, 5);
         for eager in [true, false] {
             let (block, _) =
-                build_block(&chain, &pool, Slot(1), 0, Address::ZERO, 100, eager).unwrap();
+                build_block(&chain, &pool, Slot(1), Epoch(0), Address::ZERO, 100, eager).unwrap();
             assert_eq!(block.forced.len(), MAX_FORCED_PER_BLOCK);
             assert!(block.txs.is_empty());
         }

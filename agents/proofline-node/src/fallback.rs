@@ -65,7 +65,7 @@ impl NodeInner {
                 base,
                 pool,
                 slot,
-                epoch.0,
+                epoch,
                 signer.address(),
                 self.config.max_block_txs,
                 true,

@@ -265,8 +265,8 @@ impl Metrics {
     /// Set the gauges from a status snapshot.
     pub fn set_status(&self, status: &NodeStatus) {
         self.l1_block.set(gauge_value(status.l1_block));
-        self.slot.set(gauge_value(status.slot));
-        self.epoch.set(gauge_value(status.epoch));
+        self.slot.set(gauge_value(status.slot.0));
+        self.epoch.set(gauge_value(status.epoch.0));
         self.pending_block.set(gauge_value(status.pending_block));
         self.proven_block.set(gauge_value(status.proven_block));
         self.synced_block.set(gauge_value(status.synced_block));
@@ -418,8 +418,8 @@ mod tests {
         let m = Metrics::new();
         m.set_status(&NodeStatus {
             l1_block: 1234,
-            slot: 56,
-            epoch: 7,
+            slot: proofline_core::Slot(56),
+            epoch: proofline_core::Epoch(7),
             pending_block: 8,
             proven_block: 6,
             synced_block: 8,

@@ -36,7 +36,7 @@ use eyre::WrapErr;
 use libp2p::Multiaddr;
 use proofline_core::{
     quote::{ValidationContext, QUOTE_TOPIC, QUOTE_WIRE_LEN},
-    rollup_domain, ChainView, Slot,
+    rollup_domain, ChainView, Epoch, Slot,
 };
 use proofline_l1::{
     Deployment, L1Provider, PendingTx, RpcConfig, Supervisor, TxManager, TxManagerConfig,
@@ -95,7 +95,8 @@ pub enum Fault {
 
 impl Fault {
     /// Whether a proposer with this fault censors the pool's txs, and the forced txs, in `epoch`.
-    pub fn censors(&self, epoch: u64) -> (bool, bool) {
+    pub fn censors(&self, epoch: Epoch) -> (bool, bool) {
+        let epoch = epoch.0;
         match *self {
             Fault::Censor { pool, forced } => {
                 let forced = (forced.0..forced.1).contains(&epoch);
@@ -566,8 +567,8 @@ impl NodeInner {
         };
         let status = NodeStatus {
             l1_block: clock.map(|c| c.block).unwrap_or(0),
-            slot: slot.0,
-            epoch: epoch.0,
+            slot,
+            epoch,
             pending_block: pending,
             proven_block: proven,
             synced_block,

@@ -109,7 +109,7 @@ impl NodeInner {
         let (block, built) = {
             let chain = self.chain_at(on_l1)?;
             let pool = self.mempool.lock().expect("poisoned");
-            let epoch = self.reader.epoch_of(slot).0;
+            let epoch = self.reader.epoch_of(slot);
             let (censor_pool, censor_forced) = self
                 .config
                 .fault
@@ -146,10 +146,7 @@ impl NodeInner {
             args.state_root = B256::repeat_byte(0xee);
         }
         let digest = args.digest(&self.domain);
-        match self
-            .store
-            .record_proposal(signer.address(), slot.0, digest)?
-        {
+        match self.store.record_proposal(signer.address(), slot, digest)? {
             SignCheck::Fresh | SignCheck::Repeat => {}
             SignCheck::Conflict { recorded } => {
                 warn!(%slot, %recorded, "already proposed another block in this slot; not proposing again");
@@ -200,7 +197,7 @@ impl NodeInner {
             answers = Some((self.p2p.request_all(request()).await, deadline));
         }
         let t = Instant::now();
-        let mut attestations = self.sign_as(&committee, slot.0, proposal.digest);
+        let mut attestations = self.sign_as(&committee, slot, proposal.digest);
         phases.sign = t.elapsed();
         let t = Instant::now();
         if attestations.len() < needed && answers.is_none() {

@@ -89,6 +89,7 @@ use jsonrpsee::core::{async_trait, RpcResult};
 use jsonrpsee::proc_macros::rpc;
 use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
 use jsonrpsee::types::ErrorObjectOwned;
+use proofline_core::{Epoch, Slot};
 use proofline_l2::StateError;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -150,9 +151,9 @@ pub struct NodeStatus {
     /// Latest L1 block the node has seen.
     pub l1_block: u64,
     /// Current L2 slot.
-    pub slot: u64,
+    pub slot: Slot,
     /// Current epoch.
-    pub epoch: u64,
+    pub epoch: Epoch,
     /// Tip of the pending chain on L1.
     pub pending_block: u64,
     /// Tip of the proven chain on L1.
@@ -173,7 +174,7 @@ pub struct NodeStatus {
 #[serde(rename_all = "camelCase")]
 pub struct BlockInfo {
     pub number: u64,
-    pub slot: u64,
+    pub slot: Slot,
     /// Who proposed it (the sender of its `propose`).
     pub coinbase: Address,
     /// The archive after this block, as L1 recorded it (the node's execution reproduced it).
@@ -487,7 +488,7 @@ impl NodeApiServer for NodeRpc {
         Ok(self
             .state
             .quotes
-            .bids(proofline_core::Epoch(epoch))
+            .bids(Epoch(epoch))
             .iter()
             .map(EpochBid::from)
             .collect())
@@ -573,14 +574,14 @@ mod tests {
         chain.on_queued(proofline_chain::chain::QueueEntry {
             index: 0,
             tx_hash: alloy::primitives::keccak256(&deposit),
-            due_epoch: 0,
+            due_epoch: Epoch(0),
             data: deposit.clone(),
             l1_block: 1,
         });
         chain
             .apply(StoredBlock {
                 number: 1,
-                slot: 3,
+                slot: Slot(3),
                 coinbase: Default::default(),
                 forced: vec![deposit],
                 txs: vec![Bytes::from(spend.encode())],
@@ -693,8 +694,8 @@ mod tests {
         let node = start(100).await;
         node.status_tx.send_replace(NodeStatus {
             l1_block: 120,
-            slot: 9,
-            epoch: 2,
+            slot: Slot(9),
+            epoch: Epoch(2),
             pending_block: 4,
             proven_block: 3,
             synced_block: 0,
@@ -711,8 +712,8 @@ mod tests {
             status,
             NodeStatus {
                 l1_block: 120,
-                slot: 9,
-                epoch: 2,
+                slot: Slot(9),
+                epoch: Epoch(2),
                 pending_block: 4,
                 proven_block: 3,
                 synced_block: 1,
@@ -749,7 +750,7 @@ mod tests {
             block,
             Some(BlockInfo {
                 number: 1,
-                slot: 3,
+                slot: Slot(3),
                 coinbase: Address::ZERO,
                 archive,
                 state_root,

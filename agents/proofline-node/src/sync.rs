@@ -16,6 +16,7 @@
 //!   be a racing L1 node's, see `sync_loop`), it derives everything again from the deployment
 //!   block.
 
+use proofline_core::{Epoch, Slot};
 use std::{collections::BTreeMap, sync::Arc};
 
 use alloy::{
@@ -289,7 +290,7 @@ impl NodeInner {
                     ev.tx_hash,
                     number,
                     p.archive,
-                    p.slot.saturating_to(),
+                    Slot(p.slot.saturating_to()),
                     origins,
                 )
                 .await?;
@@ -318,7 +319,7 @@ impl NodeInner {
         tx_hash: B256,
         number: u64,
         archive: B256,
-        slot: u64,
+        slot: Slot,
         origins: &mut Origins,
     ) -> eyre::Result<()> {
         if number == 0 {
@@ -377,7 +378,7 @@ impl NodeInner {
         tx_hash: B256,
         number: u64,
         archive: B256,
-        slot: u64,
+        slot: Slot,
     ) -> eyre::Result<StoredBlock> {
         let proposal = fetch_proposal(&self.provider, tx_hash).await?;
         let args = &proposal.args;
@@ -425,7 +426,7 @@ fn queue_entry(ev: &ForcedInclusionQueue::ForcedTxQueued, l1_block: u64) -> Queu
     QueueEntry {
         index: ev.index.saturating_to(),
         tx_hash: ev.txHash,
-        due_epoch: ev.includedByEpoch.saturating_to(),
+        due_epoch: Epoch(ev.includedByEpoch.saturating_to()),
         data: ev.txData.clone(),
         l1_block,
     }

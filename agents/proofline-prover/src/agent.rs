@@ -37,7 +37,7 @@ use proofline_bindings::{DevToken, ProverEscrow, Rollup};
 use proofline_chain::chain::NodeChain;
 use proofline_chain::watcher::ViewReceiver;
 use proofline_core::quote::{sign_quote, EpochProofQuote, SignedEpochProofQuote};
-use proofline_core::{ChainView, Epoch, Schedule, Slot};
+use proofline_core::{ChainView, Epoch, Schedule};
 use proofline_l1::{Deployment, L1Provider, TxCandidate, TxManager};
 use tracing::{info, warn};
 
@@ -282,7 +282,7 @@ impl Prover {
         let mut fees = U256::ZERO;
         for number in s.proven + 1..=chain.tip() {
             let Some(b) = chain.block(number) else { break };
-            if self.schedule.epoch_of(Slot(b.slot)) != Epoch(n) {
+            if self.schedule.epoch_of(b.slot) != Epoch(n) {
                 continue;
             }
             blocks += 1;

@@ -8,7 +8,7 @@ use std::{
 
 use alloy::primitives::{Address, B256};
 use proofline_chain::{chain::NodeChain, watcher::ViewReceiver};
-use proofline_core::{ChainView, Epoch, Schedule, Slot};
+use proofline_core::{ChainView, Epoch, Schedule};
 
 use crate::{
     decide,
@@ -75,7 +75,7 @@ impl ProvingJob {
             let b = chain
                 .block(n)
                 .ok_or_else(|| eyre::eyre!("block {n} missing"))?;
-            if self.schedule.epoch_of(Slot(b.slot)) != Epoch(self.epoch) {
+            if self.schedule.epoch_of(b.slot) != Epoch(self.epoch) {
                 break;
             }
             fees.push(BlockFees {

@@ -42,7 +42,7 @@ use alloy::{
     providers::Provider,
 };
 use common::*;
-use proofline_core::quorum;
+use proofline_core::{quorum, Epoch};
 use serde_json::json;
 
 const SLOT: u64 = 4;
@@ -293,7 +293,7 @@ async fn blocks_land_every_slot(net: &Devnet, a: &NodeProc, b: &NodeProc) {
     for (i, node) in [a, b].into_iter().enumerate() {
         let status = node.wait_synced(&net.l1, Duration::from_secs(10)).await;
         assert!(
-            status.epoch >= 3,
+            status.epoch >= Epoch(3),
             "node {} is in epoch {}",
             node.spec.name,
             status.epoch

@@ -16,6 +16,7 @@
 //! - [`node`]: the process that runs all of it.
 
 mod claims;
+mod clock;
 pub mod decide;
 pub mod duties;
 pub mod fallback;

@@ -1,41 +1,34 @@
 //! A fresh devnet for one scenario: anvil, `script/Deploy.s.sol` (the script users run), and
 //! `proofline node`, `prover` and `submitter` processes of the real binary, as `make devnet` runs
-//! them; plus the runner's own tx load, fault injection through anvil's RPC, and the reading
-//! back of the Rollup's events and the blocks' txs (from their blobs) that the report is made of.
+//! them; plus fault injection through anvil's RPC. The runner's tx load is [`crate::load`]; the
+//! reading back of the Rollup's events and the blocks' txs that the report is made of is
+//! [`crate::events`].
 //!
 //! Every process is SIGKILLed when its handle drops, so an error or a panic leaves nothing
 //! running; the deployment file forge writes into the work tree is moved to the run directory.
 
 use std::{
-    collections::{BTreeMap, HashMap, HashSet},
+    collections::HashSet,
     fs::OpenOptions,
     io::Write as _,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    sync::{Arc, Mutex},
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use alloy::{
     primitives::{Bytes, B256},
     providers::Provider,
-    rpc::types::{Filter, Log},
-    sol_types::SolEvent,
 };
-use eyre::{bail, ensure, eyre, WrapErr};
+use eyre::{bail, ensure, WrapErr};
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use proofline_bindings::Rollup;
-use proofline_chain::blobs::{BlobSource, BlockRef};
-use proofline_devnet::{
-    harness::{self, free_port, DEPLOYER_KEY},
-    txgen::TxGen,
-};
+use proofline_devnet::harness::{self, free_port, DEPLOYER_KEY};
 use proofline_l1::{Deployment, L1Provider, RpcConfig};
-use proofline_l2::TxEffect;
 use proofline_node::rpc::{NodeApiClient, TxStatus};
-use tokio::sync::watch;
 
-use crate::report::{ChainEvent, SentTx, Timed};
+use crate::events::collect_events;
+use crate::report::Timed;
 
 pub fn unix_now() -> f64 {
     SystemTime::now()
@@ -567,194 +560,8 @@ impl Devnet {
     }
 }
 
-/// The Rollup of `d`'s events since its deployment, in L1 order, with the txs of each proposed
-/// block read from its blobs (anvil's); times are seconds since genesis.
-pub async fn collect_events(provider: &L1Provider, d: &Deployment) -> eyre::Result<Vec<Timed>> {
-    let filter = Filter::new().address(d.rollup).from_block(d.deploy_block);
-    let mut logs: Vec<Log> = provider.get_logs(&filter).await?;
-    logs.sort_by_key(|l| (l.block_number, l.log_index));
-    let blobs = BlobSource::Anvil {
-        rpc: provider.clone(),
-    };
-    let mut stamps: BTreeMap<u64, (B256, u64)> = BTreeMap::new();
-    let mut out = Vec::new();
-    for log in logs {
-        let number = log.block_number.ok_or_else(|| eyre!("log without block"))?;
-        if let std::collections::btree_map::Entry::Vacant(e) = stamps.entry(number) {
-            let block = provider
-                .get_block_by_number(number.into())
-                .await?
-                .ok_or_else(|| eyre!("L1 block {number} missing"))?;
-            e.insert((block.header.hash, block.header.timestamp));
-        }
-        let (hash, timestamp) = stamps[&number];
-        let t = timestamp as f64 - d.genesis_time as f64;
-        let data = log.data();
-        let Some(topic) = log.topic0() else { continue };
-        let event = if *topic == Rollup::L2BlockProposed::SIGNATURE_HASH {
-            let ev = Rollup::L2BlockProposed::decode_log_data(data)?;
-            let block_number: u64 = ev.blockNumber.saturating_to();
-            if block_number == 0 {
-                continue;
-            }
-            let tx_hash = log
-                .transaction_hash
-                .ok_or_else(|| eyre!("log without tx"))?;
-            let proposal = proofline_node::l1::fetch_proposal(provider, tx_hash).await?;
-            let at = BlockRef {
-                number,
-                hash,
-                timestamp,
-            };
-            let fetched = blobs
-                .fetch(&at, tx_hash, &proposal.args.blob_hashes)
-                .await
-                .wrap_err_with(|| format!("blobs of L2 block {block_number}"))?;
-            let body = proofline_l2::blob::decode_body(&fetched)?;
-            let txs = body.effects.iter().map(TxEffect::tx_hash).collect();
-            ChainEvent::Proposed {
-                number: block_number,
-                slot: ev.slot.saturating_to(),
-                txs,
-            }
-        } else if *topic == Rollup::PrunedPending::SIGNATURE_HASH {
-            let ev = Rollup::PrunedPending::decode_log_data(data)?;
-            ChainEvent::Pruned {
-                proven: ev.provenBlockNumber.saturating_to(),
-                pending: ev.pendingBlockNumber.saturating_to(),
-            }
-        } else if *topic == Rollup::L2ProofVerified::SIGNATURE_HASH {
-            let ev = Rollup::L2ProofVerified::decode_log_data(data)?;
-            ChainEvent::Proven {
-                epoch: ev.epoch.saturating_to(),
-                end: ev.endBlockNumber.saturating_to(),
-            }
-        } else if *topic == Rollup::ProofRightClaimed::SIGNATURE_HASH {
-            let ev = Rollup::ProofRightClaimed::decode_log_data(data)?;
-            ChainEvent::Claimed {
-                epoch: ev.epoch.saturating_to(),
-                prover: ev.bondProvider,
-            }
-        } else if *topic == Rollup::BondSlashed::SIGNATURE_HASH {
-            let ev = Rollup::BondSlashed::decode_log_data(data)?;
-            ChainEvent::Slashed {
-                epoch: ev.epoch.saturating_to(),
-                prover: ev.bondProvider,
-                amount: ev.amount.saturating_to(),
-            }
-        } else if *topic == Rollup::L2BlockProvenInFallback::SIGNATURE_HASH {
-            let ev = Rollup::L2BlockProvenInFallback::decode_log_data(data)?;
-            let number: u64 = ev.blockNumber.saturating_to();
-            // The block's own L2BlockProposed precedes this, in the same transaction.
-            let slot = out
-                .iter()
-                .rev()
-                .find_map(|e: &Timed| match &e.event {
-                    ChainEvent::Proposed {
-                        number: n, slot, ..
-                    } if *n == number => Some(*slot),
-                    _ => None,
-                })
-                .ok_or_else(|| eyre!("block {number} proven in fallback, never proposed"))?;
-            ChainEvent::ProvenInFallback {
-                number,
-                epoch: slot / d.epoch_duration,
-            }
-        } else if *topic == Rollup::FallbackEntered::SIGNATURE_HASH {
-            ChainEvent::FallbackEntered
-        } else if *topic == Rollup::FallbackExited::SIGNATURE_HASH {
-            ChainEvent::FallbackExited
-        } else {
-            continue;
-        };
-        out.push(Timed { t, event });
-    }
-    Ok(out)
-}
-
-fn rpc_client(url: &str) -> eyre::Result<HttpClient> {
+pub(crate) fn rpc_client(url: &str) -> eyre::Result<HttpClient> {
     Ok(HttpClientBuilder::default()
         .request_timeout(Duration::from_secs(5))
         .build(url)?)
-}
-
-/// The runner's tx load: generated txs sent round-robin to the nodes at `rate` per second (or each
-/// to every node, `broadcast`: nodes do not gossip txs); each tx a node accepts is recorded with
-/// its send time (seconds since genesis).
-pub struct Load {
-    stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
-    sent: Arc<Mutex<Vec<SentTx>>>,
-    refused: Arc<Mutex<HashMap<String, u64>>>,
-}
-
-impl Load {
-    pub fn start(
-        nodes: &[String],
-        rate: f64,
-        genesis: u64,
-        seed: u64,
-        broadcast: bool,
-        payer: alloy::signers::local::PrivateKeySigner,
-    ) -> eyre::Result<Load> {
-        let clients = nodes
-            .iter()
-            .map(|u| rpc_client(u))
-            .collect::<eyre::Result<Vec<_>>>()?;
-        let (stop, mut stopped) = watch::channel(false);
-        let sent = Arc::new(Mutex::new(Vec::new()));
-        let refused = Arc::new(Mutex::new(HashMap::new()));
-        let (sent2, refused2) = (sent.clone(), refused.clone());
-        let task = tokio::spawn(async move {
-            let mut gen = TxGen::paying(seed, payer);
-            let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut i = 0usize;
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => {}
-                    _ = stopped.changed() => return,
-                }
-                let tx = gen.next_tx();
-                let t = unix_now() - genesis as f64;
-                let to = if broadcast {
-                    &clients[..]
-                } else {
-                    std::slice::from_ref(&clients[i % clients.len()])
-                };
-                i += 1;
-                let mut accepted = None;
-                for client in to {
-                    match client.send_tx(Bytes::from(tx.encode())).await {
-                        Ok(hash) => accepted = Some(hash),
-                        Err(e) => {
-                            let key = match &e {
-                                jsonrpsee::core::ClientError::Call(c) => c.code().to_string(),
-                                _ => "transport".into(),
-                            };
-                            *refused2.lock().expect("poisoned").entry(key).or_default() += 1;
-                        }
-                    }
-                }
-                if let Some(hash) = accepted {
-                    sent2.lock().expect("poisoned").push(SentTx { hash, t });
-                }
-            }
-        });
-        Ok(Load {
-            stop,
-            task,
-            sent,
-            refused,
-        })
-    }
-
-    /// Stops sending; returns the accepted txs and the refusals by error code.
-    pub async fn stop(self) -> (Vec<SentTx>, HashMap<String, u64>) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
-        let sent = std::mem::take(&mut *self.sent.lock().expect("poisoned"));
-        let refused = std::mem::take(&mut *self.refused.lock().expect("poisoned"));
-        (sent, refused)
-    }
 }

@@ -174,7 +174,7 @@ async fn based_fallback_keeps_the_chain_live() {
     );
 
     // 2. The dropped blocks' txs are proposed again or pooled.
-    let events = proofline_scenario::devnet::collect_events(&l1.provider, &l1.d)
+    let events = proofline_scenario::events::collect_events(&l1.provider, &l1.d)
         .await
         .unwrap();
     assert!(events

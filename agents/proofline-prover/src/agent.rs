@@ -117,8 +117,8 @@ pub struct Prover {
     block_reward: U256,
     min_bond: U256,
     /// Epochs whose claim named us (seen once), being proven or proven.
-    claimed: BTreeSet<u64>,
-    proving: Arc<std::sync::Mutex<HashSet<u64>>>,
+    claimed: BTreeSet<Epoch>,
+    proving: Arc<std::sync::Mutex<HashSet<Epoch>>>,
     event_scan_from: u64,
 }
 
@@ -186,7 +186,7 @@ impl Prover {
     /// Runs until the task is dropped.
     pub async fn run(mut self) {
         // Proofs recorded before a restart go to the submitter(s) again.
-        if let Ok(proofs) = self.store.proofs_from::<EpochProof>(0) {
+        if let Ok(proofs) = self.store.proofs_from::<EpochProof>(Epoch(0)) {
             for (_, proof) in proofs {
                 self.hand_over(proof).await;
             }
@@ -275,14 +275,14 @@ impl Prover {
 
     /// The work epoch `n` holds, from the node's chain (blocks above the proven tip whose slot is
     /// in `n`).
-    fn work(&self, n: u64, s: &ChainView, base_fee: u128) -> EpochWork {
+    fn work(&self, n: Epoch, s: &ChainView, base_fee: u128) -> EpochWork {
         let chain = self.chain.read().expect("chain lock poisoned");
         let mut blocks = 0u64;
         let mut txs = 0u64;
         let mut fees = U256::ZERO;
         for number in s.proven + 1..=chain.tip() {
             let Some(b) = chain.block(number) else { break };
-            if self.schedule.epoch_of(b.slot) != Epoch(n) {
+            if self.schedule.epoch_of(b.slot) != n {
                 continue;
             }
             blocks += 1;
@@ -325,8 +325,7 @@ impl Prover {
     }
 
     async fn quote(&mut self, s: &ChainView) -> eyre::Result<()> {
-        let Some(Epoch(n)) = decide::quote_epoch(s, &self.schedule, self.cfg.quote_lead_secs)
-        else {
+        let Some(n) = decide::quote_epoch(s, &self.schedule, self.cfg.quote_lead_secs) else {
             return Ok(());
         };
         let signed = match self.store.quote::<SignedEpochProofQuote>(n)? {
@@ -338,7 +337,7 @@ impl Prover {
                 // Recorded before it leaves: a restart re-sends this one and never signs another.
                 let signed = self.store.commit_quote(n, &signed)?;
                 self.metrics.quotes_sent.inc();
-                info!(epoch = n, fee_bps = signed.quote.basis_point_fee, bond = %signed.quote.bond_amount, "quoted");
+                info!(epoch = %n, fee_bps = signed.quote.basis_point_fee, bond = %signed.quote.bond_amount, "quoted");
                 signed
             }
         };
@@ -348,7 +347,7 @@ impl Prover {
 
     async fn new_quote(
         &self,
-        n: u64,
+        n: Epoch,
         s: &ChainView,
     ) -> eyre::Result<Option<SignedEpochProofQuote>> {
         let base_fee = self
@@ -359,7 +358,7 @@ impl Prover {
             .unwrap_or_default() as u128;
         let work = self.work(n, s, base_fee);
         // Claimed in the window's last slot at the latest; proven by the end of epoch N+1.
-        let left_secs = self.schedule.proving_budget_secs(Epoch(n));
+        let left_secs = self.schedule.proving_budget_secs(n);
         let proving = self.proving.lock().expect("poisoned").len();
         let checked = check_capacity(
             n,
@@ -376,13 +375,13 @@ impl Prover {
             Ok(fee) => fee,
             Err(d) => {
                 self.decline(&d);
-                info!(epoch = n, reason = %d, "declined to quote");
+                info!(epoch = %n, reason = %d, "declined to quote");
                 return Ok(None);
             }
         };
         let quote = EpochProofQuote {
-            epoch_to_prove: U256::from(n),
-            valid_until_slot: U256::from(self.schedule.quote_valid_until(Epoch(n)).0),
+            epoch_to_prove: U256::from(n.0),
+            valid_until_slot: U256::from(self.schedule.quote_valid_until(n).0),
             bond_amount: work.bond,
             prover: self.address(),
             basis_point_fee: fee,
@@ -413,18 +412,15 @@ impl Prover {
     }
 
     fn watch_claim(&mut self, s: &ChainView) {
-        let Some(NewClaim {
-            epoch: Epoch(n),
-            bond,
-        }) = decide::new_claim(s, self.address(), &self.claimed)
+        let Some(NewClaim { epoch: n, bond }) = decide::new_claim(s, self.address(), &self.claimed)
         else {
             return;
         };
         self.claimed.insert(n);
         self.metrics.claims.inc();
-        info!(epoch = n, %bond, "our quote was claimed");
+        info!(epoch = %n, %bond, "our quote was claimed");
         if self.cfg.fault == Some(ProverFault::WithholdProofs) {
-            warn!(epoch = n, "fault injected: the proof is withheld");
+            warn!(epoch = %n, "fault injected: the proof is withheld");
             return;
         }
         if matches!(self.store.proof::<EpochProof>(n), Ok(Some(_))) {
@@ -449,12 +445,12 @@ impl Prover {
             match job.run().await {
                 Ok(proof) => match store.put_proof(n, &proof) {
                     Ok(proof) => {
-                        info!(epoch = n, "proof ready");
+                        info!(epoch = %n, "proof ready");
                         hand_over(inbox.as_ref(), &submitters, &http, proof).await;
                     }
-                    Err(e) => warn!(epoch = n, error = %e, "proof not stored"),
+                    Err(e) => warn!(epoch = %n, error = %e, "proof not stored"),
                 },
-                Err(e) => warn!(epoch = n, error = %format!("{e:#}"), "proving failed"),
+                Err(e) => warn!(epoch = %n, error = %format!("{e:#}"), "proving failed"),
             }
             proving.lock().expect("poisoned").remove(&n);
         });
@@ -492,10 +488,10 @@ impl Prover {
             .query()
             .await?;
         for (event, _) in proven {
-            let epoch: u64 = event.epoch.saturating_to();
+            let epoch = Epoch(event.epoch.saturating_to());
             if let Some(profit) = self.profit(epoch) {
                 self.metrics.profit_last_epoch.set(profit);
-                info!(epoch, profit, "epoch proven");
+                info!(%epoch, profit, "epoch proven");
             }
         }
         self.event_scan_from = l1_block + 1;
@@ -503,7 +499,7 @@ impl Prover {
     }
 
     /// Share earned minus modelled cost for a proven epoch, from the recorded quote and proof.
-    fn profit(&self, epoch: u64) -> Option<f64> {
+    fn profit(&self, epoch: Epoch) -> Option<f64> {
         let quote = self.store.quote::<SignedEpochProofQuote>(epoch).ok()??;
         let proof = self.store.proof::<EpochProof>(epoch).ok()??;
         let s = &proof.statement;

@@ -16,6 +16,7 @@
 //! [`EpochWork`] and answers a fee or a refusal.
 
 use alloy::primitives::U256;
+use proofline_core::Epoch;
 use serde::{Deserialize, Serialize};
 
 pub const BPS: u32 = 10_000;
@@ -24,7 +25,7 @@ pub const BPS: u32 = 10_000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EpochWork {
-    pub epoch: u64,
+    pub epoch: Epoch,
     pub blocks: u64,
     pub txs: u64,
     /// Block rewards plus the blocks' fees: what `basisPointFee` is a share of.
@@ -67,16 +68,16 @@ impl Default for CostModel {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Decline {
     #[error("epoch {epoch} has no rewards to share")]
-    NoRewards { epoch: u64 },
+    NoRewards { epoch: Epoch },
     #[error("epoch {epoch} would cost {cost} but pays at most {rewards}")]
     Unprofitable {
-        epoch: u64,
+        epoch: Epoch,
         cost: U256,
         rewards: U256,
     },
     #[error("epoch {epoch} needs {needed_secs} s of proving, the deadline leaves {left_secs} s")]
     TooSlow {
-        epoch: u64,
+        epoch: Epoch,
         needed_secs: u64,
         left_secs: u64,
     },
@@ -139,7 +140,7 @@ impl ProvingTime {
 /// slot of the claim window: `left_secs` is the time from then to the end of epoch N+1, less
 /// the margin kept for landing the proof.
 pub fn check_capacity(
-    epoch: u64,
+    epoch: Epoch,
     needed: std::time::Duration,
     left_secs: u64,
     proving: usize,
@@ -212,7 +213,7 @@ mod tests {
 
     fn work(blocks: u64, txs: u64, rewards: u64) -> EpochWork {
         EpochWork {
-            epoch: 7,
+            epoch: Epoch(7),
             blocks,
             txs,
             rewards: U256::from(rewards),
@@ -256,7 +257,7 @@ mod tests {
         let m = simple();
         assert_eq!(
             m.fee_bps(&work(1, 0, 0)),
-            Err(Decline::NoRewards { epoch: 7 })
+            Err(Decline::NoRewards { epoch: Epoch(7) })
         );
         assert!(matches!(
             m.fee_bps(&work(32, 100, 200_000)),
@@ -273,17 +274,17 @@ mod tests {
         };
         let needed = t.for_work(4, 100); // 1 + 2 + 1 = 4 s
         assert_eq!(needed.as_millis(), 4_000);
-        assert_eq!(check_capacity(1, needed, 4, 0, 1), Ok(()));
+        assert_eq!(check_capacity(Epoch(1), needed, 4, 0, 1), Ok(()));
         assert_eq!(
-            check_capacity(1, needed, 3, 0, 1),
+            check_capacity(Epoch(1), needed, 3, 0, 1),
             Err(Decline::TooSlow {
-                epoch: 1,
+                epoch: Epoch(1),
                 needed_secs: 4,
                 left_secs: 3
             })
         );
         assert_eq!(
-            check_capacity(1, needed, 100, 2, 2),
+            check_capacity(Epoch(1), needed, 100, 2, 2),
             Err(Decline::AtCapacity {
                 proving: 2,
                 capacity: 2
@@ -329,7 +330,7 @@ mod external_tests {
 
     fn work() -> EpochWork {
         EpochWork {
-            epoch: 9,
+            epoch: Epoch(9),
             blocks: 4,
             txs: 40,
             rewards: U256::from(1_000u64),

@@ -8,6 +8,7 @@
 use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy::sol_types::SolValue;
 use proofline_bindings::Rollup;
+use proofline_core::Epoch;
 use serde::{Deserialize, Serialize};
 
 /// One proven block's reward recipient and the fees it collected.
@@ -21,7 +22,7 @@ pub struct BlockFees {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EpochStatement {
-    pub epoch: u64,
+    pub epoch: Epoch,
     /// The proven tip the proof starts from, and its archive.
     pub proven_tip: u64,
     pub previous_archive: B256,
@@ -57,7 +58,7 @@ impl EpochStatement {
         [
             self.previous_archive,
             self.end_archive,
-            B256::from(U256::from(self.epoch)),
+            B256::from(U256::from(self.epoch.0)),
             B256::from(U256::from(self.end_block)),
             self.prover.into_word(),
             keccak256(self.fee_recipients().abi_encode()),
@@ -78,7 +79,7 @@ impl EpochProof {
     pub fn to_args(&self) -> Rollup::EpochProofArgs {
         let s = &self.statement;
         Rollup::EpochProofArgs {
-            epoch: U256::from(s.epoch),
+            epoch: U256::from(s.epoch.0),
             endBlockNumber: U256::from(s.end_block),
             previousArchive: s.previous_archive,
             endArchive: s.end_archive,
@@ -99,7 +100,7 @@ mod tests {
     #[test]
     fn fees_hash_is_abi_encode_of_the_array() {
         let s = EpochStatement {
-            epoch: 3,
+            epoch: Epoch(3),
             proven_tip: 10,
             previous_archive: B256::repeat_byte(1),
             end_block: 12,
@@ -130,5 +131,23 @@ mod tests {
         // The call encodes (a smoke check that the binding's struct takes what we give it).
         let call = Rollup::submitEpochRootProofCall { args: p.to_args() };
         assert!(call.abi_encode().len() > 4 + 32 * 8);
+    }
+
+    /// The epoch is stored and sent as a plain number (`Epoch` is serde-transparent), so proof
+    /// files, stored proofs and `submitter_submitProof` params keep their format.
+    #[test]
+    fn the_epoch_serialises_as_a_number() {
+        let s = EpochStatement {
+            epoch: Epoch(3),
+            proven_tip: 10,
+            previous_archive: B256::ZERO,
+            end_block: 12,
+            end_archive: B256::ZERO,
+            prover: Address::ZERO,
+            fees: vec![],
+        };
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["epoch"], serde_json::json!(3));
+        assert_eq!(serde_json::from_value::<EpochStatement>(json).unwrap(), s);
     }
 }

@@ -18,7 +18,7 @@ use crate::{
 
 /// Proves one claimed epoch from the node's re-executed chain.
 pub(crate) struct ProvingJob {
-    pub(crate) epoch: u64,
+    pub(crate) epoch: Epoch,
     pub(crate) prover: Address,
     pub(crate) genesis_archive: B256,
     pub(crate) schedule: Schedule,
@@ -36,7 +36,7 @@ impl ProvingJob {
                 continue;
             };
             let statement = self.statement(&view)?;
-            let over = decide::epoch_over(&view, &self.schedule, Epoch(self.epoch));
+            let over = decide::epoch_over(&view, &self.schedule, self.epoch);
             if let Some(statement) = statement.filter(|_| over) {
                 let txs = self.txs(&statement);
                 let blocks = statement.end_block - statement.proven_tip;
@@ -60,7 +60,7 @@ impl ProvingJob {
     fn statement(&self, view: &ChainView) -> eyre::Result<Option<EpochStatement>> {
         let (proven, pending) = (view.proven, view.pending);
         eyre::ensure!(
-            view.epoch_to_prove == Some(Epoch(self.epoch)),
+            view.epoch_to_prove == Some(self.epoch),
             "epoch {} is no longer the epoch to prove ({:?} is)",
             self.epoch,
             view.epoch_to_prove
@@ -75,7 +75,7 @@ impl ProvingJob {
             let b = chain
                 .block(n)
                 .ok_or_else(|| eyre::eyre!("block {n} missing"))?;
-            if self.schedule.epoch_of(b.slot) != Epoch(self.epoch) {
+            if self.schedule.epoch_of(b.slot) != self.epoch {
                 break;
             }
             fees.push(BlockFees {

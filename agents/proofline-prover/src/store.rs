@@ -7,11 +7,12 @@
 //! - `proofs`: epoch → the finished proof (JSON), written before it is handed to a submitter; a
 //!   restarted prover or submitter picks it up again, so no proof is lost.
 //!
-//! Every write commits with `Durability::Immediate`. redb locks the file, so two agents cannot
-//! share one store.
+//! Keys are the epoch number (a `u64`; the API takes [`Epoch`]). Every write commits with
+//! `Durability::Immediate`. redb locks the file, so two agents cannot share one store.
 
 use std::{path::Path, sync::Arc};
 
+use proofline_core::Epoch;
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -25,7 +26,7 @@ pub enum StoreError {
     #[error("prover store: record of epoch {epoch} in `{table}` does not decode: {source}")]
     Corrupt {
         table: &'static str,
-        epoch: u64,
+        epoch: Epoch,
         source: serde_json::Error,
     },
 }
@@ -57,17 +58,17 @@ impl ProverStore {
         &self,
         table: TableDefinition<u64, &[u8]>,
         name: &'static str,
-        epoch: u64,
+        epoch: Epoch,
         value: &T,
     ) -> Result<T, StoreError> {
         let mut txn = self.db.begin_write()?;
         txn.set_durability(Durability::Immediate)?;
         let existing = {
             let mut t = txn.open_table(table)?;
-            let existing = t.get(epoch)?.map(|v| v.value().to_vec());
+            let existing = t.get(epoch.0)?.map(|v| v.value().to_vec());
             if existing.is_none() {
                 let bytes = serde_json::to_vec(value).expect("agent records always serialise");
-                t.insert(epoch, bytes.as_slice())?;
+                t.insert(epoch.0, bytes.as_slice())?;
             }
             existing
         };
@@ -82,11 +83,11 @@ impl ProverStore {
         &self,
         table: TableDefinition<u64, &[u8]>,
         name: &'static str,
-        epoch: u64,
+        epoch: Epoch,
     ) -> Result<Option<T>, StoreError> {
         let txn = self.db.begin_read()?;
         let t = txn.open_table(table)?;
-        let Some(v) = t.get(epoch)? else {
+        let Some(v) = t.get(epoch.0)? else {
             return Ok(None);
         };
         decode(name, epoch, v.value()).map(Some)
@@ -96,14 +97,15 @@ impl ProverStore {
         &self,
         table: TableDefinition<u64, &[u8]>,
         name: &'static str,
-        from: u64,
-    ) -> Result<Vec<(u64, T)>, StoreError> {
+        from: Epoch,
+    ) -> Result<Vec<(Epoch, T)>, StoreError> {
         let txn = self.db.begin_read()?;
         let t = txn.open_table(table)?;
         let mut out = Vec::new();
-        for entry in t.range(from..)? {
+        for entry in t.range(from.0..)? {
             let (k, v) = entry?;
-            out.push((k.value(), decode(name, k.value(), v.value())?));
+            let epoch = Epoch(k.value());
+            out.push((epoch, decode(name, epoch, v.value())?));
         }
         Ok(out)
     }
@@ -112,38 +114,41 @@ impl ProverStore {
     /// now recorded durably.
     pub fn commit_quote<T: Serialize + DeserializeOwned + Clone>(
         &self,
-        epoch: u64,
+        epoch: Epoch,
         quote: &T,
     ) -> Result<T, StoreError> {
         self.put_once(QUOTES, "quotes", epoch, quote)
     }
 
-    pub fn quote<T: DeserializeOwned>(&self, epoch: u64) -> Result<Option<T>, StoreError> {
+    pub fn quote<T: DeserializeOwned>(&self, epoch: Epoch) -> Result<Option<T>, StoreError> {
         self.get(QUOTES, "quotes", epoch)
     }
 
     /// Records a finished proof (the first one stays if the epoch already has one).
     pub fn put_proof<T: Serialize + DeserializeOwned + Clone>(
         &self,
-        epoch: u64,
+        epoch: Epoch,
         proof: &T,
     ) -> Result<T, StoreError> {
         self.put_once(PROOFS, "proofs", epoch, proof)
     }
 
-    pub fn proof<T: DeserializeOwned>(&self, epoch: u64) -> Result<Option<T>, StoreError> {
+    pub fn proof<T: DeserializeOwned>(&self, epoch: Epoch) -> Result<Option<T>, StoreError> {
         self.get(PROOFS, "proofs", epoch)
     }
 
     /// Every proof recorded for `from` or a later epoch.
-    pub fn proofs_from<T: DeserializeOwned>(&self, from: u64) -> Result<Vec<(u64, T)>, StoreError> {
+    pub fn proofs_from<T: DeserializeOwned>(
+        &self,
+        from: Epoch,
+    ) -> Result<Vec<(Epoch, T)>, StoreError> {
         self.all(PROOFS, "proofs", from)
     }
 }
 
 fn decode<T: DeserializeOwned>(
     table: &'static str,
-    epoch: u64,
+    epoch: Epoch,
     bytes: &[u8],
 ) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt {
@@ -163,19 +168,28 @@ mod tests {
         let path = dir.path().join("prover.redb");
         {
             let s = ProverStore::open(&path).unwrap();
-            assert_eq!(s.commit_quote(5, &"first".to_string()).unwrap(), "first");
             assert_eq!(
-                s.commit_quote(5, &"second".to_string()).unwrap(),
+                s.commit_quote(Epoch(5), &"first".to_string()).unwrap(),
+                "first"
+            );
+            assert_eq!(
+                s.commit_quote(Epoch(5), &"second".to_string()).unwrap(),
                 "first",
                 "a second quote for the epoch is never recorded"
             );
-            s.put_proof(5, &vec![1u8, 2]).unwrap();
-            s.put_proof(7, &vec![3u8]).unwrap();
+            s.put_proof(Epoch(5), &vec![1u8, 2]).unwrap();
+            s.put_proof(Epoch(7), &vec![3u8]).unwrap();
         }
         let s = ProverStore::open(&path).unwrap();
-        assert_eq!(s.quote::<String>(5).unwrap().as_deref(), Some("first"));
-        assert_eq!(s.quote::<String>(6).unwrap(), None);
-        assert_eq!(s.proofs_from::<Vec<u8>>(6).unwrap(), vec![(7, vec![3u8])]);
+        assert_eq!(
+            s.quote::<String>(Epoch(5)).unwrap().as_deref(),
+            Some("first")
+        );
+        assert_eq!(s.quote::<String>(Epoch(6)).unwrap(), None);
+        assert_eq!(
+            s.proofs_from::<Vec<u8>>(Epoch(6)).unwrap(),
+            vec![(Epoch(7), vec![3u8])]
+        );
     }
 
     #[test]

@@ -88,9 +88,9 @@ pub struct Submitter {
     schedule: Schedule,
     views: ViewReceiver,
     /// Epochs with a proof transaction in flight.
-    in_flight: HashMap<u64, Purpose>,
-    done: mpsc::UnboundedSender<(u64, Result<(), String>)>,
-    outcomes: mpsc::UnboundedReceiver<(u64, Result<(), String>)>,
+    in_flight: HashMap<Epoch, Purpose>,
+    done: mpsc::UnboundedSender<(Epoch, Result<(), String>)>,
+    outcomes: mpsc::UnboundedReceiver<(Epoch, Result<(), String>)>,
     /// Proofs received over RPC, waiting to be stored.
     inbox: mpsc::UnboundedReceiver<EpochProof>,
 }
@@ -160,7 +160,7 @@ impl Submitter {
         while let Ok(proof) = self.inbox.try_recv() {
             let epoch = proof.statement.epoch;
             if let Err(e) = self.store.put_proof(epoch, &proof) {
-                warn!(epoch, error = %e, "could not store a received proof");
+                warn!(%epoch, error = %e, "could not store a received proof");
             }
         }
         let Some(dir) = &self.cfg.proof_dir else {
@@ -192,7 +192,7 @@ impl Submitter {
         while let Ok((epoch, outcome)) = self.outcomes.try_recv() {
             self.in_flight.remove(&epoch);
             if let Err(e) = outcome {
-                info!(epoch, error = %e, "proof transaction did not land");
+                info!(%epoch, error = %e, "proof transaction did not land");
             }
         }
         let Some(view) = self.view() else {
@@ -205,13 +205,13 @@ impl Submitter {
         for epoch in obsolete_in_flight(&view, self.in_flight.keys().copied()) {
             if let Some(purpose) = self.in_flight.remove(&epoch) {
                 if self.txmgr.cancel(&purpose).await.is_ok() {
-                    info!(epoch, "cancelled our proof transaction: no longer needed");
+                    info!(%epoch, "cancelled our proof transaction: no longer needed");
                 }
             }
         }
-        let proofs: BTreeMap<u64, EpochProof> = self
+        let proofs: BTreeMap<Epoch, EpochProof> = self
             .store
-            .proofs_from::<EpochProof>(view.epoch_to_prove.map_or(u64::MAX, |e| e.0))?
+            .proofs_from::<EpochProof>(view.epoch_to_prove.unwrap_or(Epoch(u64::MAX)))?
             .into_iter()
             .collect();
         for (epoch, proof) in proofs {
@@ -224,7 +224,7 @@ impl Submitter {
         Ok(())
     }
 
-    async fn send_proof(&mut self, epoch: u64, proof: EpochProof) {
+    async fn send_proof(&mut self, epoch: Epoch, proof: EpochProof) {
         let purpose = Purpose::new(format!("proof-{epoch}"));
         let call = Rollup::submitEpochRootProofCall {
             args: proof.to_args(),
@@ -232,11 +232,11 @@ impl Submitter {
         let candidate = TxCandidate::call(*self.rollup.address(), &call);
         match self.txmgr.send(purpose.clone(), candidate).await {
             Ok(pending) => {
-                info!(epoch, tx = %pending.tx_hash(), "proof sent");
+                info!(%epoch, tx = %pending.tx_hash(), "proof sent");
                 self.in_flight.insert(epoch, purpose);
                 let done = self.done.clone();
                 let metrics = self.metrics.clone();
-                let epoch_ended_at = self.schedule.proof_opens(Epoch(epoch)).0;
+                let epoch_ended_at = self.schedule.proof_opens(epoch).0;
                 tokio::spawn(async move {
                     let outcome = pending.wait().await;
                     let label = match &outcome {
@@ -256,12 +256,12 @@ impl Submitter {
                         metrics
                             .proof_latency_seconds
                             .observe((now - epoch_ended_at as f64).max(0.0));
-                        info!(epoch, "proof landed");
+                        info!(%epoch, "proof landed");
                     }
                     let _ = done.send((epoch, outcome.map(|_| ()).map_err(|e| e.to_string())));
                 });
             }
-            Err(e) => warn!(epoch, error = %e, "proof not sent"),
+            Err(e) => warn!(%epoch, error = %e, "proof not sent"),
         }
     }
 

@@ -28,13 +28,13 @@
 //!
 //! | code     | kind                 | `data`                                                     |
 //! |----------|----------------------|------------------------------------------------------------|
-//! | `-32001` | malformed tx         | none (the message says what is wrong with the bytes)       |
-//! | `-32002` | already pending      | `{"hash": tx hash}`                                        |
-//! | `-32003` | already included     | `{"nullifier": the tx's own nullifier}`                    |
-//! | `-32004` | double spend         | `{"nullifier": …, "conflict": "state" or the pending tx's hash}` |
-//! | `-32005` | invalid against state| none (e.g. the note-hash tree is full)                     |
-//! | `-32006` | mempool full         | `{"maxTxs": …}`                                            |
-//! | `-32007` | fee not covered      | none when the fee alone exceeds the payer's balance; `{"payer", "pending", "balance"}` when it does with the payer's pending txs' fees |
+//! | `-33001` | malformed tx         | none (the message says what is wrong with the bytes)       |
+//! | `-33002` | already pending      | `{"hash": tx hash}`                                        |
+//! | `-33003` | already included     | `{"nullifier": the tx's own nullifier}`                    |
+//! | `-33004` | double spend         | `{"nullifier": …, "conflict": "state" or the pending tx's hash}` |
+//! | `-33005` | invalid against state| none (e.g. the note-hash tree is full)                     |
+//! | `-33006` | mempool full         | `{"maxTxs": …}`                                            |
+//! | `-33007` | fee not covered      | none when the fee alone exceeds the payer's balance; `{"payer", "pending", "balance"}` when it does with the payer's pending txs' fees |
 //! | `-32603` | internal error       | a lock was poisoned by a panic elsewhere in the node       |
 //!
 //! A `data` param that is not hex is refused by jsonrpsee itself with `-32602` (invalid params).
@@ -50,26 +50,29 @@
 //!
 //! | code     | kind | `data` |
 //! |----------|------|--------|
-//! | `-32010` | malformed (gossip bytes only; never over RPC) | none |
-//! | `-32011` | rate limited: too many quotes over RPC | none |
-//! | `-32012` | not ready: the node has not read the Rollup yet | none |
-//! | `-32013` | no epoch to prove | none |
-//! | `-32014` | the epoch's claim window has ended | `{epoch, claimWindowEnd, currentSlot}` |
-//! | `-32015` | the signature is not `quote.prover`'s (another signer, high s, bad v, unrecoverable) | `{prover, recovered}` (`recovered` null when no signer) |
-//! | `-32016` | not the epoch to prove | `{expected, got}` |
-//! | `-32017` | expired (`validUntilSlot` < current slot) | `{validUntilSlot, currentSlot}` |
-//! | `-32018` | expires before the claim window opens | `{validUntilSlot, claimWindowStart}` |
-//! | `-32019` | `basisPointFee` above 10000 | `{basisPointFee, max}` |
-//! | `-32020` | bond below `MIN_BOND` | `{bondAmount, minBond}` |
-//! | `-32021` | the epoch is already claimed | `{epoch}` |
-//! | `-32022` | escrow at the deadline below the bond | `{bondAmount, available, deadline}` |
-//! | `-32023` | escrow balance not known | `{prover, deadline}` |
-//! | `-32024` | L1 unavailable (the escrow read failed) | none |
-//! | `-32025` | already pooled (same digest) | `{digest}` |
-//! | `-32026` | the prover's pooled quote for the epoch ranks at least as well | `{kept}` |
-//! | `-32027` | the pool is full and the quote ranks below all of its epoch's | `{max}` |
+//! | `-33010` | malformed (gossip bytes only; never over RPC) | none |
+//! | `-33011` | rate limited: too many quotes over RPC | none |
+//! | `-33012` | not ready: the node has not read the Rollup yet | none |
+//! | `-33013` | no epoch to prove | none |
+//! | `-33014` | the epoch's claim window has ended | `{epoch, claimWindowEnd, currentSlot}` |
+//! | `-33015` | the signature is not `quote.prover`'s (another signer, high s, bad v, unrecoverable) | `{prover, recovered}` (`recovered` null when no signer) |
+//! | `-33016` | not the epoch to prove | `{expected, got}` |
+//! | `-33017` | expired (`validUntilSlot` < current slot) | `{validUntilSlot, currentSlot}` |
+//! | `-33018` | expires before the claim window opens | `{validUntilSlot, claimWindowStart}` |
+//! | `-33019` | `basisPointFee` above 10000 | `{basisPointFee, max}` |
+//! | `-33020` | bond below `MIN_BOND` | `{bondAmount, minBond}` |
+//! | `-33021` | the epoch is already claimed | `{epoch}` |
+//! | `-33022` | escrow at the deadline below the bond | `{bondAmount, available, deadline}` |
+//! | `-33023` | escrow balance not known | `{prover, deadline}` |
+//! | `-33024` | L1 unavailable (the escrow read failed) | none |
+//! | `-33025` | already pooled (same digest) | `{digest}` |
+//! | `-33026` | the prover's pooled quote for the epoch ranks at least as well | `{kept}` |
+//! | `-33027` | the pool is full and the quote ranks below all of its epoch's | `{max}` |
 //!
-//! Every quote error code is in the implementation-defined server range (-32000 to -32099).
+//! The node's own codes (these and the quote codes) are -33001 to -33027: outside the range
+//! JSON-RPC reserves (-32768 to -32000), which jsonrpsee and Ethereum clients draw their own codes
+//! from (jsonrpsee's -32010 is "batch too large", for example). `INTERNAL` and `INVALID_PARAMS`
+//! are JSON-RPC's.
 //!
 //! # Locking
 //!
@@ -104,38 +107,38 @@ use proofline_core::quote::{
 
 /// Stable JSON-RPC error codes (module doc).
 pub mod codes {
-    pub const MALFORMED: i32 = -32001;
-    pub const ALREADY_KNOWN: i32 = -32002;
-    pub const ALREADY_INCLUDED: i32 = -32003;
-    pub const DOUBLE_SPEND: i32 = -32004;
-    pub const INVALID: i32 = -32005;
-    pub const POOL_FULL: i32 = -32006;
+    pub const MALFORMED: i32 = -33001;
+    pub const ALREADY_KNOWN: i32 = -33002;
+    pub const ALREADY_INCLUDED: i32 = -33003;
+    pub const DOUBLE_SPEND: i32 = -33004;
+    pub const INVALID: i32 = -33005;
+    pub const POOL_FULL: i32 = -33006;
     /// The payer's fee balance does not cover the fee with its other pending txs' fees.
-    pub const FEE_NOT_COVERED: i32 = -32007;
+    pub const FEE_NOT_COVERED: i32 = -33007;
     /// JSON-RPC's internal error.
     pub const INTERNAL: i32 = -32603;
     /// JSON-RPC's invalid params (e.g. `data` is not hex), returned by jsonrpsee.
     pub const INVALID_PARAMS: i32 = -32602;
 
     /// Refusals of `node_submitEpochBid` (module doc, Epoch proof quotes).
-    pub const QUOTE_MALFORMED: i32 = -32010;
-    pub const QUOTE_RATE_LIMITED: i32 = -32011;
-    pub const QUOTE_NOT_READY: i32 = -32012;
-    pub const NO_EPOCH_TO_PROVE: i32 = -32013;
-    pub const CLAIM_WINDOW_CLOSED: i32 = -32014;
-    pub const INVALID_QUOTE_SIGNATURE: i32 = -32015;
-    pub const WRONG_EPOCH: i32 = -32016;
-    pub const QUOTE_EXPIRED: i32 = -32017;
-    pub const QUOTE_EXPIRES_BEFORE_CLAIM_WINDOW: i32 = -32018;
-    pub const FEE_TOO_HIGH: i32 = -32019;
-    pub const BOND_TOO_LOW: i32 = -32020;
-    pub const ALREADY_CLAIMED: i32 = -32021;
-    pub const INSUFFICIENT_ESCROW: i32 = -32022;
-    pub const ESCROW_UNKNOWN: i32 = -32023;
-    pub const L1_UNAVAILABLE: i32 = -32024;
-    pub const QUOTE_ALREADY_KNOWN: i32 = -32025;
-    pub const QUOTE_NOT_BETTER: i32 = -32026;
-    pub const QUOTE_POOL_FULL: i32 = -32027;
+    pub const QUOTE_MALFORMED: i32 = -33010;
+    pub const QUOTE_RATE_LIMITED: i32 = -33011;
+    pub const QUOTE_NOT_READY: i32 = -33012;
+    pub const NO_EPOCH_TO_PROVE: i32 = -33013;
+    pub const CLAIM_WINDOW_CLOSED: i32 = -33014;
+    pub const INVALID_QUOTE_SIGNATURE: i32 = -33015;
+    pub const WRONG_EPOCH: i32 = -33016;
+    pub const QUOTE_EXPIRED: i32 = -33017;
+    pub const QUOTE_EXPIRES_BEFORE_CLAIM_WINDOW: i32 = -33018;
+    pub const FEE_TOO_HIGH: i32 = -33019;
+    pub const BOND_TOO_LOW: i32 = -33020;
+    pub const ALREADY_CLAIMED: i32 = -33021;
+    pub const INSUFFICIENT_ESCROW: i32 = -33022;
+    pub const ESCROW_UNKNOWN: i32 = -33023;
+    pub const L1_UNAVAILABLE: i32 = -33024;
+    pub const QUOTE_ALREADY_KNOWN: i32 = -33025;
+    pub const QUOTE_NOT_BETTER: i32 = -33026;
+    pub const QUOTE_POOL_FULL: i32 = -33027;
 }
 
 /// Most requests in one JSON-RPC batch.
@@ -901,7 +904,7 @@ mod tests {
         for e in &errors {
             let obj = quote_rpc_error(e);
             assert_eq!(obj.message(), e.to_string());
-            assert!((-32099..=-32000).contains(&obj.code()));
+            assert!((-33099..=-33000).contains(&obj.code()));
             assert!(!(codes::POOL_FULL..=codes::MALFORMED).contains(&obj.code()));
         }
     }
@@ -929,7 +932,69 @@ mod tests {
             let obj = rpc_error(e);
             assert_eq!(obj.message(), e.to_string());
             // Outside the codes JSON-RPC reserves for the protocol itself.
-            assert!((-32099..=-32000).contains(&obj.code()));
+            assert!((-33099..=-33000).contains(&obj.code()));
         }
+    }
+
+    /// Probing (issue 15): the node's codes collided with jsonrpsee's own (-32010 "batch too
+    /// large", -32011, -32001 "unknown error", -32005 "batches not supported", -32007 "oversized
+    /// request"...), so a client could not tell a refused quote from a refused batch. Every code
+    /// of the node's own is outside the range JSON-RPC reserves (-32768 to -32000, which
+    /// jsonrpsee and Ethereum clients draw from) and distinct.
+    #[test]
+    fn the_nodes_codes_are_its_own() {
+        let ours = [
+            codes::MALFORMED,
+            codes::ALREADY_KNOWN,
+            codes::ALREADY_INCLUDED,
+            codes::DOUBLE_SPEND,
+            codes::INVALID,
+            codes::POOL_FULL,
+            codes::FEE_NOT_COVERED,
+            codes::QUOTE_MALFORMED,
+            codes::QUOTE_RATE_LIMITED,
+            codes::QUOTE_NOT_READY,
+            codes::NO_EPOCH_TO_PROVE,
+            codes::CLAIM_WINDOW_CLOSED,
+            codes::INVALID_QUOTE_SIGNATURE,
+            codes::WRONG_EPOCH,
+            codes::QUOTE_EXPIRED,
+            codes::QUOTE_EXPIRES_BEFORE_CLAIM_WINDOW,
+            codes::FEE_TOO_HIGH,
+            codes::BOND_TOO_LOW,
+            codes::ALREADY_CLAIMED,
+            codes::INSUFFICIENT_ESCROW,
+            codes::ESCROW_UNKNOWN,
+            codes::L1_UNAVAILABLE,
+            codes::QUOTE_ALREADY_KNOWN,
+            codes::QUOTE_NOT_BETTER,
+            codes::QUOTE_POOL_FULL,
+        ];
+        use jsonrpsee::types::error as lib;
+        let library = [
+            lib::PARSE_ERROR_CODE,
+            lib::INVALID_REQUEST_CODE,
+            lib::METHOD_NOT_FOUND_CODE,
+            lib::INVALID_PARAMS_CODE,
+            lib::INTERNAL_ERROR_CODE,
+            lib::CALL_EXECUTION_FAILED_CODE,
+            lib::UNKNOWN_ERROR_CODE,
+            lib::BATCHES_NOT_SUPPORTED_CODE,
+            lib::TOO_MANY_SUBSCRIPTIONS_CODE,
+            lib::OVERSIZED_REQUEST_CODE,
+            lib::OVERSIZED_RESPONSE_CODE,
+            lib::SERVER_IS_BUSY_CODE,
+            lib::TOO_BIG_BATCH_REQUEST_CODE,
+            lib::TOO_BIG_BATCH_RESPONSE_CODE,
+        ];
+        for code in ours {
+            assert!(
+                !(-32768..=-32000).contains(&code),
+                "{code} is in JSON-RPC's reserved range"
+            );
+            assert!(!library.contains(&code), "{code} is jsonrpsee's");
+        }
+        let distinct: std::collections::HashSet<i32> = ours.into_iter().collect();
+        assert_eq!(distinct.len(), ours.len());
     }
 }

@@ -694,28 +694,28 @@ async fn bad_quotes_are_refused(net: &Devnet, node: &NodeProc) -> Vec<Address> {
             &keys[0],
             &domain,
             quote(&keys[0], epoch, window_end),
-            &[-32022][..],
+            &[-33022][..],
         ),
         (
             "expired",
             &keys[1],
             &domain,
             quote(&keys[1], epoch, slot - 1),
-            &[-32017, -32018][..],
+            &[-33017, -33018][..],
         ),
         (
             "another chain",
             &keys[2],
             &other_chain,
             quote(&keys[2], epoch, window_end),
-            &[-32015][..],
+            &[-33015][..],
         ),
         (
             "wrong epoch",
             &keys[3],
             &domain,
             quote(&keys[3], epoch + 1, window_end),
-            &[-32016][..],
+            &[-33016][..],
         ),
     ];
     for (what, key, domain, q, codes) in cases {

@@ -269,7 +269,19 @@ echo "devnet: watching the chain every ${POLL}s${EXIT_AFTER:+ for ${EXIT_AFTER}s
 start=$SECONDS
 while [[ -z "$EXIT_AFTER" ]] || ((SECONDS - start < EXIT_AFTER)); do
   for pid in "${AGENT_PIDS[@]}"; do
-    kill -0 "$pid" 2>/dev/null || { echo "devnet: agent $pid exited; see $DIR/*.log" >&2; exit 1; }
+    kill -0 "$pid" 2>/dev/null && continue
+    rc=0
+    wait "$pid" 2>/dev/null || rc=$?
+    # An agent ends on its own only when it fails. One that exited 0 (or died of SIGINT/SIGTERM)
+    # was stopped by a Ctrl-C that reached the whole process group, which this shell can miss:
+    # bash drops a SIGINT that arrives while a foreground child (the status query) handles it.
+    if ((rc == 0 || rc == 130 || rc == 143)); then
+      echo
+      echo "devnet: shutting down"
+      exit 0
+    fi
+    echo "devnet: agent $pid exited with status $rc; see $DIR/*.log" >&2
+    exit 1
   done
   status="$("$PROOFLINE" status --node-rpc "$NODE_RPC" 2>/dev/null | tr -d ' \n' || true)"
   num() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" <<<"$status"; }

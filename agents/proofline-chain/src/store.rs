@@ -8,6 +8,12 @@
 //!   hash (32 bytes), then the block's bytes.
 //! - `signatures`, `proposals`: (slot, signer address) → the digest signed. One digest per signer
 //!   and slot is all that may ever be signed; see [`Store::record_signature`].
+//! - `seen`: (slot, proposer) → the first proposal the node received from that slot's proposer,
+//!   with the proposer's signature (digest, 32 bytes, then the 65-byte signature); see
+//!   [`Store::record_seen_proposal`].
+//! - `equivocations`: (slot, proposer) → [`Equivocation`] (JSON): two different proposals the
+//!   proposer signed for one slot, kept as evidence for slashing. Never pruned: only a proposer
+//!   that equivocates adds to it, once per slot.
 //! - `meta`: free-form key → bytes (sync cursors, versions...).
 //!
 //! # Durability and concurrency
@@ -23,7 +29,7 @@
 
 use std::{path::Path, sync::Arc};
 
-use alloy::primitives::{Address, B256};
+use alloy::primitives::{Address, Bytes, B256};
 use proofline_core::Slot;
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
@@ -32,10 +38,40 @@ use thiserror::Error;
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const SIGNATURES: TableDefinition<(u64, [u8; 20]), [u8; 32]> = TableDefinition::new("signatures");
 const PROPOSALS: TableDefinition<(u64, [u8; 20]), [u8; 32]> = TableDefinition::new("proposals");
+const SEEN: TableDefinition<(u64, [u8; 20]), &[u8]> = TableDefinition::new("seen");
+const EQUIVOCATIONS: TableDefinition<(u64, [u8; 20]), &[u8]> =
+    TableDefinition::new("equivocations");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
 /// Bytes of the [`L1Origin`] prefix of a stored block.
 const ORIGIN_LEN: usize = 8 + 32;
+
+/// A proposal as its proposer signed it: the proposal digest and the 65-byte signature over it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedDigest {
+    pub digest: B256,
+    pub signature: Bytes,
+}
+
+/// Two different proposals one proposer signed for one slot: evidence for slashing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Equivocation {
+    pub slot: Slot,
+    pub proposer: Address,
+    /// The one the node received first.
+    pub first: SignedDigest,
+    pub second: SignedDigest,
+}
+
+/// What [`Store::record_seen_proposal`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen {
+    /// The first proposal from this proposer for this slot, or the same one again.
+    First,
+    /// The proposer signed another proposal for this slot before: the pair is now kept as
+    /// evidence.
+    Equivocation(Box<Equivocation>),
+}
 
 /// The L1 block an L2 block was proposed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -114,6 +150,8 @@ impl Store {
             txn.open_table(BLOCKS)?;
             txn.open_table(SIGNATURES)?;
             txn.open_table(PROPOSALS)?;
+            txn.open_table(SEEN)?;
+            txn.open_table(EQUIVOCATIONS)?;
             txn.open_table(META)?;
             Ok(())
         })?;
@@ -256,8 +294,67 @@ impl Store {
                     false
                 })?;
             }
+            txn.open_table(SEEN)?
+                .retain_in(..(slot.0, [0u8; 20]), |_, _| {
+                    removed += 1;
+                    false
+                })?;
             Ok(removed)
         })
+    }
+
+    /// Records the proposal `proposer` signed for `slot`, if it is the first the node sees from
+    /// it for that slot. Only call it with a signature already checked to be the proposer's: the
+    /// record is what an equivocation is later proven with. A different proposal for the same
+    /// slot is kept, beside the first, as an [`Equivocation`].
+    pub fn record_seen_proposal(
+        &self,
+        proposer: Address,
+        slot: Slot,
+        signed: &SignedDigest,
+    ) -> Result<Seen, StoreError> {
+        let key = (slot.0, proposer.into_array());
+        let mut seen = Seen::First;
+        self.write(|txn| {
+            let mut table = txn.open_table(SEEN)?;
+            let first = table.get(key)?.map(|v| decode_signed(v.value()));
+            match first {
+                None => {
+                    table.insert(key, encode_signed(signed).as_slice())?;
+                }
+                Some(first) if first.digest == signed.digest => {}
+                Some(first) => {
+                    let evidence = Equivocation {
+                        slot,
+                        proposer,
+                        first,
+                        second: signed.clone(),
+                    };
+                    let bytes = serde_json::to_vec(&evidence).expect("serialises");
+                    let mut evidence_table = txn.open_table(EQUIVOCATIONS)?;
+                    if evidence_table.get(key)?.is_none() {
+                        evidence_table.insert(key, bytes.as_slice())?;
+                    }
+                    seen = Seen::Equivocation(Box::new(evidence));
+                }
+            }
+            Ok(())
+        })?;
+        Ok(seen)
+    }
+
+    /// The equivocations kept as evidence, newest slot first, at most `limit`.
+    pub fn equivocations(&self, limit: usize) -> Result<Vec<Equivocation>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(EQUIVOCATIONS)?;
+        let mut out = Vec::new();
+        for entry in table.iter()?.rev().take(limit) {
+            let (_, value) = entry?;
+            if let Ok(e) = serde_json::from_slice(value.value()) {
+                out.push(e);
+            }
+        }
+        Ok(out)
     }
 
     pub fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -330,6 +427,20 @@ fn decode_block(number: u64, value: &[u8]) -> Result<(L1Origin, Vec<u8>), StoreE
         block_hash: B256::from_slice(&head[8..]),
     };
     Ok((origin, bytes.to_vec()))
+}
+
+fn encode_signed(signed: &SignedDigest) -> Vec<u8> {
+    let mut out = signed.digest.to_vec();
+    out.extend_from_slice(&signed.signature);
+    out
+}
+
+fn decode_signed(bytes: &[u8]) -> SignedDigest {
+    let (digest, signature) = bytes.split_at(bytes.len().min(32));
+    SignedDigest {
+        digest: B256::left_padding_from(digest),
+        signature: Bytes::copy_from_slice(signature),
+    }
 }
 
 #[cfg(test)]
@@ -518,6 +629,47 @@ mod tests {
         assert_eq!(
             store.record_signature(a, Slot(2), d).unwrap(),
             SignCheck::Fresh
+        );
+    }
+
+    #[test]
+    fn store_keeps_a_proposers_two_signed_proposals_for_a_slot_as_evidence() {
+        let (dir, store) = temp_store();
+        let p = Address::repeat_byte(0xb);
+        let signed = |d: u8| SignedDigest {
+            digest: B256::repeat_byte(d),
+            signature: Bytes::from(vec![d; 65]),
+        };
+        assert_eq!(
+            store.record_seen_proposal(p, Slot(7), &signed(1)).unwrap(),
+            Seen::First
+        );
+        assert_eq!(
+            store.record_seen_proposal(p, Slot(7), &signed(1)).unwrap(),
+            Seen::First,
+            "the same proposal again"
+        );
+        assert_eq!(
+            store.record_seen_proposal(p, Slot(8), &signed(2)).unwrap(),
+            Seen::First,
+            "another slot"
+        );
+        let Seen::Equivocation(e) = store.record_seen_proposal(p, Slot(7), &signed(3)).unwrap()
+        else {
+            panic!("a second proposal for slot 7 is an equivocation");
+        };
+        assert_eq!((e.slot, e.proposer), (Slot(7), p));
+        assert_eq!((e.first.clone(), e.second.clone()), (signed(1), signed(3)));
+        assert_eq!(store.equivocations(10).unwrap(), vec![*e.clone()]);
+        // Pruning forgets what was seen, never the evidence; and it survives a restart.
+        store.prune_records_below(Slot(100)).unwrap();
+        drop(store);
+        let store = Store::open(&dir.path().join("node.redb")).unwrap();
+        assert_eq!(store.equivocations(10).unwrap(), vec![*e]);
+        assert_eq!(
+            store.record_seen_proposal(p, Slot(7), &signed(3)).unwrap(),
+            Seen::First,
+            "pruned: a past slot's proposals are no longer compared"
         );
     }
 

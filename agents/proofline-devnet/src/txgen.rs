@@ -455,6 +455,7 @@ mod tests {
             chain: Arc::new(RwLock::new(proofline_chain::chain::NodeChain::new())),
             status,
             quotes: Default::default(),
+            store: None,
         };
         let (addr, handle) = serve("127.0.0.1:0".parse().unwrap(), state.clone())
             .await
@@ -515,6 +516,7 @@ mod tests {
             chain: Arc::new(RwLock::new(proofline_chain::chain::NodeChain::new())),
             status,
             quotes: Default::default(),
+            store: None,
         };
         let (_, handle) = serve(addr, state.clone()).await.unwrap();
         let stats = tokio::time::timeout(Duration::from_secs(20), gen)

@@ -104,6 +104,7 @@ async fn bench(n: usize) {
         chain: Arc::new(RwLock::new(chain)),
         status,
         quotes: Default::default(),
+        store: None,
     };
     let (addr, handle) = serve("127.0.0.1:0".parse().unwrap(), state.clone())
         .await

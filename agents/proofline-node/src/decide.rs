@@ -127,6 +127,16 @@ pub enum Refusal {
     NotInCommittee(Epoch),
     #[error("the proposer of slot {0} is not known yet: its epoch is not set up")]
     ProposerUnknown(Slot),
+    #[error("the proposal's signature is malformed")]
+    BadSignature,
+    #[error("the proposal is signed by {signer}, not by the proposer of slot {slot} ({proposer})")]
+    NotSignedByProposer {
+        signer: Address,
+        slot: Slot,
+        proposer: Address,
+    },
+    #[error("the proposer of slot {slot} signed another proposal for it ({first}): equivocation")]
+    Equivocation { slot: Slot, first: B256 },
     #[error("coinbase {coinbase} is not the proposer of slot {slot} ({proposer})")]
     NotProposer {
         coinbase: Address,
@@ -154,8 +164,48 @@ pub enum Refusal {
     },
 }
 
+/// **Attest, first.** Whether `req` is the slot's proposer's own proposal: for the current slot,
+/// signed over `digest` (its proposal digest) by the slot's proposer, with that proposer as
+/// coinbase. Pure and cheap (one signature recovery): an attester runs it before it reads,
+/// records or executes anything for a request, so a peer that is not the proposer gets nothing
+/// done for it, and cannot make the attester record a block in the proposer's name.
+pub fn authenticate(
+    current_slot: Slot,
+    proposer: Option<Address>,
+    digest: B256,
+    req: &AttestRequest,
+) -> Result<Address, Refusal> {
+    let slot = req.block.slot;
+    if slot != current_slot {
+        return Err(Refusal::WrongSlot {
+            proposal: slot,
+            current: current_slot,
+        });
+    }
+    let signer = alloy::primitives::Signature::try_from(&req.signature[..])
+        .ok()
+        .and_then(|s| s.recover_address_from_prehash(&digest).ok())
+        .ok_or(Refusal::BadSignature)?;
+    let proposer = proposer.ok_or(Refusal::ProposerUnknown(slot))?;
+    if signer != proposer {
+        return Err(Refusal::NotSignedByProposer {
+            signer,
+            slot,
+            proposer,
+        });
+    }
+    if req.block.coinbase != proposer {
+        return Err(Refusal::NotProposer {
+            coinbase: req.block.coinbase,
+            slot,
+            proposer,
+        });
+    }
+    Ok(proposer)
+}
+
 /// **Attest.** The node's validators that sign `req`, given what it read and its own chain:
-/// the proposal is for the current slot, from that slot's proposer, for one of the node's
+/// the proposal is the slot's proposer's own ([`authenticate`]), for one of the node's
 /// committee members, builds on the node's tip with the queue entries it saw queued, and
 /// re-executing it gives exactly the proposed header. Executes the block last, after every
 /// cheap check.
@@ -163,14 +213,10 @@ pub fn attest(
     reading: &AttestReading<'_>,
     chain: &NodeChain,
     req: &AttestRequest,
+    digest: B256,
 ) -> Result<Vec<Address>, Refusal> {
     let block = &req.block;
-    if block.slot != reading.current_slot {
-        return Err(Refusal::WrongSlot {
-            proposal: block.slot,
-            current: reading.current_slot,
-        });
-    }
+    authenticate(reading.current_slot, reading.proposer, digest, req)?;
     let members: Vec<Address> = reading
         .validators
         .iter()
@@ -179,16 +225,6 @@ pub fn attest(
         .collect();
     if members.is_empty() {
         return Err(Refusal::NotInCommittee(reading.epoch));
-    }
-    let proposer = reading
-        .proposer
-        .ok_or(Refusal::ProposerUnknown(block.slot))?;
-    if block.coinbase != proposer {
-        return Err(Refusal::NotProposer {
-            coinbase: block.coinbase,
-            slot: block.slot,
-            proposer,
-        });
     }
     if U256::from(block.number) != req.args.block_number
         || U256::from(block.slot.0) != req.args.slot
@@ -393,21 +429,45 @@ mod tests {
         use proofline_chain::chain::QueueEntry;
         use proofline_devnet::txgen::TxGen;
 
-        const PROPOSER: Address = Address::repeat_byte(3);
-        const COMMITTEE: [Address; 3] = [
-            Address::repeat_byte(1),
-            Address::repeat_byte(2),
-            Address::repeat_byte(3),
-        ];
+        use alloy::signers::{local::PrivateKeySigner, SignerSync};
+        use std::sync::LazyLock;
+
+        static PROPOSER_KEY: LazyLock<PrivateKeySigner> =
+            LazyLock::new(|| PrivateKeySigner::from_bytes(&B256::repeat_byte(3)).unwrap());
+        static PROPOSER: LazyLock<Address> = LazyLock::new(|| PROPOSER_KEY.address());
+        static COMMITTEE: LazyLock<[Address; 3]> =
+            LazyLock::new(|| [Address::repeat_byte(1), Address::repeat_byte(2), *PROPOSER]);
 
         fn reading() -> AttestReading<'static> {
             AttestReading {
                 current_slot: Slot(5),
                 epoch: Epoch(0),
-                committee: &COMMITTEE,
-                proposer: Some(PROPOSER),
+                committee: &COMMITTEE[..],
+                proposer: Some(*PROPOSER),
                 validators: &COMMITTEE[..2],
             }
+        }
+
+        fn domain() -> alloy::sol_types::Eip712Domain {
+            proofline_core::rollup_domain(31337, Address::repeat_byte(0x55))
+        }
+
+        /// Signs `req`'s header as `key` would propose it.
+        fn sign_as(key: &PrivateKeySigner, req: &mut AttestRequest) {
+            let digest = req.args.digest(&domain());
+            req.signature = Bytes::from(key.sign_hash_sync(&digest).unwrap().as_bytes().to_vec());
+        }
+
+        fn sign(req: &mut AttestRequest) {
+            sign_as(&PROPOSER_KEY, req)
+        }
+
+        fn check(
+            reading: &AttestReading<'_>,
+            chain: &NodeChain,
+            req: &AttestRequest,
+        ) -> Result<Vec<Address>, Refusal> {
+            attest(reading, chain, req, req.args.digest(&domain()))
         }
 
         /// A chain with two forced entries queued, and the proposer's honest block on it.
@@ -428,9 +488,14 @@ mod tests {
                 pool.add(&tx.encode(), chain.l2().state()).unwrap();
             }
             let (block, built) =
-                build_block(&chain, &pool, Slot(5), Epoch(0), PROPOSER, 10, true).unwrap();
-            let args = built.propose_args();
-            (chain, AttestRequest { block, args })
+                build_block(&chain, &pool, Slot(5), Epoch(0), *PROPOSER, 10, true).unwrap();
+            let mut req = AttestRequest {
+                block,
+                args: built.propose_args(),
+                signature: Bytes::new(),
+            };
+            sign(&mut req);
+            (chain, req)
         }
 
         #[test]
@@ -438,9 +503,51 @@ mod tests {
             let (chain, req) = honest();
             assert_eq!(req.block.forced.len(), 2);
             assert_eq!(
-                attest(&reading(), &chain, &req).unwrap(),
+                check(&reading(), &chain, &req).unwrap(),
                 COMMITTEE[..2].to_vec()
             );
+        }
+
+        /// The censorship attack (issue 15): anyone may build a valid block with the proposer as
+        /// coinbase; only the proposer can sign it, and nothing else is checked first.
+        #[test]
+        fn only_what_the_slots_proposer_signed() {
+            let (chain, mut req) = honest();
+            req.signature = Bytes::new();
+            assert!(matches!(
+                check(&reading(), &chain, &req),
+                Err(Refusal::BadSignature)
+            ));
+            let (chain, mut req) = honest();
+            let impostor = PrivateKeySigner::random();
+            sign_as(&impostor, &mut req);
+            assert!(matches!(
+                check(&reading(), &chain, &req),
+                Err(Refusal::NotSignedByProposer { signer, .. }) if signer == impostor.address()
+            ));
+            // Authentication comes first: an impostor learns nothing of the node's committee.
+            let not_member = AttestReading {
+                validators: &[],
+                ..reading()
+            };
+            assert!(matches!(
+                check(&not_member, &chain, &req),
+                Err(Refusal::NotSignedByProposer { .. })
+            ));
+            // A signature over another header (a replay of the proposer's other proposal).
+            let (chain, mut req) = honest();
+            req.args.tx_count += U256::from(1);
+            assert!(matches!(
+                check(&reading(), &chain, &req),
+                Err(Refusal::NotSignedByProposer { .. })
+            ));
+            // Signed by the proposer, but naming someone else as coinbase.
+            let (chain, mut req) = honest();
+            req.block.coinbase = COMMITTEE[0];
+            assert!(matches!(
+                check(&reading(), &chain, &req),
+                Err(Refusal::NotProposer { .. })
+            ));
         }
 
         #[test]
@@ -452,7 +559,7 @@ mod tests {
                     ..reading()
                 };
                 assert!(matches!(
-                    attest(&r, &chain, &req),
+                    check(&r, &chain, &req),
                     Err(Refusal::WrongSlot { proposal: Slot(5), current: c }) if c == current
                 ));
             }
@@ -466,7 +573,7 @@ mod tests {
                 ..reading()
             };
             assert!(matches!(
-                attest(&not_member, &chain, &req),
+                check(&not_member, &chain, &req),
                 Err(Refusal::NotInCommittee(Epoch(0)))
             ));
             let unknown = AttestReading {
@@ -474,7 +581,7 @@ mod tests {
                 ..reading()
             };
             assert!(matches!(
-                attest(&unknown, &chain, &req),
+                check(&unknown, &chain, &req),
                 Err(Refusal::ProposerUnknown(Slot(5)))
             ));
             let other = AttestReading {
@@ -482,8 +589,8 @@ mod tests {
                 ..reading()
             };
             assert!(matches!(
-                attest(&other, &chain, &req),
-                Err(Refusal::NotProposer { .. })
+                check(&other, &chain, &req),
+                Err(Refusal::NotSignedByProposer { .. })
             ));
         }
 
@@ -491,21 +598,24 @@ mod tests {
         fn only_on_the_nodes_tip() {
             let (chain, mut req) = honest();
             req.args.previous_archive = B256::repeat_byte(9);
+            sign(&mut req);
             assert!(matches!(
-                attest(&reading(), &chain, &req),
+                check(&reading(), &chain, &req),
                 Err(Refusal::PreviousArchive { .. })
             ));
             let (chain, mut req) = honest();
             req.block.number = 2;
             req.args.block_number = U256::from(2);
+            sign(&mut req);
             assert!(matches!(
-                attest(&reading(), &chain, &req),
+                check(&reading(), &chain, &req),
                 Err(Refusal::NotOnTip { number: 2, tip: 0 })
             ));
             let (chain, mut req) = honest();
             req.args.slot = U256::from(6);
+            sign(&mut req);
             assert!(matches!(
-                attest(&reading(), &chain, &req),
+                check(&reading(), &chain, &req),
                 Err(Refusal::BlockHeaderDisagree)
             ));
         }
@@ -515,7 +625,7 @@ mod tests {
             let (chain, mut req) = honest();
             req.block.forced.reverse();
             assert!(matches!(
-                attest(&reading(), &chain, &req),
+                check(&reading(), &chain, &req),
                 Err(Refusal::ForcedNotNext)
             ));
             let (chain, mut req) = honest();
@@ -523,7 +633,7 @@ mod tests {
                 .forced
                 .push(Bytes::from(TxGen::new(5000).next_tx().encode()));
             assert!(matches!(
-                attest(&reading(), &chain, &req),
+                check(&reading(), &chain, &req),
                 Err(Refusal::ForcedNotQueued(2))
             ));
         }
@@ -532,21 +642,23 @@ mod tests {
         fn only_what_re_execution_gives() {
             let (chain, mut req) = honest();
             req.args.state_root = B256::repeat_byte(0xee);
-            let refusal = attest(&reading(), &chain, &req).unwrap_err();
+            sign(&mut req);
+            let refusal = check(&reading(), &chain, &req).unwrap_err();
             assert!(
                 refusal.to_string().starts_with("state root mismatch"),
                 "{refusal}"
             );
             let (chain, mut req) = honest();
             req.args.archive = B256::repeat_byte(0xee);
+            sign(&mut req);
             assert!(matches!(
-                attest(&reading(), &chain, &req),
+                check(&reading(), &chain, &req),
                 Err(Refusal::Header { .. })
             ));
             // A tx dropped from the body: the header's counts and root no longer follow.
             let (chain, mut req) = honest();
             req.block.txs.pop();
-            assert!(attest(&reading(), &chain, &req).is_err());
+            assert!(check(&reading(), &chain, &req).is_err());
         }
     }
 }

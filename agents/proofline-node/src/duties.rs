@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
 use proofline_chain::chain::{ApplyError, NodeChain, StoredBlock};
-use proofline_chain::store::SignCheck;
+use proofline_chain::store::{Seen, SignCheck, SignedDigest};
 
 use crate::{decide, mempool::Mempool, metrics::AttestationResult, node::NodeInner};
 
@@ -32,11 +32,15 @@ use crate::{decide, mempool::Mempool, metrics::AttestationResult, node::NodeInne
 /// block that cannot take every due entry carries nothing else.
 pub const MAX_FORCED_PER_BLOCK: usize = 64;
 
-/// What a proposer sends its peers: the block and the header it claims.
+/// What a proposer sends its peers: the block, the header it claims, and the proposer's
+/// signature over the header's digest (the proposal digest attesters sign), which says the slot's
+/// proposer, and nobody else, proposes this block.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AttestRequest {
     pub block: StoredBlock,
     pub args: ProposeArgs,
+    /// 65 bytes: r, s, v.
+    pub signature: Bytes,
 }
 
 /// A peer's answer: its committee members' signatures, or why it refused.
@@ -254,9 +258,29 @@ impl NodeInner {
             }
             .into());
         }
+        // Authenticated before anything is recorded, read (but the slot's proposer, cached) or
+        // executed for it: only the slot's proposer gets work done.
+        let digest = req.args.digest(&self.domain);
+        let proposer = self.reader.proposer_at(slot).await?;
+        let proposer = decide::authenticate(current_slot, proposer, digest, req)?;
+        let signed = SignedDigest {
+            digest,
+            signature: req.signature.clone(),
+        };
+        if let Seen::Equivocation(e) = self.store.record_seen_proposal(proposer, slot, &signed)? {
+            warn!(
+                %slot, %proposer, first = %e.first.digest, second = %e.second.digest,
+                "the slot's proposer signed two different proposals: kept as evidence (node_getEquivocations)"
+            );
+            self.metrics.equivocation();
+            return Err(decide::Refusal::Equivocation {
+                slot,
+                first: e.first.digest,
+            }
+            .into());
+        }
         let epoch = self.reader.epoch_of(slot);
         let committee = self.reader.committee(epoch).await?;
-        let proposer = self.reader.proposer_at(slot).await?;
         // The proposer may be a moment ahead of this node's sync: wait for the parent.
         let deadline = Instant::now() + patience;
         while self.chain.read().expect("poisoned").tip() + 1 < block.number
@@ -269,11 +293,11 @@ impl NodeInner {
             current_slot,
             epoch,
             committee: &committee,
-            proposer,
+            proposer: Some(proposer),
             validators: &validators,
         };
         let chain = self.chain.read().expect("poisoned");
-        Ok(decide::attest(&reading, &chain, req)?)
+        Ok(decide::attest(&reading, &chain, req, digest)?)
     }
 
     /// The key of the node's validator that proposes (and may claim) in `slot`, if any.

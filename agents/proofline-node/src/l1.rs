@@ -50,6 +50,8 @@ pub struct RollupReader {
     /// The deployment's time rules (slots, epochs, the claim window).
     pub schedule: Schedule,
     committees: Mutex<HashMap<u64, Vec<Address>>>,
+    /// Proposers of recent slots (`proposer_at`), by slot.
+    proposers: Mutex<HashMap<u64, Address>>,
     /// `MIN_BOND`, an immutable: read once.
     min_bond: Mutex<Option<U256>>,
 }
@@ -74,6 +76,7 @@ impl RollupReader {
             rollup: Rollup::new(deployment.rollup, provider),
             schedule,
             committees: Mutex::new(HashMap::new()),
+            proposers: Mutex::new(HashMap::new()),
             min_bond: Mutex::new(None),
         })
     }
@@ -110,10 +113,23 @@ impl RollupReader {
     /// The proposer of `slot`; the zero address when the epoch has no committee (anyone may
     /// propose, SPEC 3); `None` while the epoch's seed is not drawn (neither it nor the epoch
     /// before it was set up: `setupEpoch()` in it draws the seed).
+    ///
+    /// Once drawn, a slot's proposer never changes (SPEC 3: the seed is fixed after the set is
+    /// final), so it is cached for the current slots: attesters look it up for every request.
     pub async fn proposer_at(&self, slot: Slot) -> eyre::Result<Option<Address>> {
+        if let Some(p) = self.proposers.lock().expect("poisoned").get(&slot.0) {
+            return Ok(Some(*p));
+        }
         let ts = U256::from(self.slot_start(slot));
         match self.rollup.getProposerAt(ts).call().await {
-            Ok(proposer) => Ok(Some(proposer)),
+            Ok(proposer) => {
+                let mut cache = self.proposers.lock().expect("poisoned");
+                // A few epochs of slots around the current one.
+                let keep = 4 * self.schedule.time().epoch_duration();
+                cache.retain(|s, _| s + keep > slot.0 && *s < slot.0 + keep);
+                cache.insert(slot.0, proposer);
+                Ok(Some(proposer))
+            }
             Err(e)
                 if e.decoded_revert()
                     .is_some_and(|d| d.is::<Errors::Rollup__SeedNotFixed>()) =>

@@ -27,5 +27,6 @@ pub mod node;
 pub mod propose;
 pub mod quote_intake;
 pub mod quotes;
+mod rogue;
 pub mod rpc;
 mod sync;

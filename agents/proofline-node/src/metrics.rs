@@ -134,6 +134,7 @@ pub struct Metrics {
     pub claims_sent: Counter,
     pub blocks_synced: Counter,
     pub reorgs: Counter,
+    pub equivocations: Counter,
     pub quotes_seen: Family<QuoteSourceLabels, Counter>,
     pub quotes_accepted: Family<QuoteSourceLabels, Counter>,
     pub quotes_rejected: Family<QuoteRejectLabels, Counter>,
@@ -219,6 +220,11 @@ impl Metrics {
             "reorgs",
             "L1 reorgs and pending-chain prunes handled",
         );
+        let equivocations = counter(
+            &mut registry,
+            "equivocations",
+            "Slots whose proposer signed two different proposals, kept as evidence",
+        );
         let quotes_seen = Family::<QuoteSourceLabels, Counter>::default();
         registry.register(
             "quotes_seen",
@@ -255,6 +261,7 @@ impl Metrics {
             claims_sent,
             blocks_synced,
             reorgs,
+            equivocations,
             quotes_seen,
             quotes_accepted,
             quotes_rejected,
@@ -281,6 +288,11 @@ impl Metrics {
                 outcome: outcome.to_owned(),
             })
             .inc();
+    }
+
+    /// Count a proposer's equivocation.
+    pub fn equivocation(&self) {
+        self.equivocations.inc();
     }
 
     /// Count an answered attestation request.

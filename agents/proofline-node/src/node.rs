@@ -40,7 +40,7 @@ use proofline_l1::{
     Deployment, L1Provider, PendingTx, RpcConfig, Supervisor, TxManager, TxManagerConfig,
 };
 use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use proofline_chain::blobs::BlobSource;
 use proofline_chain::chain::{NodeChain, StoredBlock};
@@ -53,6 +53,7 @@ use crate::{
     duties::{AttestRequest, AttestResponse},
     l1::{EscrowReader, L1Clock, RollupReader},
     mempool::{Mempool, MempoolConfig},
+    metrics::AttestationResult,
     metrics::{Health, Metrics},
     quote_intake::{self, IntakeConfig, QuoteIntake},
     rpc::{NodeStatus, RpcState},
@@ -60,6 +61,21 @@ use crate::{
 
 /// Gossip messages waiting for the quote validator; more are ignored (not forwarded, no penalty).
 const GOSSIP_QUEUE: usize = 1_024;
+/// Attestation requests answered at once; more are refused ("busy") until one ends.
+const ATTESTS_IN_FLIGHT: usize = 8;
+/// Attestation requests answered at once for one peer (an honest proposer has one per slot).
+const ATTESTS_PER_PEER: usize = 2;
+
+fn release(per_peer: &Mutex<HashMap<libp2p::PeerId, usize>>, peer: libp2p::PeerId) {
+    let mut counts = per_peer.lock().expect("poisoned");
+    if let Some(n) = counts.get_mut(&peer) {
+        *n -= 1;
+        if *n == 0 {
+            counts.remove(&peer);
+        }
+    }
+}
+
 /// Quotes taken over RPC waiting to be gossiped.
 const QUOTE_OUTBOX: usize = 256;
 
@@ -78,6 +94,9 @@ pub enum Fault {
         pool: (u64, u64),
         forced: (u64, u64),
     },
+    /// Before every slot, ask the peers to attest an empty block as if from the slot's proposer
+    /// ([`crate::rogue`]): the attestation-censorship attack.
+    Impersonate,
 }
 
 impl Fault {
@@ -89,7 +108,7 @@ impl Fault {
                 let forced = (forced.0..forced.1).contains(&epoch);
                 ((pool.0..pool.1).contains(&epoch) || forced, forced)
             }
-            Fault::WrongStateRoot => (false, false),
+            Fault::WrongStateRoot | Fault::Impersonate => (false, false),
         }
     }
 }
@@ -243,6 +262,7 @@ impl Node {
                 chain: inner.chain.clone(),
                 status: status_rx,
                 quotes: inner.quotes.clone(),
+                store: Some(inner.store.clone()),
             },
         )
         .await?;
@@ -270,6 +290,9 @@ impl Node {
         tasks.spawn("sync", inner.clone().sync_loop(start_l1));
         tasks.spawn("duties", inner.clone().duty_loop());
         tasks.spawn("attester", inner.clone().attester_loop(inbound));
+        if inner.config.fault == Some(Fault::Impersonate) {
+            tasks.spawn("impersonator", inner.clone().impersonate_loop());
+        }
         tasks.spawn("quote context", inner.clone().quote_loop());
         tasks.spawn(
             "quote gossip",
@@ -527,15 +550,47 @@ impl NodeInner {
         }
     }
 
+    /// Answers attestation requests, [`ATTESTS_IN_FLIGHT`] at a time and
+    /// [`ATTESTS_PER_PEER`] per peer: an honest proposer sends one request per slot, so a peer
+    /// with more in flight is refused at once ("busy"), and a flood from one peer cannot hold the
+    /// attester from answering the others.
     async fn attester_loop(
         self: Arc<Self>,
         mut inbound: tokio::sync::mpsc::Receiver<p2p::Inbound<AttestRequest, AttestResponse>>,
     ) {
+        let slots = Arc::new(tokio::sync::Semaphore::new(ATTESTS_IN_FLIGHT));
+        let per_peer: Arc<Mutex<HashMap<libp2p::PeerId, usize>>> = Default::default();
         while let Some(request) = inbound.recv().await {
+            let peer = request.peer;
+            let admitted = {
+                let mut counts = per_peer.lock().expect("poisoned");
+                let n = counts.entry(peer).or_default();
+                *n < ATTESTS_PER_PEER && {
+                    *n += 1;
+                    true
+                }
+            };
+            let permit = admitted
+                .then(|| slots.clone().try_acquire_owned().ok())
+                .flatten();
+            let Some(permit) = permit else {
+                if admitted {
+                    release(&per_peer, peer);
+                }
+                self.metrics.attestation(AttestationResult::Refused);
+                debug!(%peer, "attestation request refused: too many in flight");
+                request.respond(AttestResponse::Refused(
+                    "busy: too many attestation requests in flight".into(),
+                ));
+                continue;
+            };
             let inner = self.clone();
+            let per_peer = per_peer.clone();
             tokio::spawn(async move {
                 let answer = inner.attest(request.request.clone()).await;
                 request.respond(answer);
+                release(&per_peer, peer);
+                drop(permit);
             });
         }
     }

@@ -13,8 +13,8 @@
 use std::time::{Duration, Instant};
 
 use alloy::{
-    primitives::{Address, B256},
-    signers::local::PrivateKeySigner,
+    primitives::{Address, Bytes, B256},
+    signers::{local::PrivateKeySigner, SignerSync},
 };
 use eyre::{bail, eyre};
 use proofline_bindings::Rollup;
@@ -159,10 +159,12 @@ impl NodeInner {
             let blobs = built.blobs.clone();
             tokio::task::spawn_blocking(move || blobs.sidecar_4844())
         });
+        let signature = Bytes::from(signer.sign_hash_sync(&digest)?.as_bytes().to_vec());
         Ok(Some(Proposal {
             block,
             args,
             digest,
+            signature,
             sidecar,
         }))
     }
@@ -188,6 +190,7 @@ impl NodeInner {
         let request = || AttestRequest {
             block: proposal.block.clone(),
             args: proposal.args.clone(),
+            signature: proposal.signature.clone(),
         };
         // The peers re-execute the block before they sign: when the node's own members cannot
         // make the quorum, ask the peers first and sign while they work.
@@ -309,6 +312,8 @@ struct Proposal {
     block: StoredBlock,
     args: ProposeArgs,
     digest: B256,
+    /// The proposer's signature over `digest` ([`AttestRequest::signature`]).
+    signature: Bytes,
     /// The blob proofs, being computed.
     sidecar: Option<
         tokio::task::JoinHandle<

@@ -92,6 +92,7 @@ use jsonrpsee::core::{async_trait, RpcResult};
 use jsonrpsee::proc_macros::rpc;
 use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
 use jsonrpsee::types::ErrorObjectOwned;
+use proofline_chain::store::{Equivocation, Store};
 use proofline_core::{Epoch, Slot};
 use proofline_l2::StateError;
 use serde::{Deserialize, Serialize};
@@ -262,7 +263,15 @@ pub trait NodeApi {
     /// The valid bids the node holds for `epoch`, best first.
     #[method(name = "getEpochBids")]
     fn get_epoch_bids(&self, epoch: u64) -> RpcResult<Vec<EpochBid>>;
+
+    /// Proposers that signed two different proposals for one slot, with both signed digests:
+    /// evidence for slashing, newest slot first (at most [`MAX_EQUIVOCATIONS`]).
+    #[method(name = "getEquivocations")]
+    fn get_equivocations(&self) -> RpcResult<Vec<Equivocation>>;
 }
+
+/// Most equivocations `node_getEquivocations` returns.
+pub const MAX_EQUIVOCATIONS: usize = 100;
 
 /// What the server reads and writes; shared with the rest of the node (module doc, Locking).
 #[derive(Debug, Clone)]
@@ -274,6 +283,8 @@ pub struct RpcState {
     /// The quote pool and the validation context the node keeps fresh ([`crate::quote_intake`]).
     /// `QuoteIntake::default()` refuses every quote as not ready.
     pub quotes: QuoteIntake,
+    /// The node's store, for the evidence it keeps (`node_getEquivocations`); `None`: none kept.
+    pub store: Option<Arc<Store>>,
 }
 
 /// The stable code of a mempool refusal (module doc).
@@ -487,6 +498,15 @@ impl NodeApiServer for NodeRpc {
             .map_err(|e| quote_rpc_error(&e))
     }
 
+    fn get_equivocations(&self) -> RpcResult<Vec<Equivocation>> {
+        let Some(store) = &self.state.store else {
+            return Ok(Vec::new());
+        };
+        store.equivocations(MAX_EQUIVOCATIONS).map_err(|e| {
+            ErrorObjectOwned::owned(codes::INTERNAL, format!("store: {e}"), None::<()>)
+        })
+    }
+
     fn get_epoch_bids(&self, epoch: u64) -> RpcResult<Vec<EpochBid>> {
         Ok(self
             .state
@@ -597,6 +617,7 @@ mod tests {
             chain: Arc::new(RwLock::new(chain)),
             status,
             quotes: QuoteIntake::default(),
+            store: None,
         };
         let (addr, handle) = serve("127.0.0.1:0".parse().unwrap(), state.clone())
             .await

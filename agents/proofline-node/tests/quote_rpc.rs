@@ -87,6 +87,7 @@ async fn start(config: IntakeConfig) -> Server {
         chain: Arc::new(RwLock::new(NodeChain::new())),
         status,
         quotes: quotes.clone(),
+        store: None,
     };
     let (addr, handle) = serve("127.0.0.1:0".parse().unwrap(), state).await.unwrap();
     let client = HttpClientBuilder::default()

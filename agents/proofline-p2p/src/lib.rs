@@ -20,6 +20,13 @@
 //! (a ping unanswered for 20 s); that connection is then closed, which hands the peer back to the
 //! redial loop.
 //!
+//! Limits, so no peer can take more than its share: libp2p's connection limits
+//! ([`MAX_CONNECTIONS_PER_PEER`], [`MAX_INCOMING_CONNECTIONS`], [`MAX_PENDING_INCOMING`]), at most
+//! [`MAX_CONCURRENT_STREAMS`] inbound streams per connection, and a per-peer inbound request
+//! budget ([`INBOUND_REQUEST_BURST`], refilled at [`INBOUND_REQUESTS_PER_SEC`]): a request over
+//! budget is dropped before the application sees it. Gossip has gossipsub's own (message size,
+//! peer scoring).
+//!
 //! Requests never hang: every request ends with the response or a [`P2pError`] within about
 //! [`P2pConfig::request_timeout`] (a peer that does not answer, a connection that closes, a peer that
 //! is not connected, the service shutting down).
@@ -56,6 +63,7 @@ use eyre::{eyre, WrapErr};
 use futures::StreamExt;
 pub use libp2p::gossipsub::MessageAcceptance;
 use libp2p::{
+    connection_limits,
     core::ConnectedPoint,
     gossipsub::{
         self, IdentTopic, MessageId, PeerScoreParams, PeerScoreThresholds, TopicScoreParams,
@@ -102,6 +110,22 @@ const MAX_REQUEST_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 /// How long [`spawn`] waits for the listener to be bound.
 const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
 /// Floor for the redial interval (a zero interval would make tokio's interval panic and spin).
+/// Connections one peer may hold to this node (a redial while the old connection lingers needs
+/// two); libp2p's connection limits refuse more.
+pub const MAX_CONNECTIONS_PER_PEER: u32 = 2;
+/// Incoming connections established at once, over all peers.
+pub const MAX_INCOMING_CONNECTIONS: u32 = 64;
+/// Incoming connections still in their handshake at once.
+pub const MAX_PENDING_INCOMING: u32 = 16;
+/// Inbound request-response streams open at once on one connection.
+pub const MAX_CONCURRENT_STREAMS: usize = 16;
+/// Each peer's inbound request budget: a bucket of this many requests, refilled at
+/// [`INBOUND_REQUESTS_PER_SEC`]. An honest proposer sends one attestation request per slot; a
+/// request over budget is dropped before it reaches the application (the requester sees the
+/// stream fail).
+pub const INBOUND_REQUEST_BURST: f64 = 16.0;
+pub const INBOUND_REQUESTS_PER_SEC: f64 = 2.0;
+
 const MIN_REDIAL_INTERVAL: Duration = Duration::from_millis(10);
 mod gossip;
 mod worker;
@@ -436,7 +460,14 @@ where
                     rr: cbor::Behaviour::new(
                         [(protocol, ProtocolSupport::Full)],
                         request_response::Config::default()
-                            .with_request_timeout(request_timeout + STREAM_TIMEOUT_SLACK),
+                            .with_request_timeout(request_timeout + STREAM_TIMEOUT_SLACK)
+                            .with_max_concurrent_streams(MAX_CONCURRENT_STREAMS),
+                    ),
+                    limits: connection_limits::Behaviour::new(
+                        connection_limits::ConnectionLimits::default()
+                            .with_max_established_per_peer(Some(MAX_CONNECTIONS_PER_PEER))
+                            .with_max_established_incoming(Some(MAX_INCOMING_CONNECTIONS))
+                            .with_max_pending_incoming(Some(MAX_PENDING_INCOMING)),
                     ),
                     ping: ping::Behaviour::new(ping::Config::new()),
                     gossip: Toggle::from(gossip),
@@ -510,6 +541,7 @@ where
         gossip_tx: cfg.gossip.as_ref().map(|g| g.messages.clone()),
         max_gossip_size: cfg.gossip.as_ref().map_or(0, |g| g.max_message_size),
         verdict_tx,
+        budgets: HashMap::new(),
     };
     tokio::spawn(worker.run(cmd_rx, resp_rx, verdict_rx, cfg.redial_interval));
 

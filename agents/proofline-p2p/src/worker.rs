@@ -10,6 +10,7 @@ where
     Resp: Serialize + DeserializeOwned + Send + 'static,
 {
     pub(super) rr: cbor::Behaviour<Req, Resp>,
+    pub(super) limits: connection_limits::Behaviour,
     pub(super) ping: ping::Behaviour,
     pub(super) gossip: Toggle<gossipsub::Behaviour>,
 }
@@ -77,6 +78,8 @@ where
     pub(super) max_gossip_size: usize,
     /// Handed to every [`GossipMessage`]; kept so the verdict channel never closes.
     pub(super) verdict_tx: mpsc::UnboundedSender<Verdict>,
+    /// Each connected peer's inbound request budget: tokens left, and when it was refilled.
+    pub(super) budgets: HashMap<PeerId, (f64, Instant)>,
 }
 
 impl<Req, Resp> Worker<Req, Resp>
@@ -410,6 +413,7 @@ where
                 ..
             } => {
                 if num_established == 0 {
+                    self.budgets.remove(&peer_id);
                     // A configured peer is re-dialed at the next redial tick.
                     info!(peer = %peer_id, addr = %remote_addr(&endpoint), cause = ?cause, "p2p peer disconnected");
                 } else {
@@ -447,6 +451,26 @@ where
         }
     }
 
+    /// Takes one request from `peer`'s budget (a token bucket, [`INBOUND_REQUEST_BURST`] deep,
+    /// refilled at [`INBOUND_REQUESTS_PER_SEC`]); false when it is spent. Hand-written: no libp2p
+    /// behaviour budgets request-response per peer.
+    fn spend_budget(&mut self, peer: PeerId) -> bool {
+        let now = Instant::now();
+        let (tokens, at) = self
+            .budgets
+            .entry(peer)
+            .or_insert((INBOUND_REQUEST_BURST, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * INBOUND_REQUESTS_PER_SEC)
+            .min(INBOUND_REQUEST_BURST);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
     fn on_rr_event(&mut self, event: request_response::Event<Req, Resp>) {
         match event {
             request_response::Event::Message {
@@ -458,6 +482,11 @@ where
                 ..
             } => {
                 trace!(%peer, ?request, "p2p request received");
+                if !self.spend_budget(peer) {
+                    // Dropping the channel fails the request at the requester.
+                    debug!(%peer, "p2p inbound request dropped: over the peer's request budget");
+                    return;
+                }
                 let inbound = Inbound {
                     peer,
                     request,

@@ -673,3 +673,68 @@ async fn p2p_mutual_peers_connect_and_talk() {
     a.shutdown().await;
     b.shutdown().await;
 }
+
+/// A peer that floods requests gets its budget's worth through, and the rest fail at once
+/// without reaching the application; another peer's requests are not affected.
+#[tokio::test]
+async fn p2p_a_flooding_peer_is_held_to_its_request_budget() {
+    let timeout = Duration::from_secs(5);
+    let (b, _bt, mut seen) = start(
+        "b",
+        seed(2),
+        "/ip4/127.0.0.1/tcp/0",
+        vec![],
+        timeout,
+        Mode::Respond,
+    )
+    .await;
+    let b_addr = addr(&b).await;
+    let (flood, _ft, _) = start(
+        "flood",
+        seed(1),
+        "/ip4/127.0.0.1/tcp/0",
+        vec![b_addr.clone()],
+        timeout,
+        Mode::Respond,
+    )
+    .await;
+    let (honest, _ht, _) = start(
+        "honest",
+        seed(3),
+        "/ip4/127.0.0.1/tcp/0",
+        vec![b_addr],
+        timeout,
+        Mode::Respond,
+    )
+    .await;
+    wait_connected(&flood, &[b.local_peer_id()]).await;
+    wait_connected(&honest, &[b.local_peer_id()]).await;
+    let sent = 3 * p2p::INBOUND_REQUEST_BURST as u64;
+    let answers = within(
+        "the flood's answers",
+        futures::future::join_all((0..sent).map(|n| flood.request(b.local_peer_id(), proposal(n)))),
+    )
+    .await;
+    let answered = answers.iter().filter(|a| a.is_ok()).count() as f64;
+    // The burst, and what the bucket refilled while the flood was sent (well under a second).
+    let budget = p2p::INBOUND_REQUEST_BURST;
+    assert!(
+        (budget..=budget + 2.0 * p2p::INBOUND_REQUESTS_PER_SEC).contains(&answered),
+        "{answered} of {sent} answered"
+    );
+    let mut reached = 0;
+    while seen.try_recv().is_ok() {
+        reached += 1;
+    }
+    assert_eq!(
+        reached as f64, answered,
+        "a dropped request reached the application"
+    );
+    // Another peer has its own budget.
+    let got = within(
+        "honest -> b",
+        honest.request(b.local_peer_id(), proposal(7)),
+    )
+    .await;
+    assert!(got.is_ok(), "{got:?}");
+}

@@ -171,6 +171,8 @@ enum FaultArg {
     /// take no forced txs either (so propose nothing while one is due) in
     /// `--censor-forced-epochs`.
     Censor,
+    /// Before every slot, ask the peers to attest an empty block as if from the slot's proposer.
+    Impersonate,
 }
 
 /// `FROM..UNTIL` epochs.
@@ -442,6 +444,7 @@ async fn node_config(
         fault: args.fault.map(|f| match f {
             FaultArg::WrongStateRoot => Fault::WrongStateRoot,
             FaultArg::Censor => Fault::Censor { pool, forced },
+            FaultArg::Impersonate => Fault::Impersonate,
         }),
     })
 }

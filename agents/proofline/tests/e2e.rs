@@ -22,12 +22,17 @@
 //!   stay empty and the honest node logs its refusals ("state root mismatch"); the honest slots
 //!   land.
 //!
+//! - `impersonator_cannot_censor_attestations` (in `e2e/adversary.rs`): a rogue peer that asks
+//!   for attestations of valid blocks in the proposers' name cannot make the honest attesters
+//!   refuse the real proposals.
 //! - `based_fallback_keeps_the_chain_live` (in `e2e/fallback.rs`): a committee whose blocks are
 //!   never proven, and a node proposing with proofs in based fallback.
 //!
 //! The tests run in parallel, each on its own anvil, chain id and ports. A failure prints the
 //! tail of every log and keeps the test's directory (path printed at the start).
 
+#[path = "e2e/adversary.rs"]
+mod adversary;
 mod common;
 #[path = "e2e/fallback.rs"]
 mod fallback;

@@ -444,6 +444,11 @@ pub enum QuoteError {
     NotBetter { kept: B256 },
     #[error("the quote pool is full ({max} quotes) and this one ranks below all of them")]
     PoolFull { max: usize },
+    /// Not pooled yet, not refused: the quote is for the epoch after the epoch to prove, which
+    /// its prover saw a block before this node. A node's intake policy, not a validation rule:
+    /// the node holds it, pools it and gossips it once its epoch is the epoch to prove.
+    #[error("held: the quote is for epoch {got}, the one after the epoch to prove ({expected}); it is pooled and gossiped once {got} is the epoch to prove")]
+    Held { expected: Epoch, got: Epoch },
 }
 
 fn signature_detail(recovered: &Option<Address>, problem: &Option<SignatureProblem>) -> String {
@@ -476,6 +481,7 @@ impl QuoteError {
             Self::AlreadyKnown { .. } => "already_known",
             Self::NotBetter { .. } => "not_better",
             Self::PoolFull { .. } => "pool_full",
+            Self::Held { .. } => "held",
         }
     }
 
@@ -1007,6 +1013,10 @@ mod tests {
             QuoteError::AlreadyKnown { digest: B256::ZERO },
             QuoteError::NotBetter { kept: B256::ZERO },
             QuoteError::PoolFull { max: 0 },
+            QuoteError::Held {
+                expected: Epoch(1),
+                got: Epoch(2),
+            },
         ];
         let reasons: HashSet<&str> = errors.iter().map(QuoteError::reason).collect();
         assert_eq!(reasons.len(), errors.len());

@@ -279,9 +279,11 @@ impl QuoteIntake {
             .drain(..)
             .collect();
         for quote in held {
-            // Held again if still ahead; a stale one is dropped.
+            // Held again if still ahead; a stale one is dropped. One pooled now is gossiped from
+            // here, whoever sent it: the peers that refused it as early must see it too.
             if let Ok(a) = self.admit(quote).await {
                 debug!(digest = %a.digest, epoch = a.epoch.0, "held quote admitted");
+                self.gossip(quote);
             }
         }
         self.update_gauge();
@@ -301,13 +303,18 @@ impl QuoteIntake {
         };
         self.count(source, &result);
         if result.is_ok() && source == QuoteSource::Rpc {
-            if let Some(outbox) = self.inner.outbox.lock().expect("poisoned").as_ref() {
-                if let Err(e) = outbox.try_send(quote) {
-                    warn!("quote not gossiped: {e}");
-                }
-            }
+            self.gossip(quote);
         }
         result
+    }
+
+    /// Hands `quote` to the outbox, to be gossiped.
+    fn gossip(&self, quote: SignedEpochProofQuote) {
+        if let Some(outbox) = self.inner.outbox.lock().expect("poisoned").as_ref() {
+            if let Err(e) = outbox.try_send(quote) {
+                warn!("quote not gossiped: {e}");
+            }
+        }
     }
 
     /// [`Self::submit`] for a gossip message's bytes. The rate limit is checked before decoding.
@@ -356,10 +363,14 @@ impl QuoteIntake {
             .set(i64::try_from(len).unwrap_or(i64::MAX));
     }
 
+    /// [`Self::admit_now`], holding a quote for the epoch after the epoch to prove: the answer
+    /// says so ([`QuoteError::Held`]), and [`Self::refresh`] pools and gossips it once its epoch
+    /// is the epoch to prove. A refusal is final; a hold is not a refusal.
     async fn admit(&self, quote: SignedEpochProofQuote) -> Result<Accepted, QuoteError> {
         let result = self.admit_now(&quote).await;
         if let Err(QuoteError::WrongEpoch { expected, got }) = &result {
-            if *got == U256::from(expected.0.saturating_add(1)) {
+            let next = expected.next();
+            if *got == U256::from(next.0) {
                 let mut held = self.inner.held.lock().expect("poisoned");
                 if !held.contains(&quote) {
                     if held.len() == HELD_MAX {
@@ -367,6 +378,10 @@ impl QuoteIntake {
                     }
                     held.push_back(quote);
                 }
+                return Err(QuoteError::Held {
+                    expected: *expected,
+                    got: next,
+                });
             }
         }
         result
@@ -636,11 +651,14 @@ mod tests {
     }
 
     /// A gossiped quote for the next epoch that arrives a block before this node sees the proof
-    /// of the current one: refused (not forwarded), held, and pooled at the next refresh.
+    /// of the current one: held (the answer says so; not forwarded yet), then pooled and gossiped
+    /// at the next refresh.
     #[tokio::test]
     async fn a_quote_one_epoch_ahead_is_held_until_the_context_catches_up() {
         let (intake, _) = intake(&[(1, 10_000), (2, 10_000)], false);
         intake.set_context(base());
+        let (outbox, mut gossiped) = mpsc::channel(8);
+        intake.set_outbox(outbox);
         let ahead = |k: u8, epoch: u64| {
             let q = EpochProofQuote {
                 epoch_to_prove: U256::from(epoch),
@@ -653,13 +671,14 @@ mod tests {
         };
         let next = ahead(1, 2);
         let result = intake.submit_wire(PeerId::random(), &next.to_wire()).await;
-        assert!(matches!(
+        assert_eq!(
             result,
-            Err(QuoteError::WrongEpoch {
+            Err(QuoteError::Held {
                 expected: Epoch(1),
-                ..
-            })
-        ));
+                got: Epoch(2)
+            }),
+            "held, and the answer says so"
+        );
         assert_eq!(gossip_acceptance(&result), MessageAcceptance::Ignore);
         // Sent again (a prover re-sends each poll): held once. Two epochs ahead: not held.
         let _ = intake.submit(QuoteSource::Rpc, next).await;
@@ -673,6 +692,10 @@ mod tests {
             "the held quote is pooled"
         );
         assert!(intake.inner.held.lock().unwrap().is_empty());
+        // Pooled here, so gossiped from here: every node ends up with the same pool (probing,
+        // issue 15: the node pooled it and never gossiped it).
+        assert_eq!(gossiped.try_recv().ok(), Some(next));
+        assert!(gossiped.try_recv().is_err(), "gossiped once");
     }
 
     #[tokio::test]

@@ -68,6 +68,7 @@
 //! | `-33025` | already pooled (same digest) | `{digest}` |
 //! | `-33026` | the prover's pooled quote for the epoch ranks at least as well | `{kept}` |
 //! | `-33027` | the pool is full and the quote ranks below all of its epoch's | `{max}` |
+//! | `-33028` | **held, not refused**: for the epoch after the epoch to prove; pooled and gossiped once that epoch is the epoch to prove | `{expected, got}` |
 //!
 //! The node's own codes (these and the quote codes) are -33001 to -33027: outside the range
 //! JSON-RPC reserves (-32768 to -32000), which jsonrpsee and Ethereum clients draw their own codes
@@ -140,6 +141,8 @@ pub mod codes {
     pub const QUOTE_ALREADY_KNOWN: i32 = -33025;
     pub const QUOTE_NOT_BETTER: i32 = -33026;
     pub const QUOTE_POOL_FULL: i32 = -33027;
+    /// Not refused: held until its epoch is the epoch to prove, then pooled and gossiped.
+    pub const QUOTE_HELD: i32 = -33028;
 }
 
 /// Most requests in one JSON-RPC batch.
@@ -349,6 +352,7 @@ pub fn quote_error_code(error: &QuoteError) -> i32 {
         QuoteError::AlreadyKnown { .. } => codes::QUOTE_ALREADY_KNOWN,
         QuoteError::NotBetter { .. } => codes::QUOTE_NOT_BETTER,
         QuoteError::PoolFull { .. } => codes::QUOTE_POOL_FULL,
+        QuoteError::Held { .. } => codes::QUOTE_HELD,
     }
 }
 
@@ -409,6 +413,7 @@ pub fn quote_rpc_error(error: &QuoteError) -> ErrorObjectOwned {
         QuoteError::AlreadyKnown { digest } => Some(json!({ "digest": digest })),
         QuoteError::NotBetter { kept } => Some(json!({ "kept": kept })),
         QuoteError::PoolFull { max } => Some(json!({ "max": max })),
+        QuoteError::Held { expected, got } => Some(json!({ "expected": expected, "got": got })),
     };
     ErrorObjectOwned::owned(quote_error_code(error), error.to_string(), data)
 }
@@ -914,13 +919,17 @@ mod tests {
             QuoteError::AlreadyKnown { digest: w(1) },
             QuoteError::NotBetter { kept: w(1) },
             QuoteError::PoolFull { max: 1 },
+            QuoteError::Held {
+                expected: proofline_core::Epoch(1),
+                got: proofline_core::Epoch(2),
+            },
         ];
         let quote_codes: std::collections::HashSet<i32> =
             errors.iter().map(quote_error_code).collect();
         assert_eq!(quote_codes.len(), errors.len());
         assert_eq!(
             quote_codes,
-            (codes::QUOTE_POOL_FULL..=codes::QUOTE_MALFORMED).collect()
+            (codes::QUOTE_HELD..=codes::QUOTE_MALFORMED).collect()
         );
         for e in &errors {
             let obj = quote_rpc_error(e);
@@ -990,6 +999,7 @@ mod tests {
             codes::QUOTE_ALREADY_KNOWN,
             codes::QUOTE_NOT_BETTER,
             codes::QUOTE_POOL_FULL,
+            codes::QUOTE_HELD,
         ];
         use jsonrpsee::types::error as lib;
         let library = [

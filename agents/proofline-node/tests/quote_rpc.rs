@@ -203,10 +203,16 @@ async fn every_refusal_has_its_stable_code_and_data() {
     assert!(e.message().contains("v is 29"), "{}", e.message());
 
     let mut q = quote(&k2, 1, 1_000);
-    q.epoch_to_prove = U256::from(EPOCH + 1);
+    q.epoch_to_prove = U256::from(EPOCH + 2);
     let e = refuse(signed(&k2, q)).await;
     assert_eq!(e.code(), codes::WRONG_EPOCH);
-    assert_eq!(data(&e), json!({ "expected": EPOCH, "got": "0x2" }));
+    assert_eq!(data(&e), json!({ "expected": EPOCH, "got": "0x3" }));
+    // The next epoch's quote is not refused: held, and the answer says so.
+    let mut q = quote(&k2, 1, 1_000);
+    q.epoch_to_prove = U256::from(EPOCH + 1);
+    let e = refuse(signed(&k2, q)).await;
+    assert_eq!(e.code(), codes::QUOTE_HELD);
+    assert_eq!(data(&e), json!({ "expected": EPOCH, "got": EPOCH + 1 }));
 
     let mut q = quote(&k2, 1, 1_000);
     q.valid_until_slot = U256::from(39);

@@ -61,6 +61,17 @@ AGENT_PIDS=()
 stop_anvil() {
   if ((${#AGENT_PIDS[@]})); then
     kill -TERM "${AGENT_PIDS[@]}" 2>/dev/null || true
+    # An agent that does not stop within 15 s is killed: shutdown never hangs.
+    for ((t = 0; t < 150; t++)); do
+      alive=0
+      for pid in "${AGENT_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+      ((alive)) || break
+      sleep 0.1
+    done
+    if ((alive)); then
+      echo "devnet: agents still running after 15 s; killing them" >&2
+      kill -KILL "${AGENT_PIDS[@]}" 2>/dev/null || true
+    fi
     wait "${AGENT_PIDS[@]}" 2>/dev/null || true
     echo "devnet: nodes stopped"
   fi
@@ -164,30 +175,37 @@ for ((s = current_slot + 1; s <= current_slot + 4; s++)); do
 done
 echo
 
+# No agent takes a key on its command line (every user of the host reads those in `ps`): each
+# gets a key file readable by its owner only, or, for the provers, an encrypted keystore as an
+# operator would keep one (docs/prover.md), made from such a file by `proofline keystore import`.
+key_of() { "$CAST" wallet private-key --mnemonic "$MNEMONIC" --mnemonic-index "$1"; }
+KEYS="$DIR/keys"
+rm -rf "$KEYS"
+(umask 077 && mkdir -p "$KEYS" && echo "devnet" >"$KEYS/password")
+
 # The validators' keys (test mnemonic indices 1..VALIDATORS, as Deploy.s.sol staked them), dealt
 # round-robin to the nodes, so every node holds part of each committee.
 for ((k = 0; k < NODES; k++)); do
   rm -rf "$DIR/node$k"
   mkdir -p "$DIR/node$k"
-  : >"$DIR/node$k/validators.keys"
+  (umask 077 && : >"$DIR/node$k/validators.keys")
 done
 for ((i = 1; i <= VALIDATORS; i++)); do
-  "$CAST" wallet private-key --mnemonic "$MNEMONIC" --mnemonic-index "$i" \
-    >>"$DIR/node$(((i - 1) % NODES))/validators.keys"
+  key_of "$i" >>"$DIR/node$(((i - 1) % NODES))/validators.keys"
 done
 
 p2p_addr() { echo "/ip4/127.0.0.1/tcp/$((PORT + 300 + $1))"; }
 # Node 0 also proposes with proofs if the Rollup enters based fallback (no proof for
 # FALLBACK_ENTER slots, e.g. every prover down), with the last funded account (index
 # VALIDATORS + PROVERS + 2), so the chain stays live; the committee steps aside meanwhile.
-FALLBACK_KEY="$("$CAST" wallet private-key --mnemonic "$MNEMONIC" --mnemonic-index $((VALIDATORS + PROVERS + 2)))"
+(umask 077 && key_of $((VALIDATORS + PROVERS + 2)) >"$KEYS/fallback.key")
 for ((k = 0; k < NODES; k++)); do
   peers=()
   for ((j = 0; j < NODES; j++)); do
     ((j == k)) || peers+=(--peer "$(p2p_addr "$j")")
   done
   based=()
-  ((k == 0)) && based=(--fallback-key "$FALLBACK_KEY")
+  ((k == 0)) && based=(--fallback-key-file "$KEYS/fallback.key")
   "$PROOFLINE" node --l1-rpc "$RPC" --deployment "$ROOT/$DEPLOYMENT" \
     --validator-keys-file "$DIR/node$k/validators.keys" --data-dir "$DIR/node$k" \
     --rpc-addr "127.0.0.1:$((PORT + 100 + k))" --metrics-addr "127.0.0.1:$((PORT + 200 + k))" \
@@ -204,8 +222,9 @@ NODE_RPC="http://127.0.0.1:$((PORT + 100))"
 SUBMITTER_URL="http://127.0.0.1:$((PORT + 800))"
 if ((PROVERS > 0)); then
   rm -rf "$DIR/submitter"
+  (umask 077 && key_of $((VALIDATORS + PROVERS + 1)) >"$KEYS/submitter.key")
   "$PROOFLINE" submitter --l1-rpc "$RPC" --deployment "$ROOT/$DEPLOYMENT" \
-    --key "$("$CAST" wallet private-key --mnemonic "$MNEMONIC" --mnemonic-index $((VALIDATORS + PROVERS + 1)))" \
+    --key-file "$KEYS/submitter.key" \
     --data-dir "$DIR/submitter" --rpc-addr "127.0.0.1:$((PORT + 800))" \
     --metrics-addr "127.0.0.1:$((PORT + 801))" >"$DIR/submitter.log" 2>&1 &
   AGENT_PIDS+=($!)
@@ -215,8 +234,12 @@ node_rpcs=()
 for ((k = 0; k < NODES; k++)); do node_rpcs+=(--publish-to "http://127.0.0.1:$((PORT + 100 + k))"); done
 for ((k = 0; k < PROVERS; k++)); do
   rm -rf "$DIR/prover$k"
+  (umask 077 && key_of $((VALIDATORS + 1 + k)) >"$KEYS/prover$k.key")
+  "$PROOFLINE" keystore import --key-file "$KEYS/prover$k.key" --out "$KEYS/prover$k.json" \
+    --keystore-password-file "$KEYS/password" >/dev/null
+  rm -f "$KEYS/prover$k.key"
   "$PROOFLINE" prover --l1-rpc "$RPC" --deployment "$ROOT/$DEPLOYMENT" \
-    --prover-key "$("$CAST" wallet private-key --mnemonic "$MNEMONIC" --mnemonic-index $((VALIDATORS + 1 + k)))" \
+    --prover-keystore "$KEYS/prover$k.json" --keystore-password-file "$KEYS/password" \
     --dev-mint --margin-bps $((1000 + 2000 * k)) --data-dir "$DIR/prover$k" \
     --rpc-addr "127.0.0.1:$((PORT + 400 + k))" --metrics-addr "127.0.0.1:$((PORT + 500 + k))" \
     --p2p-listen "/ip4/127.0.0.1/tcp/$((PORT + 600 + k))" --peer "$(p2p_addr 0)" \

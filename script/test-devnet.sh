@@ -5,7 +5,8 @@
 #      rollup address and the next slots' proposers, shows L2 blocks with txs landing (two nodes,
 #      tx generators), an epoch claimed by a prover and its proof landed (two provers, a
 #      submitter), and exits 0 with anvil and every agent gone;
-#   2. SIGINT to the devnet's process group (what Ctrl-C does) exits 0 with anvil gone.
+#   2. while it runs, no private key is on any process's command line (ps); SIGINT to the
+#      devnet's process group (what Ctrl-C does) exits 0 with anvil gone.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -106,6 +107,17 @@ for ((i = 0; i < 600; i++)); do
   sleep 0.1
 done
 grep -q "watching the chain" "$WORK/run2.out" || fail "devnet not up within 60 s"
+# No private key of the devnet's accounts (test mnemonic indices 0..24: the deployer, validators,
+# provers, submitter, fallback proposer, tx generators) on any process's command line.
+MNEMONIC="test test test test test test test test test test test junk"
+leaked=()
+args="$(ps -eo args=)"
+for ((i = 0; i < 25; i++)); do
+  key="$("$CAST" wallet private-key --mnemonic "$MNEMONIC" --mnemonic-index "$i")"
+  grep -qiF -- "${key#0x}" <<<"$args" && leaked+=("index $i")
+done
+((${#leaked[@]} == 0)) || fail "private keys on a command line (ps): ${leaked[*]}"
+echo "test-devnet: ok: no private key in ps while the devnet runs"
 kill -INT -- "-$DEVNET_PID"
 rc=0
 wait "$DEVNET_PID" || rc=$?

@@ -220,6 +220,27 @@ pub async fn deploy(
     Ok(deployment)
 }
 
+/// Writes `lines` (private keys in hex, one per line) to `path`, readable by its owner only:
+/// the agents take keys from files like it (or keystores), never from their command line.
+pub fn write_key_file(path: &Path, lines: &[String]) -> eyre::Result<PathBuf> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let _ = std::fs::remove_file(path);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .wrap_err_with(|| format!("creating {}", path.display()))?;
+    for line in lines {
+        writeln!(file, "{line}")?;
+    }
+    Ok(path.to_path_buf())
+}
+
 /// Dev account `index` of [`MNEMONIC`], as `cast wallet private-key` (and devnet.sh) derive it.
 pub fn dev_key(root: &Path, index: usize) -> eyre::Result<PrivateKeySigner> {
     let out = Command::new(tool(root, "cast"))

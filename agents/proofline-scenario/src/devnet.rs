@@ -133,7 +133,7 @@ pub struct DevnetConfig {
     /// FALLBACK_ENTER in slots (FALLBACK_EXIT_ACTIVITY and FALLBACK_EXIT_TOTAL keep the deploy
     /// script's defaults, one and two epochs).
     pub fallback_enter: u64,
-    /// Also run a node with no validators that proposes in based fallback (`--fallback-key`),
+    /// Also run a node with no validators that proposes in based fallback (`--fallback-key-file`),
     /// and send the load to it too.
     pub based_proposer: bool,
     /// Provers' margins, in basis points, cheapest first.
@@ -262,14 +262,14 @@ impl Devnet {
         for (k, p2p_port) in p2p.iter().enumerate() {
             let node_dir = dir.join(format!("node{k}"));
             std::fs::create_dir_all(&node_dir)?;
-            let own: Vec<&str> = keys[..cfg.validators]
+            let own: Vec<String> = keys[..cfg.validators]
                 .iter()
                 .enumerate()
                 .filter(|(i, _)| i % 2 == k)
-                .map(|(_, key)| key.as_str())
+                .map(|(_, key)| key.clone())
                 .collect();
             let keys_file = node_dir.join("validators.keys");
-            std::fs::write(&keys_file, own.join("\n") + "\n")?;
+            harness::write_key_file(&keys_file, &own)?;
             nodes.push(node(
                 format!("node{k}"),
                 *p2p_port,
@@ -284,8 +284,14 @@ impl Devnet {
                 "based".into(),
                 free_port(),
                 vec![
-                    "--fallback-key".into(),
-                    keys[cfg.validators + provers + 1].clone(),
+                    "--fallback-key-file".into(),
+                    harness::write_key_file(
+                        &dir.join("based").join("fallback.key"),
+                        &[keys[cfg.validators + provers + 1].clone()],
+                    )
+                    .expect("the fallback key file")
+                    .display()
+                    .to_string(),
                 ],
             )
         });
@@ -299,8 +305,13 @@ impl Devnet {
                 url.clone(),
                 "--deployment".into(),
                 deployment_file.display().to_string(),
-                "--key".into(),
-                keys[cfg.validators + provers].clone(),
+                "--key-file".into(),
+                harness::write_key_file(
+                    &dir.join("keys").join("submitter.key"),
+                    &[keys[cfg.validators + provers].clone()],
+                )?
+                .display()
+                .to_string(),
                 "--data-dir".into(),
                 dir.join("submitter").display().to_string(),
                 "--rpc-addr".into(),
@@ -321,8 +332,13 @@ impl Devnet {
                 url.clone(),
                 "--deployment".into(),
                 deployment_file.display().to_string(),
-                "--prover-key".into(),
-                keys[cfg.validators + k].clone(),
+                "--prover-key-file".into(),
+                harness::write_key_file(
+                    &dir.join("keys").join(format!("{name}.key")),
+                    &[keys[cfg.validators + k].clone()],
+                )?
+                .display()
+                .to_string(),
                 "--data-dir".into(),
                 dir.join(&name).display().to_string(),
                 "--rpc-addr".into(),

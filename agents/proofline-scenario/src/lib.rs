@@ -243,7 +243,7 @@ pub async fn run(name: &str, opts: &Options) -> eyre::Result<Outcome> {
         (
             "based-fallback proposer".to_string(),
             if cfg.based_proposer {
-                "1 node without validators, `--fallback-key`".to_string()
+                "1 node without validators, `--fallback-key-file`".to_string()
             } else {
                 "none".to_string()
             },

@@ -311,7 +311,7 @@ pub(crate) async fn censorship(run: &mut Run, f: u64) -> eyre::Result<Plan> {
              forced txs too: it can then propose no valid block, so it proposes none. The \
              committee's last blocks are proven, the proven chain stops, and FALLBACK_ENTER \
              slots later the Rollup is in based fallback. A third node, with no validators and \
-             a funded key (`--fallback-key`), then proposes a block with its proof \
+             a funded key (`--fallback-key-file`), then proposes a block with its proof \
              (`proposeWithProof`) in every slot: tx 2 first, then the pool's txs (the load \
              goes to every node, the based proposer's too). Fallback ends FALLBACK_EXIT_TOTAL \
              slots after it began; from epoch {fe} the committee is honest again and takes \

@@ -30,6 +30,7 @@ use proofline_node::{
 };
 use tracing::info;
 
+mod keys;
 mod prover_cmd;
 mod scenario_cmd;
 
@@ -55,6 +56,13 @@ enum LogFormat {
 }
 
 #[derive(Subcommand)]
+enum KeystoreCommand {
+    /// Encrypt the key of a key file into a keystore at --out, with the password of
+    /// --keystore-password-file (or PROOFLINE_KEYSTORE_PASSWORD).
+    Import(keys::ImportArgs),
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Run a node: follow L1, keep the L2 state, serve node_sendTx, and propose and attest with
     /// the given validator keys.
@@ -66,6 +74,9 @@ enum Command {
     /// Print a line whenever a node's L2 tip moves: slot, epoch, pending and proven tips, txs in
     /// the newest block, pool size. Stops on Ctrl-C.
     Watch(WatchArgs),
+    /// Turn a key file into an encrypted JSON keystore (the agents' --*-keystore flags read it).
+    #[command(subcommand)]
+    Keystore(KeystoreCommand),
     /// Derive the committee size K and the claim window C from N validators, a malicious
     /// fraction f and a target ε (SPEC 1), exactly, with the probabilities next to them and the
     /// proving time C leaves.
@@ -87,17 +98,18 @@ enum Command {
 struct NodeArgs {
     #[command(flatten)]
     l1: prover_cmd::L1Args,
-    /// Validator private key (hex); repeat for several, or comma-separate in the env variable.
-    #[arg(
-        long = "validator-key",
-        env = "PROOFLINE_VALIDATOR_KEYS",
-        value_delimiter = ',',
-        hide_env_values = true
-    )]
-    validator_keys: Vec<String>,
-    /// A file with one validator private key (hex) per line.
+    /// A file with one validator private key (hex) per line, readable by its owner only.
     #[arg(long, env = "PROOFLINE_VALIDATOR_KEYS_FILE")]
     validator_keys_file: Option<PathBuf>,
+    /// A validator's encrypted JSON keystore; repeat for several (one password for all).
+    #[arg(
+        long = "validator-keystore",
+        env = "PROOFLINE_VALIDATOR_KEYSTORES",
+        value_delimiter = ','
+    )]
+    validator_keystores: Vec<PathBuf>,
+    #[command(flatten)]
+    password: keys::PasswordArgs,
     /// Where the node keeps its state (blocks, signatures it gave, its p2p identity).
     #[arg(long, env = "PROOFLINE_DATA_DIR", default_value = ".proofline")]
     data_dir: PathBuf,
@@ -137,11 +149,14 @@ struct NodeArgs {
     /// How often L1 is polled, in milliseconds.
     #[arg(long, env = "PROOFLINE_POLL_MS", default_value_t = 1_000)]
     poll_ms: u64,
-    /// Propose in based fallback (SPEC 6) with this key (hex): while the Rollup is in fallback,
-    /// the node builds a block on the proven tip in each slot and sends it with its proof
-    /// (`proposeWithProof`). The proof is the dev verifier's, so only on devnets for now.
-    #[arg(long, env = "PROOFLINE_FALLBACK_KEY", hide_env_values = true)]
-    fallback_key: Option<String>,
+    /// Propose in based fallback (SPEC 6) with the key in this file: while the Rollup is in
+    /// fallback, the node builds a block on the proven tip in each slot and sends it with its
+    /// proof (`proposeWithProof`). The proof is the dev verifier's, so only on devnets for now.
+    #[arg(long, env = "PROOFLINE_FALLBACK_KEY_FILE")]
+    fallback_key_file: Option<PathBuf>,
+    /// As --fallback-key-file, from an encrypted JSON keystore.
+    #[arg(long, env = "PROOFLINE_FALLBACK_KEYSTORE")]
+    fallback_keystore: Option<PathBuf>,
     /// Devnet fault injection, for testing the other nodes: never on a real network.
     #[arg(long, env = "PROOFLINE_FAULT", hide = true)]
     fault: Option<FaultArg>,
@@ -301,6 +316,7 @@ fn main() -> eyre::Result<()> {
                 Ok(())
             }
             Command::Watch(args) => watch(args).await,
+            Command::Keystore(KeystoreCommand::Import(args)) => keys::import(args),
             Command::Params(args) => {
                 let report = proofline_params::derive(proofline_params::Inputs {
                     validators: args.validators,
@@ -343,29 +359,15 @@ async fn shutdown_signal() {
     }
 }
 
-fn parse_key(text: &str) -> eyre::Result<PrivateKeySigner> {
-    text.trim()
-        .parse::<PrivateKeySigner>()
-        .map_err(|e| eyre!("not a private key: {e}"))
-}
-
 fn load_keys(args: &NodeArgs) -> eyre::Result<Vec<PrivateKeySigner>> {
-    let mut keys = Vec::new();
-    for k in args.validator_keys.iter().filter(|k| !k.trim().is_empty()) {
-        keys.push(parse_key(k)?);
-    }
+    let mut out = Vec::new();
     if let Some(path) = &args.validator_keys_file {
-        let text = std::fs::read_to_string(path)
-            .wrap_err_with(|| format!("reading {}", path.display()))?;
-        for (i, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            keys.push(parse_key(line).wrap_err_with(|| format!("{}:{}", path.display(), i + 1))?);
-        }
+        out.extend(keys::read_key_file(path).wrap_err("--validator-keys-file")?);
     }
-    Ok(keys)
+    for path in &args.validator_keystores {
+        out.push(keys::decrypt(path, &args.password).wrap_err("--validator-keystore")?);
+    }
+    Ok(out)
 }
 
 /// The node's libp2p identity seed, kept in the data directory so a restart keeps the peer id.
@@ -435,12 +437,12 @@ async fn node_config(
         mempool_max_txs: args.mempool_max_txs,
         attestation_timeout: Duration::from_millis(args.attestation_timeout_ms),
         poll_interval: Duration::from_millis(args.poll_ms),
-        fallback_key: args
-            .fallback_key
-            .as_deref()
-            .map(parse_key)
-            .transpose()
-            .wrap_err("--fallback-key")?,
+        fallback_key: keys::load(
+            "fallback-key",
+            args.fallback_key_file.as_deref(),
+            args.fallback_keystore.as_deref(),
+            &args.password,
+        )?,
         fault: args.fault.map(|f| match f {
             FaultArg::WrongStateRoot => Fault::WrongStateRoot,
             FaultArg::Censor => Fault::Censor { pool, forced },
@@ -464,11 +466,7 @@ async fn run_txgen(args: TxgenArgs) -> eyre::Result<()> {
     let payer = match &args.key_file {
         None => None,
         Some(path) => {
-            let key = parse_key(
-                &std::fs::read_to_string(path)
-                    .wrap_err_with(|| format!("reading --key-file {}", path.display()))?,
-            )
-            .wrap_err_with(|| format!("--key-file {}", path.display()))?;
+            let key = keys::read_one_key(path).wrap_err("--key-file")?;
             let (deployment, provider) = args.l1.connect().await?;
             let txmgr = proofline_l1::TxManager::new(
                 provider.clone(),
@@ -478,15 +476,24 @@ async fn run_txgen(args: TxgenArgs) -> eyre::Result<()> {
             .await?;
             let amount = alloy::primitives::U256::from(args.deposit_tokens)
                 * alloy::primitives::U256::from(10u64.pow(18));
-            proofline_devnet::txgen::fund(
+            let funding = proofline_devnet::txgen::fund(
                 provider,
                 &deployment,
                 &txmgr,
                 &args.node.node_rpc,
                 amount,
                 args.dev_mint,
-            )
-            .await?;
+            );
+            // Funding waits for an L2 block to take the deposit: a Ctrl-C meanwhile must stop it
+            // (it hung a devnet's shutdown, its nodes gone, until killed).
+            let mut stopped = stop.clone();
+            tokio::select! {
+                funded = funding => funded?,
+                _ = stopped.wait_for(|stop| *stop) => {
+                    info!("txgen stopped while funding its payer");
+                    return Ok(());
+                }
+            }
             Some(key)
         }
     };

@@ -5,7 +5,7 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use alloy::primitives::U256;
 use clap::{Args, ValueEnum};
-use eyre::{bail, WrapErr};
+use eyre::bail;
 use futures::{future::BoxFuture, FutureExt};
 use proofline_chain::watcher::ChainWatcher;
 use proofline_core::quote::SignedEpochProofQuote;
@@ -23,7 +23,7 @@ use proofline_prover::{
 };
 use tracing::info;
 
-use crate::{load_deployment, node_config, parse_key, shutdown_signal, NodeArgs};
+use crate::{keys, load_deployment, node_config, shutdown_signal, NodeArgs};
 
 const GWEI: u128 = 1_000_000_000;
 const TOKEN: u64 = 1_000_000_000_000_000_000;
@@ -34,9 +34,13 @@ pub struct ProverArgs {
     /// refused: a prover is not a proposer.
     #[command(flatten)]
     node: NodeArgs,
-    /// The prover's private key (hex): signs quotes, holds the escrow, pays for proofs.
-    #[arg(long, env = "PROOFLINE_PROVER_KEY", hide_env_values = true)]
-    prover_key: String,
+    /// A file with the prover's private key (hex): signs quotes, holds the escrow, pays for
+    /// proofs.
+    #[arg(long, env = "PROOFLINE_PROVER_KEY_FILE")]
+    prover_key_file: Option<PathBuf>,
+    /// As --prover-key-file, from an encrypted JSON keystore (password: --keystore-password-file).
+    #[arg(long, env = "PROOFLINE_PROVER_KEYSTORE")]
+    prover_keystore: Option<PathBuf>,
     /// Bond each quote offers, in whole tokens (default: the Rollup's MIN_BOND).
     #[arg(long, env = "PROOFLINE_BOND")]
     bond: Option<u64>,
@@ -128,13 +132,18 @@ fn tokens(n: u64) -> U256 {
 }
 
 pub async fn run_prover(args: ProverArgs) -> eyre::Result<()> {
-    if !args.node.validator_keys.is_empty() || args.node.validator_keys_file.is_some() {
+    if !args.node.validator_keystores.is_empty() || args.node.validator_keys_file.is_some() {
         bail!("a prover takes no validator keys (run them in `proofline node`)");
     }
     if args.escrow_target < args.escrow_min {
         bail!("--escrow-target must be at least --escrow-min");
     }
-    let key = parse_key(&args.prover_key).wrap_err("--prover-key")?;
+    let key = keys::require(
+        "prover-key",
+        args.prover_key_file.as_deref(),
+        args.prover_keystore.as_deref(),
+        &args.node.password,
+    )?;
     let data_dir = args.node.data_dir.clone();
     let node_cfg = node_config(args.node, Vec::new()).await?;
     let rpc = node_cfg.rpc.clone();
@@ -256,10 +265,15 @@ impl L1Args {
 pub struct SubmitterArgs {
     #[command(flatten)]
     l1: L1Args,
-    /// The submitter's private key (hex): pays for the proofs (SUBMITTER_REWARD goes to the
-    /// proof's prover, whoever lands it).
-    #[arg(long, env = "PROOFLINE_SUBMITTER_KEY", hide_env_values = true)]
-    key: String,
+    /// A file with the submitter's private key (hex): pays for the proofs (SUBMITTER_REWARD goes
+    /// to the proof's prover, whoever lands it).
+    #[arg(long, env = "PROOFLINE_SUBMITTER_KEY_FILE")]
+    key_file: Option<PathBuf>,
+    /// As --key-file, from an encrypted JSON keystore.
+    #[arg(long, env = "PROOFLINE_SUBMITTER_KEYSTORE")]
+    keystore: Option<PathBuf>,
+    #[command(flatten)]
+    password: keys::PasswordArgs,
     /// Where the submitter keeps the proofs it holds.
     #[arg(
         long,
@@ -289,7 +303,12 @@ pub struct SubmitterArgs {
 }
 
 pub async fn run_submitter(args: SubmitterArgs) -> eyre::Result<()> {
-    let key = parse_key(&args.key).wrap_err("--key")?;
+    let key = keys::require(
+        "key",
+        args.key_file.as_deref(),
+        args.keystore.as_deref(),
+        &args.password,
+    )?;
     let (deployment, provider) = args.l1.connect().await?;
     std::fs::create_dir_all(&args.data_dir)?;
     let store = ProverStore::open(&args.data_dir.join("submitter.redb"))?;
@@ -321,9 +340,14 @@ pub async fn run_submitter(args: SubmitterArgs) -> eyre::Result<()> {
 pub struct EscrowArgs {
     #[command(flatten)]
     l1: L1Args,
-    /// The prover's private key (hex).
-    #[arg(long, env = "PROOFLINE_PROVER_KEY", hide_env_values = true)]
-    prover_key: String,
+    /// A file with the prover's private key (hex).
+    #[arg(long, env = "PROOFLINE_PROVER_KEY_FILE")]
+    prover_key_file: Option<PathBuf>,
+    /// As --prover-key-file, from an encrypted JSON keystore.
+    #[arg(long, env = "PROOFLINE_PROVER_KEYSTORE")]
+    prover_keystore: Option<PathBuf>,
+    #[command(flatten)]
+    password: keys::PasswordArgs,
     #[command(subcommand)]
     action: EscrowAction,
 }
@@ -342,7 +366,12 @@ enum EscrowAction {
 pub async fn run_escrow(args: EscrowArgs) -> eyre::Result<()> {
     use proofline_bindings::ProverEscrow;
     use proofline_l1::TxCandidate;
-    let key = parse_key(&args.prover_key).wrap_err("--prover-key")?;
+    let key = keys::require(
+        "prover-key",
+        args.prover_key_file.as_deref(),
+        args.prover_keystore.as_deref(),
+        &args.password,
+    )?;
     let me = key.address();
     let (deployment, provider) = args.l1.connect().await?;
     let escrow = ProverEscrow::new(deployment.escrow, provider.clone());

@@ -106,8 +106,18 @@ fn addr(port: u16) -> String {
     format!("127.0.0.1:{port}")
 }
 
-fn key_hex(k: &PrivateKeySigner) -> String {
-    format!("{}", k.to_bytes())
+/// A key file (owner-only) holding `k`, in the test's directory: agents take no key on their
+/// command line.
+fn key_file(net: &Devnet, k: &PrivateKeySigner) -> String {
+    let path = net
+        .diag
+        .dir()
+        .join("keys")
+        .join(format!("{}.key", k.address()));
+    proofline_devnet::harness::write_key_file(&path, &[format!("{}", k.to_bytes())])
+        .unwrap()
+        .display()
+        .to_string()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -127,8 +137,8 @@ fn prover_args(
         net.url.clone(),
         "--deployment".into(),
         net.deployment_file.display().to_string(),
-        "--prover-key".into(),
-        key_hex(key),
+        "--prover-key-file".into(),
+        key_file(net, key),
         "--data-dir".into(),
         net.diag.dir().join(name).display().to_string(),
         "--rpc-addr".into(),
@@ -334,8 +344,8 @@ async fn prover_market() {
             net.url.clone(),
             "--deployment".into(),
             net.deployment_file.display().to_string(),
-            "--key".into(),
-            key_hex(&submitter_key),
+            "--key-file".into(),
+            key_file(&net, &submitter_key),
             "--data-dir".into(),
             net.diag.dir().join("submitter").display().to_string(),
             "--rpc-addr".into(),
@@ -566,9 +576,9 @@ async fn prover_market() {
         let out = Command::new(env!("CARGO_BIN_EXE_proofline"))
             .args(["escrow", "--l1-rpc", &net.url, "--deployment"])
             .arg(&net.deployment_file)
-            .args(["--prover-key", &key_hex(&dear_key)])
+            .args(["--prover-key-file", &key_file(&net, &dear_key)])
             .args(action)
-            .env_remove("PROOFLINE_PROVER_KEY")
+            .env_remove("PROOFLINE_PROVER_KEY_FILE")
             .output()
             .unwrap();
         assert!(
@@ -714,7 +724,7 @@ async fn bad_quotes_are_refused(net: &Devnet, node: &NodeProc) -> Vec<Address> {
             "wrong epoch",
             &keys[3],
             &domain,
-            quote(&keys[3], epoch + 1, window_end),
+            quote(&keys[3], epoch + 2, window_end),
             &[-33016][..],
         ),
     ];

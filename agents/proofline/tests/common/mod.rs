@@ -424,7 +424,8 @@ impl Devnet {
             .diag
             .dir()
             .join(format!("txgen-{}.key", node.spec.name));
-        std::fs::write(&key_file, format!("{}\n", payer.to_bytes())).expect("the key file");
+        proofline_devnet::harness::write_key_file(&key_file, &[format!("{}", payer.to_bytes())])
+            .expect("the key file");
         self.spawn_txgen(node, seed, rate, |cmd| {
             cmd.arg("--key-file")
                 .arg(&key_file)
@@ -533,7 +534,7 @@ impl NodeProc {
         let s = &self.spec;
         std::fs::create_dir_all(&s.data_dir).unwrap();
         let keys_file = s.data_dir.join("validators.keys");
-        std::fs::write(&keys_file, s.keys.join("\n") + "\n").unwrap();
+        proofline_devnet::harness::write_key_file(&keys_file, &s.keys).unwrap();
         self.runs += 1;
         let mut log_file = OpenOptions::new()
             .create(true)

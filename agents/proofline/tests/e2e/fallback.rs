@@ -54,7 +54,12 @@ async fn based_fallback_keeps_the_chain_live() {
     let based_key = net.dev_key(VALIDATORS + 1);
     let mut committee = NodeProc::new(net.node_spec("committee", &net.validators, &net.url), &diag);
     let mut spec = net.node_spec("based", &[], &net.url);
-    spec.extra_args = vec!["--fallback-key".into(), format!("{}", based_key.to_bytes())];
+    let key_file = proofline_devnet::harness::write_key_file(
+        &diag.dir().join("based.key"),
+        &[format!("{}", based_key.to_bytes())],
+    )
+    .unwrap();
+    spec.extra_args = vec!["--fallback-key-file".into(), key_file.display().to_string()];
     let mut based = NodeProc::new(spec, &diag);
     committee.start();
     based.start();

@@ -153,6 +153,48 @@ async fn a_revert_on_chain_is_decoded_from_the_receipt() {
     assert!(err.to_string().contains("reverted in block"), "{err}");
 }
 
+/// A transaction that reverts because of what ran before it in its own block (here: the same
+/// sender's transfer of its whole balance) replays fine on the parent block's state. Its revert
+/// is still decoded, from the node's trace (probing, issue 15: a proposal mined after its slot
+/// was logged with "no revert data").
+#[tokio::test]
+async fn a_revert_caused_within_its_block_is_decoded_from_the_trace() {
+    let Some(devnet) = anvil("a_revert_caused_within_its_block_is_decoded_from_the_trace") else {
+        return;
+    };
+    let token = devnet.deploy_token().await;
+    let mgr = devnet.tx_manager(1, 3).await;
+    devnet
+        .land(&mgr, "mint", mint(token, mgr.address(), 7))
+        .await;
+    let transfer = || {
+        TxCandidate::call(
+            token,
+            &DevToken::transferCall {
+                to: RECIPIENT,
+                value: U256::from(7),
+            },
+        )
+        .with_gas_limit(100_000)
+    };
+    let first = mgr.send("first", transfer()).await.unwrap();
+    let second = mgr.send("second", transfer()).await.unwrap();
+    devnet.mine(1).await;
+    first.wait().await.unwrap();
+    let err = second.wait().await.unwrap_err();
+    let TxError::Reverted { revert, .. } = &err else {
+        panic!("expected a revert, got {err}")
+    };
+    assert_eq!(
+        revert.decoded.as_ref().map(|d| d.to_string()),
+        Some(format!(
+            "ERC20InsufficientBalance(sender: {}, balance: 0, needed: 7)",
+            mgr.address()
+        )),
+        "{err}"
+    );
+}
+
 #[tokio::test]
 async fn one_transaction_in_flight_per_purpose() {
     let Some(devnet) = anvil("one_transaction_in_flight_per_purpose") else {

@@ -208,7 +208,7 @@ impl Driver {
             });
         }
         if !success {
-            let data = self.revert_data(block).await;
+            let data = self.revert_data(sent.hash, block).await;
             return Err(TxError::Reverted {
                 tx_hash: sent.hash,
                 block,
@@ -225,10 +225,27 @@ impl Driver {
         })
     }
 
-    /// The revert payload of a transaction that failed in `block`, by replaying its call on the
-    /// parent block's state. Transactions before it in the same block are not replayed, so in
-    /// rare cases the replay succeeds (no data) or fails differently.
-    async fn revert_data(&self, block: u64) -> Option<Bytes> {
+    /// The revert payload of transaction `tx_hash`, which failed in `block`: from the node's trace
+    /// of it (`debug_traceTransaction` with the call tracer: exact, whatever ran before it in the
+    /// block), else by replaying its call on the parent block's state, which misses what the
+    /// block itself changed (its timestamp, the transactions before it: a proposal mined after
+    /// its slot replays fine there, and was logged with "no revert data").
+    async fn revert_data(&self, tx_hash: B256, block: u64) -> Option<Bytes> {
+        let traced: Result<serde_json::Value, _> = self
+            .shared
+            .provider
+            .raw_request(
+                "debug_traceTransaction".into(),
+                (tx_hash, serde_json::json!({ "tracer": "callTracer" })),
+            )
+            .await;
+        if let Some(output) = traced
+            .ok()
+            .filter(|t| t.get("error").is_some())
+            .and_then(|t| t.get("output")?.as_str()?.parse::<Bytes>().ok())
+        {
+            return Some(output);
+        }
         let request = self
             .shared
             .call_request(&self.candidate, &self.versions[0].fees)

@@ -26,17 +26,18 @@ pub struct SlotDuties {
 }
 
 /// **Propose / fallback.** The duties of `slot` for a node with `validators` (any) and a
-/// fallback key (any), given the last fallback reading. The Rollup refuses `propose` and claims
-/// in fallback (SPEC 6), so the committee does not gather attestations for a slot the reading
-/// covers (the running period, or the next one predicted); the fallback proposer tries every
-/// slot and checks a fresh reading before building.
+/// fallback key (any), given the fallback reading of the slot's block. The Rollup refuses
+/// `propose` and claims in fallback (SPEC 6), so the committee does not gather attestations for
+/// a slot the reading covers (the running period, or the next one predicted), nor for one it has
+/// no reading of (a node restarted in fallback built committee blocks in fallback slots); the
+/// fallback proposer tries every slot and checks a fresh reading before building.
 pub fn slot_duties(
     slot: Slot,
     fallback: Option<&FallbackWindow>,
     has_validators: bool,
     has_fallback_key: bool,
 ) -> SlotDuties {
-    let in_fallback = fallback.is_some_and(|f| f.covers(slot));
+    let in_fallback = fallback.is_none_or(|f| f.covers(slot));
     SlotDuties {
         fallback_propose: has_fallback_key,
         committee: has_validators && !in_fallback,
@@ -81,6 +82,18 @@ pub fn accept_attestation(
     committee.contains(&a.validator)
         && !have.iter().any(|b| b.validator == a.validator)
         && a.verify(digest)
+}
+
+/// The least time from sending a transaction to the L1 block that includes it: a block's
+/// timestamp is above its parent's.
+pub const MIN_L1_INCLUSION_SECS: f64 = 1.0;
+
+/// **Propose.** Whether a proposal for `slot`, sent at `now` (the L1 clock, seconds), can still
+/// be mined in its slot: the Rollup takes a block only in the slot its L1 block's timestamp falls
+/// in (`Rollup__InvalidSlot` otherwise), and the next L1 block is at least
+/// [`MIN_L1_INCLUSION_SECS`] away. Probing found start-up proposals sent 9 s into 6 s slots.
+pub fn can_land(schedule: &Schedule, slot: Slot, now: f64) -> bool {
+    now + MIN_L1_INCLUSION_SECS < schedule.slot_start(slot.next()).0 as f64
 }
 
 /// **Fallback.** Whether a block may be proposed with its proof in `slot` per a fresh
@@ -348,8 +361,24 @@ mod tests {
         assert!(!none.committee && !none.fallback_propose && !none.committee_skipped_for_fallback);
         let unread = slot_duties(Slot(5), None, true, false);
         assert!(
-            unread.committee,
-            "no fallback reading yet: propose as usual"
+            !unread.committee && unread.committee_skipped_for_fallback,
+            "no fallback reading of the slot (a restart in fallback): the committee stands aside"
+        );
+    }
+
+    #[test]
+    fn a_proposal_goes_out_only_while_its_slot_can_still_mine_it() {
+        // 4 s slots from t = 1000: slot 7 is [1028, 1032).
+        let s = schedule();
+        assert!(can_land(&s, Slot(7), 1_028.0));
+        assert!(can_land(&s, Slot(7), 1_030.9));
+        assert!(
+            !can_land(&s, Slot(7), 1_031.0),
+            "the next block would be in slot 8"
+        );
+        assert!(
+            !can_land(&s, Slot(7), 1_037.0),
+            "9 s after the slot's start"
         );
     }
 

@@ -469,8 +469,16 @@ impl NodeInner {
                 continue;
             }
             done = block_slot;
-            // Decide from what the node last read (the view's fallback window), then act.
-            let fallback = self.view.borrow().as_ref().map(|v| v.fallback);
+            // Decide from the view of the slot's block (its fallback window), then act. Without
+            // one (a restarted node whose first view is not read yet, L1 down) the committee
+            // stands aside: it cannot know whether the slot is in based fallback.
+            let fallback = match self.view_at_least(clock.block).await {
+                Ok(view) => Some(view.fallback),
+                Err(e) => {
+                    warn!(slot = %block_slot, "no chain view of the slot's block: {e:#}");
+                    None
+                }
+            };
             let duties = decide::slot_duties(
                 block_slot,
                 fallback.as_ref(),
@@ -485,8 +493,10 @@ impl NodeInner {
                     }
                 });
             }
-            if duties.committee_skipped_for_fallback {
+            if duties.committee_skipped_for_fallback && fallback.is_some() {
                 info!(slot = %block_slot, "based fallback: the committee does not propose");
+            } else if duties.committee_skipped_for_fallback {
+                warn!(slot = %block_slot, "no fallback reading of the slot: the committee does not propose");
             }
             if !duties.committee {
                 continue;

@@ -274,6 +274,12 @@ impl NodeInner {
         phases.blobs = t.elapsed();
         let t = Instant::now();
         let txm = self.tx_manager(signer).await?;
+        // The last moment to decide: a proposal that can no longer be mined in its slot would
+        // only revert (Rollup__InvalidSlot) and cost its gas.
+        let now = self.clock_now_secs_f64().unwrap_or(f64::MAX);
+        if !decide::can_land(&self.reader.schedule, slot, now) {
+            bail!("too late: slot {slot} ends before an L1 block could include the proposal");
+        }
         self.remember_built(block.clone());
         let pending = txm.send(Purpose::new("propose"), candidate).await?;
         phases.send = t.elapsed();

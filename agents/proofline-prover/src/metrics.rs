@@ -12,6 +12,7 @@
 //! | `proofline_submitter_proofs_submitted_total{outcome}` | counter | proof transactions by outcome (`landed`, `failed`, `cancelled`) |
 //! | `proofline_submitter_proof_latency_seconds` | histogram | from the end of the epoch to the proof landing |
 //! | `proofline_submitter_prunes_total` | counter | `prune()` transactions landed |
+//! | `proofline_submitter_proofs_refused_total` | counter | received proofs dropped because submitting them would revert |
 
 use std::{
     net::SocketAddr,
@@ -48,6 +49,7 @@ pub struct ProverMetrics {
     pub proofs_submitted: Family<OutcomeLabels, Counter>,
     pub proof_latency_seconds: Histogram,
     pub prunes: Counter,
+    pub proofs_refused: Counter,
 }
 
 impl Default for ProverMetrics {
@@ -117,6 +119,12 @@ impl ProverMetrics {
             "prune() transactions landed",
             prunes.clone(),
         );
+        let proofs_refused = Counter::default();
+        registry.register(
+            "submitter_proofs_refused",
+            "Received proofs dropped because submitting them would revert",
+            proofs_refused.clone(),
+        );
         Self {
             registry,
             quotes_sent,
@@ -129,6 +137,7 @@ impl ProverMetrics {
             proofs_submitted,
             proof_latency_seconds,
             prunes,
+            proofs_refused,
         }
     }
 

@@ -7,6 +7,11 @@
 //! - `proofs`: epoch → the finished proof (JSON), written before it is handed to a submitter; a
 //!   restarted prover or submitter picks it up again, so no proof is lost.
 //!
+//! - `candidates`: (epoch, hash of the proof) → a proof some prover handed to the submitter
+//!   (JSON), not yet checked: at most [`MAX_CANDIDATES_PER_EPOCH`] per epoch, removed once one
+//!   would revert, and with their epoch once it is behind the epoch to prove. A garbage proof sent
+//!   first no longer shadows the valid one.
+//!
 //! Keys are the epoch number (a `u64`; the API takes [`Epoch`]). Every write commits with
 //! `Durability::Immediate`. redb locks the file, so two agents cannot share one store.
 
@@ -18,6 +23,10 @@ use serde::{de::DeserializeOwned, Serialize};
 
 const QUOTES: TableDefinition<u64, &[u8]> = TableDefinition::new("quotes");
 const PROOFS: TableDefinition<u64, &[u8]> = TableDefinition::new("proofs");
+const CANDIDATES: TableDefinition<(u64, [u8; 32]), &[u8]> = TableDefinition::new("candidates");
+
+/// Unchecked proofs a submitter keeps for one epoch; more are refused until one is dropped.
+pub const MAX_CANDIDATES_PER_EPOCH: usize = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -48,6 +57,7 @@ impl ProverStore {
         txn.set_durability(Durability::Immediate)?;
         txn.open_table(QUOTES)?;
         txn.open_table(PROOFS)?;
+        txn.open_table(CANDIDATES)?;
         txn.commit()?;
         Ok(store)
     }
@@ -124,6 +134,72 @@ impl ProverStore {
         self.get(QUOTES, "quotes", epoch)
     }
 
+    /// Keeps `proof` (identified by `hash`) as a candidate for `epoch`; false when the epoch
+    /// already holds [`MAX_CANDIDATES_PER_EPOCH`] others (an identical one is kept once).
+    pub fn add_candidate<T: Serialize>(
+        &self,
+        epoch: Epoch,
+        hash: [u8; 32],
+        proof: &T,
+    ) -> Result<bool, StoreError> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
+        let added = {
+            let mut t = txn.open_table(CANDIDATES)?;
+            if t.get((epoch.0, hash))?.is_some() {
+                true
+            } else if t.range((epoch.0, [0; 32])..=(epoch.0, [0xff; 32]))?.count()
+                >= MAX_CANDIDATES_PER_EPOCH
+            {
+                false
+            } else {
+                let bytes = serde_json::to_vec(proof).expect("agent records always serialise");
+                t.insert((epoch.0, hash), bytes.as_slice())?;
+                true
+            }
+        };
+        txn.commit()?;
+        Ok(added)
+    }
+
+    /// The candidates of `epoch`, by hash.
+    pub fn candidates<T: DeserializeOwned>(
+        &self,
+        epoch: Epoch,
+    ) -> Result<Vec<([u8; 32], T)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(CANDIDATES)?;
+        let mut out = Vec::new();
+        for entry in t.range((epoch.0, [0; 32])..=(epoch.0, [0xff; 32]))? {
+            let (k, v) = entry?;
+            out.push((k.value().1, decode("candidates", epoch, v.value())?));
+        }
+        Ok(out)
+    }
+
+    /// Drops one candidate of `epoch`.
+    pub fn remove_candidate(&self, epoch: Epoch, hash: [u8; 32]) -> Result<(), StoreError> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
+        txn.open_table(CANDIDATES)?.remove((epoch.0, hash))?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Drops the candidates of epochs before `epoch`; returns how many.
+    pub fn prune_candidates_below(&self, epoch: Epoch) -> Result<u64, StoreError> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
+        let mut removed = 0;
+        txn.open_table(CANDIDATES)?
+            .retain_in(..(epoch.0, [0; 32]), |_, _| {
+                removed += 1;
+                false
+            })?;
+        txn.commit()?;
+        Ok(removed)
+    }
+
     /// Records a finished proof (the first one stays if the epoch already has one).
     pub fn put_proof<T: Serialize + DeserializeOwned + Clone>(
         &self,
@@ -190,6 +266,37 @@ mod tests {
             s.proofs_from::<Vec<u8>>(Epoch(6)).unwrap(),
             vec![(Epoch(7), vec![3u8])]
         );
+    }
+
+    #[test]
+    fn candidates_are_kept_per_proof_bounded_per_epoch_and_pruned_by_epoch() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = ProverStore::open(&dir.path().join("submitter.redb")).unwrap();
+        for i in 0..MAX_CANDIDATES_PER_EPOCH as u8 {
+            assert!(s
+                .add_candidate(Epoch(3), [i; 32], &format!("p{i}"))
+                .unwrap());
+        }
+        assert!(
+            s.add_candidate(Epoch(3), [0; 32], &"p0").unwrap(),
+            "the same one again"
+        );
+        assert!(
+            !s.add_candidate(Epoch(3), [0xee; 32], &"one more").unwrap(),
+            "the epoch is full"
+        );
+        assert!(s.add_candidate(Epoch(4), [0xee; 32], &"next").unwrap());
+        s.remove_candidate(Epoch(3), [0; 32]).unwrap();
+        assert!(s.add_candidate(Epoch(3), [0xee; 32], &"now").unwrap());
+        let three: Vec<([u8; 32], String)> = s.candidates(Epoch(3)).unwrap();
+        assert_eq!(three.len(), MAX_CANDIDATES_PER_EPOCH);
+        assert!(!three.iter().any(|(h, _)| *h == [0; 32]));
+        assert_eq!(
+            s.prune_candidates_below(Epoch(4)).unwrap(),
+            MAX_CANDIDATES_PER_EPOCH as u64
+        );
+        assert!(s.candidates::<String>(Epoch(3)).unwrap().is_empty());
+        assert_eq!(s.candidates::<String>(Epoch(4)).unwrap().len(), 1);
     }
 
     #[test]

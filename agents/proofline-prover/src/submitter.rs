@@ -9,16 +9,19 @@
 //! spike of the base fee is followed block by block. A proof that cannot be priced under the cap
 //! waits and is retried while the window is open.
 //!
+//! **Trust nothing received.** A proof handed over (RPC, `--proof-dir`, its own prover) is kept
+//! as a candidate of its epoch, per proof (by hash), not first-come per epoch: at most
+//! [`MAX_CANDIDATES_PER_EPOCH`](crate::store::MAX_CANDIDATES_PER_EPOCH) per epoch, through an
+//! inbox of [`INBOX`] proofs. When its epoch is due, each candidate whose statement matches the
+//! chain is simulated (the tx manager's `eth_call` of `submitEpochRootProof`) before it is sent;
+//! one that would revert is dropped and the next is tried, so a garbage proof sent first cannot
+//! shadow the valid one and let the bond be slashed.
+//!
 //! **Never twice.** Before each send the submitter reads the chain: the epoch must still be the
 //! epoch to prove and the proven tip the proof's starting point. A proof of ours still in flight
 //! when someone else's lands is cancelled (replaced by a self-transfer) instead of reverting.
 
-use std::{
-    collections::{BTreeMap, HashMap},
-    path::PathBuf,
-    sync::Arc,
-    time::Duration,
-};
+use std::{collections::HashMap, path::PathBuf, sync::Arc, time::Duration};
 
 use alloy::primitives::Address;
 use proofline_bindings::Rollup;
@@ -38,6 +41,9 @@ use crate::{
 };
 
 const GWEI: u128 = 1_000_000_000;
+
+/// Proofs received and not yet taken into the store; a full inbox refuses more.
+pub const INBOX: usize = 64;
 
 #[derive(Clone, Debug)]
 pub struct SubmitterConfig {
@@ -91,18 +97,24 @@ pub struct Submitter {
     in_flight: HashMap<Epoch, Purpose>,
     done: mpsc::UnboundedSender<(Epoch, Result<(), String>)>,
     outcomes: mpsc::UnboundedReceiver<(Epoch, Result<(), String>)>,
-    /// Proofs received over RPC, waiting to be stored.
-    inbox: mpsc::UnboundedReceiver<EpochProof>,
+    /// Proofs received, waiting to be kept as candidates ([`INBOX`] at most).
+    inbox: mpsc::Receiver<EpochProof>,
 }
 
 /// Where provers hand proofs to a running submitter.
 #[derive(Clone, Debug)]
-pub struct ProofInbox(mpsc::UnboundedSender<EpochProof>);
+pub struct ProofInbox(mpsc::Sender<EpochProof>);
 
 impl ProofInbox {
+    /// False when the submitter is gone or its inbox is full (retry later).
     pub fn hand_over(&self, proof: EpochProof) -> bool {
-        self.0.send(proof).is_ok()
+        self.0.try_send(proof).is_ok()
     }
+}
+
+/// A proof's identity among its epoch's candidates.
+fn proof_hash(proof: &EpochProof) -> [u8; 32] {
+    alloy::primitives::keccak256(serde_json::to_vec(proof).expect("a proof serialises")).0
 }
 
 impl Submitter {
@@ -118,7 +130,7 @@ impl Submitter {
         views: ViewReceiver,
     ) -> eyre::Result<(Self, ProofInbox)> {
         let (done, outcomes) = mpsc::unbounded_channel();
-        let (inbox_tx, inbox) = mpsc::unbounded_channel();
+        let (inbox_tx, inbox) = mpsc::channel(INBOX);
         Ok((
             Self {
                 cfg,
@@ -156,12 +168,25 @@ impl Submitter {
         }
     }
 
+    /// Keeps a received proof as a candidate of its epoch; false when it cannot be kept now.
+    fn keep(&self, proof: &EpochProof) -> bool {
+        let epoch = proof.statement.epoch;
+        match self.store.add_candidate(epoch, proof_hash(proof), proof) {
+            Ok(true) => true,
+            Ok(false) => {
+                warn!(%epoch, "proof dropped: the epoch already holds the most candidates");
+                false
+            }
+            Err(e) => {
+                warn!(%epoch, error = %e, "could not store a received proof");
+                false
+            }
+        }
+    }
+
     fn take_incoming(&mut self) {
         while let Ok(proof) = self.inbox.try_recv() {
-            let epoch = proof.statement.epoch;
-            if let Err(e) = self.store.put_proof(epoch, &proof) {
-                warn!(%epoch, error = %e, "could not store a received proof");
-            }
+            self.keep(&proof);
         }
         let Some(dir) = &self.cfg.proof_dir else {
             return;
@@ -176,9 +201,8 @@ impl Submitter {
             }
             match std::fs::read(&path).map(|b| serde_json::from_slice::<EpochProof>(&b)) {
                 Ok(Ok(proof)) => {
-                    if self.store.put_proof(proof.statement.epoch, &proof).is_ok() {
-                        let _ = std::fs::remove_file(&path);
-                    }
+                    self.keep(&proof);
+                    let _ = std::fs::remove_file(&path);
                 }
                 Ok(Err(e)) => warn!(path = %path.display(), error = %e, "not a proof file"),
                 Err(e) => warn!(path = %path.display(), error = %e, "cannot read proof file"),
@@ -209,22 +233,44 @@ impl Submitter {
                 }
             }
         }
-        let proofs: BTreeMap<Epoch, EpochProof> = self
-            .store
-            .proofs_from::<EpochProof>(view.epoch_to_prove.unwrap_or(Epoch(u64::MAX)))?
+        let Some(epoch) = view.epoch_to_prove else {
+            return Ok(());
+        };
+        self.store.prune_candidates_below(epoch)?;
+        if self.in_flight.contains_key(&epoch) {
+            return Ok(());
+        }
+        // The own prover's proof first (stored by it), then what others handed over.
+        let own = self.store.proof::<EpochProof>(epoch)?.map(|p| (None, p));
+        let received = self.store.candidates::<EpochProof>(epoch)?;
+        let candidates = own
             .into_iter()
-            .collect();
-        for (epoch, proof) in proofs {
-            if self.in_flight.contains_key(&epoch) || !should_submit(&proof, &view, &self.schedule)
-            {
+            .chain(received.into_iter().map(|(h, p)| (Some(h), p)));
+        for (hash, proof) in candidates {
+            if !should_submit(&proof, &view, &self.schedule) {
                 continue;
             }
-            self.send_proof(epoch, proof).await;
+            match self.send_proof(epoch, proof).await {
+                Ok(()) => break,
+                Err(TxError::WouldRevert { revert, .. }) => {
+                    // Simulated against the chain: this proof does not verify (or does not fit
+                    // the chain): drop it and try the next.
+                    warn!(%epoch, %revert, "a proof that would revert is dropped");
+                    self.metrics.proofs_refused.inc();
+                    if let Some(hash) = hash {
+                        self.store.remove_candidate(epoch, hash)?;
+                    }
+                }
+                Err(e) => {
+                    warn!(%epoch, error = %e, "proof not sent");
+                    break;
+                }
+            }
         }
         Ok(())
     }
 
-    async fn send_proof(&mut self, epoch: Epoch, proof: EpochProof) {
+    async fn send_proof(&mut self, epoch: Epoch, proof: EpochProof) -> Result<(), TxError> {
         let purpose = Purpose::new(format!("proof-{epoch}"));
         let call = Rollup::submitEpochRootProofCall {
             args: proof.to_args(),
@@ -260,8 +306,9 @@ impl Submitter {
                     }
                     let _ = done.send((epoch, outcome.map(|_| ()).map_err(|e| e.to_string())));
                 });
+                Ok(())
             }
-            Err(e) => warn!(%epoch, error = %e, "proof not sent"),
+            Err(e) => Err(e),
         }
     }
 

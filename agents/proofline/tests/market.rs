@@ -8,7 +8,8 @@
 //! own proofs. One test, in order:
 //!
 //! 1. The cheapest valid quote wins: epochs are claimed with `cheap`'s quotes and proven, the
-//!    proofs landed by the submitter. Meanwhile quotes that are expired, signed for another chain,
+//!    proofs landed by the submitter, although garbage proofs for every coming epoch reached the
+//!    submitter first. Meanwhile quotes that are expired, signed for another chain,
 //!    for the wrong epoch or from a prover without escrow, each at a 0 fee, are refused by the
 //!    node over RPC with their own error code, and never claimed.
 //! 2. `cheap`, killed right after it quoted an epoch and started again, honours that quote: the
@@ -44,7 +45,7 @@ use std::{
 };
 
 use alloy::{
-    primitives::{Address, U256},
+    primitives::{Address, B256, U256},
     providers::Provider,
     signers::local::PrivateKeySigner,
 };
@@ -279,6 +280,37 @@ async fn submit_bid(url: &str, quote: &serde_json::Value) -> Result<(), i64> {
     }
 }
 
+/// Pushes a garbage proof (right prover, made-up statement and proof bytes) for each of
+/// `epochs` to the submitter at `url`, as anyone may; returns how many it took. Each arrives
+/// before the real proof of its epoch.
+async fn push_bogus_proofs(url: &str, prover: Address, epochs: std::ops::Range<u64>) -> usize {
+    let client = alloy::transports::http::reqwest::Client::new();
+    let mut taken = 0;
+    for epoch in epochs {
+        let proof = json!({
+            "statement": {
+                "epoch": epoch,
+                "provenTip": epoch * EPOCH,
+                "previousArchive": B256::repeat_byte(1),
+                "endBlock": (epoch + 1) * EPOCH,
+                "endArchive": B256::repeat_byte(2),
+                "prover": prover,
+                "fees": [],
+            },
+            "proof": "0xdeadbeef",
+        });
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": "submitter_submitProof", "params": [proof]});
+        let answer: Option<serde_json::Value> = match client.post(url).json(&body).send().await {
+            Ok(r) => r.json().await.ok(),
+            Err(_) => None,
+        };
+        if answer.is_some_and(|v| v["result"] == json!(true)) {
+            taken += 1;
+        }
+    }
+    taken
+}
+
 /// Waits for `what` (checked every second) up to `timeout`.
 async fn until<F, Fut>(what: &str, timeout: Duration, f: F)
 where
@@ -383,6 +415,19 @@ async fn prover_market() {
     cheap.start();
     dear.start();
     let (cheap_addr, dear_addr) = (cheap_key.address(), dear_key.address());
+    // Garbage proofs for the coming epochs reach the submitter before the real ones (issue 15:
+    // it kept the first proof of each epoch, so one garbage proof got the bond slashed).
+    let mut bogus = 0;
+    for _ in 0..60 {
+        // Until the submitter is up and takes them all (the same proof again is kept once).
+        bogus = push_bogus_proofs(&submitter_url, cheap_addr, 0..16).await;
+        if bogus == 16 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(bogus, 16, "the submitter took the garbage proofs");
+    log(format!("{bogus} garbage proofs pushed to the submitter"));
 
     // ---------------------------------------------------------------- 1: the cheapest wins
     let bad_provers = bad_quotes_are_refused(&net, &a).await;

@@ -10,6 +10,7 @@
 pub mod deployment;
 pub mod events;
 pub mod follower;
+pub mod logs;
 pub mod rpc;
 pub mod supervisor;
 pub mod txmgr;

@@ -199,8 +199,11 @@ pub fn is_retryable(err: &TransportError) -> bool {
     }
 }
 
+/// alloy's classification, except a log query refused for its range or result size (which
+/// alloy takes for a rate limit when its code is -32005): the same query would be refused again;
+/// [`crate::logs::get_logs`] shrinks it instead.
 fn is_retryable_error_resp(payload: &alloy::rpc::json_rpc::ErrorPayload) -> bool {
-    payload.is_retry_err()
+    payload.is_retry_err() && !crate::logs::is_range_message(&payload.message)
 }
 
 #[cfg(test)]

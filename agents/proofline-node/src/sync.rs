@@ -92,9 +92,16 @@ impl NodeInner {
     async fn load_queue(&self) -> eyre::Result<()> {
         let filter = Filter::new()
             .address(self.deployment.forced_inclusion_queue)
-            .event_signature(ForcedInclusionQueue::ForcedTxQueued::SIGNATURE_HASH)
-            .from_block(self.deployment.deploy_block);
-        let logs = self.provider.get_logs(&filter).await?;
+            .event_signature(ForcedInclusionQueue::ForcedTxQueued::SIGNATURE_HASH);
+        let head = self.provider.get_block_number().await?;
+        let logs = proofline_l1::logs::get_logs(
+            &self.provider,
+            &filter,
+            self.deployment.deploy_block,
+            head,
+            proofline_l1::logs::DEFAULT_MAX_RANGE,
+        )
+        .await?;
         let mut chain = self.chain.write().expect("poisoned");
         for log in logs {
             let Ok(ev) = ForcedInclusionQueue::ForcedTxQueued::decode_log_data(log.data()) else {

@@ -38,7 +38,7 @@ use proofline_chain::chain::NodeChain;
 use proofline_chain::watcher::ViewReceiver;
 use proofline_core::quote::{sign_quote, EpochProofQuote, SignedEpochProofQuote};
 use proofline_core::{ChainView, Epoch, Schedule};
-use proofline_l1::{Deployment, L1Provider, TxCandidate, TxManager};
+use proofline_l1::{logs, Deployment, L1Provider, TxCandidate, TxManager};
 use tracing::{info, warn};
 
 use crate::{
@@ -95,7 +95,12 @@ pub struct ProverConfig {
     pub submitters: Vec<String>,
     pub poll_interval: Duration,
     pub fault: Option<ProverFault>,
+    /// Largest block range of one `eth_getLogs` ([`proofline_l1::logs`]).
+    pub max_log_range: u64,
 }
+
+/// The store's cursor of the slash and proof event scan.
+const EVENT_CURSOR: &str = "events";
 
 pub struct Prover {
     cfg: ProverConfig,
@@ -462,39 +467,59 @@ impl Prover {
 
     /// Counts this prover's slashes, and books the profit of each epoch it proved: its share
     /// (`basisPointFee` of the block rewards and fees the proof bound) less the modelled cost.
+    ///
+    /// The scan resumes from its cursor in the store: a restarted prover counts nothing twice
+    /// (its metrics jumped by every slash it had seen) and queries in bounded ranges, not the
+    /// whole history in one `eth_getLogs` that public endpoints refuse.
     async fn watch_events(&mut self, l1_block: u64) -> eyre::Result<()> {
+        if self.event_scan_from == self.deployment.deploy_block {
+            if let Some(next) = self.store.cursor(EVENT_CURSOR)? {
+                self.event_scan_from = next.max(self.deployment.deploy_block);
+            }
+        }
         if l1_block < self.event_scan_from {
             return Ok(());
         }
         let me = self.address();
-        let slashed = self
-            .rollup
-            .BondSlashed_filter()
-            .topic2(me)
-            .from_block(self.event_scan_from)
-            .to_block(l1_block)
-            .query()
-            .await?;
-        for (event, _) in slashed {
+        let (from, to) = (self.event_scan_from, l1_block);
+        let slashed = self.rollup.BondSlashed_filter().topic2(me).filter;
+        for log in logs::get_logs(
+            self.rollup.provider(),
+            &slashed,
+            from,
+            to,
+            self.cfg.max_log_range,
+        )
+        .await?
+        {
+            let Ok(event) = log.log_decode::<Rollup::BondSlashed>() else {
+                continue;
+            };
+            let event = event.inner.data;
             self.metrics.slashes.inc();
             warn!(epoch = %event.epoch, amount = %event.amount, "our bond was slashed");
         }
-        let proven = self
-            .rollup
-            .L2ProofVerified_filter()
-            .topic2(me)
-            .from_block(self.event_scan_from)
-            .to_block(l1_block)
-            .query()
-            .await?;
-        for (event, _) in proven {
-            let epoch = Epoch(event.epoch.saturating_to());
+        let proven = self.rollup.L2ProofVerified_filter().topic2(me).filter;
+        for log in logs::get_logs(
+            self.rollup.provider(),
+            &proven,
+            from,
+            to,
+            self.cfg.max_log_range,
+        )
+        .await?
+        {
+            let Ok(event) = log.log_decode::<Rollup::L2ProofVerified>() else {
+                continue;
+            };
+            let epoch = Epoch(event.inner.data.epoch.saturating_to());
             if let Some(profit) = self.profit(epoch) {
                 self.metrics.profit_last_epoch.set(profit);
                 info!(%epoch, profit, "epoch proven");
             }
         }
         self.event_scan_from = l1_block + 1;
+        self.store.set_cursor(EVENT_CURSOR, self.event_scan_from)?;
         Ok(())
     }
 

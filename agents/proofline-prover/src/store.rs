@@ -7,6 +7,8 @@
 //! - `proofs`: epoch → the finished proof (JSON), written before it is handed to a submitter; a
 //!   restarted prover or submitter picks it up again, so no proof is lost.
 //!
+//! - `cursors`: name → the L1 block an event scan resumes from: a restarted prover neither
+//!   counts the slashes and proofs it saw again nor queries the whole history.
 //! - `candidates`: (epoch, hash of the proof) → a proof some prover handed to the submitter
 //!   (JSON), not yet checked: at most [`MAX_CANDIDATES_PER_EPOCH`] per epoch, removed once one
 //!   would revert, and with their epoch once it is behind the epoch to prove. A garbage proof sent
@@ -23,6 +25,7 @@ use serde::{de::DeserializeOwned, Serialize};
 
 const QUOTES: TableDefinition<u64, &[u8]> = TableDefinition::new("quotes");
 const PROOFS: TableDefinition<u64, &[u8]> = TableDefinition::new("proofs");
+const CURSORS: TableDefinition<&str, u64> = TableDefinition::new("cursors");
 const CANDIDATES: TableDefinition<(u64, [u8; 32]), &[u8]> = TableDefinition::new("candidates");
 
 /// Unchecked proofs a submitter keeps for one epoch; more are refused until one is dropped.
@@ -58,6 +61,7 @@ impl ProverStore {
         txn.open_table(QUOTES)?;
         txn.open_table(PROOFS)?;
         txn.open_table(CANDIDATES)?;
+        txn.open_table(CURSORS)?;
         txn.commit()?;
         Ok(store)
     }
@@ -132,6 +136,22 @@ impl ProverStore {
 
     pub fn quote<T: DeserializeOwned>(&self, epoch: Epoch) -> Result<Option<T>, StoreError> {
         self.get(QUOTES, "quotes", epoch)
+    }
+
+    /// The L1 block a named event scan resumes from, if it ran before.
+    pub fn cursor(&self, name: &str) -> Result<Option<u64>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(CURSORS)?;
+        Ok(t.get(name)?.map(|v| v.value()))
+    }
+
+    /// Records that the named event scan has read every L1 block before `next`.
+    pub fn set_cursor(&self, name: &str, next: u64) -> Result<(), StoreError> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
+        txn.open_table(CURSORS)?.insert(name, next)?;
+        txn.commit()?;
+        Ok(())
     }
 
     /// Keeps `proof` (identified by `hash`) as a candidate for `epoch`; false when the epoch
@@ -297,6 +317,21 @@ mod tests {
         );
         assert!(s.candidates::<String>(Epoch(3)).unwrap().is_empty());
         assert_eq!(s.candidates::<String>(Epoch(4)).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_event_cursor_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("prover.redb");
+        {
+            let s = ProverStore::open(&path).unwrap();
+            assert_eq!(s.cursor("events").unwrap(), None);
+            s.set_cursor("events", 41).unwrap();
+            s.set_cursor("events", 42).unwrap();
+        }
+        let s = ProverStore::open(&path).unwrap();
+        assert_eq!(s.cursor("events").unwrap(), Some(42));
+        assert_eq!(s.cursor("other").unwrap(), None);
     }
 
     #[test]

@@ -34,6 +34,10 @@ pub struct ProverArgs {
     /// refused: a prover is not a proposer.
     #[command(flatten)]
     node: NodeArgs,
+    /// Largest block range of one eth_getLogs: public endpoints cap it (the scan shrinks a
+    /// refused range by itself).
+    #[arg(long, env = "PROOFLINE_MAX_LOG_RANGE", default_value_t = proofline_l1::logs::DEFAULT_MAX_RANGE)]
+    max_log_range: u64,
     /// A file with the prover's private key (hex): signs quotes, holds the escrow, pays for
     /// proofs.
     #[arg(long, env = "PROOFLINE_PROVER_KEY_FILE")]
@@ -211,6 +215,7 @@ pub async fn run_prover(args: ProverArgs) -> eyre::Result<()> {
         fault: args.prover_fault.map(|f| match f {
             ProverFaultArg::WithholdProofs => ProverFault::WithholdProofs,
         }),
+        max_log_range: args.max_log_range,
     };
     let prover = Prover::new(
         cfg,

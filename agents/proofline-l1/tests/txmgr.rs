@@ -374,6 +374,58 @@ async fn the_nonce_continues_across_a_restart_of_the_manager() {
     assert_eq!(devnet.balance(RECIPIENT).await, U256::from(2));
 }
 
+/// geth's and reth's pools refuse an account's non-blob transaction while one of its blob
+/// transactions is pending, and the reverse; anvil does not. The manager refuses it itself, so
+/// the agents meet the rule on anvil too (issue 15: a proposer's claim beside its blob proposal).
+#[tokio::test]
+async fn one_key_never_has_blob_and_plain_transactions_pending_together() {
+    let Some(devnet) = anvil("one_key_never_has_blob_and_plain_transactions_pending_together")
+    else {
+        return;
+    };
+    let mgr = devnet.tx_manager(3, 3).await;
+    let blob = || {
+        let sidecar = SidecarBuilder::<SimpleCoder>::from_slice(b"proofline block body")
+            .build_4844()
+            .unwrap();
+        TxCandidate::new(RECIPIENT, Bytes::new()).with_sidecar(sidecar)
+    };
+    let plain = || TxCandidate::new(RECIPIENT, Bytes::new()).with_gas_limit(21_000);
+    let pending = mgr.send("propose", blob()).await.unwrap();
+    let err = mgr.send("claim", plain()).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TxError::PoolKindConflict {
+                pending: "blob",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    devnet.settle(pending).await.unwrap();
+    // Settled: the other kind goes out, and then a blob one waits for it in turn.
+    let pending = mgr.send("claim", plain()).await.unwrap();
+    let err = mgr.send("propose", blob()).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TxError::PoolKindConflict {
+                pending: "non-blob",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    devnet.settle(pending).await.unwrap();
+    // Two of one kind are fine.
+    let a = mgr.send("a", plain()).await.unwrap();
+    let b = mgr.send("b", plain()).await.unwrap();
+    devnet.mine(1).await;
+    a.wait().await.unwrap();
+    b.wait().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_blob_transaction_lands_with_its_versioned_hashes() {
     let Some(devnet) = anvil("a_blob_transaction_lands_with_its_versioned_hashes") else {

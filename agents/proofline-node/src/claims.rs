@@ -6,14 +6,17 @@
 //! the node asks the Rollup itself: `validateEpochProofRightClaim(quote, proposer)` runs every
 //! check of the claim as a view at the latest block, so a quote L1 would refuse (escrow withdrawn
 //! since, a claim that landed meanwhile) is dropped from the pool and the next best is tried. The
-//! claim goes out as its own transaction from the proposer's key (`claimEpochProofRight`), next to
-//! the slot's `propose`; the tx manager orders both by nonce.
+//! claim rides in the slot's block (`proposeAndClaim`): geth's and reth's pools refuse a plain
+//! transaction from a key that has a blob transaction pending, so a separate claim beside the
+//! blob `propose` failed at random on a real network. Only a proposer that sends no block claims
+//! on its own (`claimEpochProofRight`).
 //!
 //! A proposer that holds no valid quote in its slot leaves the claim to the next slot's proposer
 //! (the quote may still arrive); an epoch with no claim by the end of the window is pruned.
 
+use alloy::{primitives::Address, signers::local::PrivateKeySigner};
 use proofline_bindings::Rollup;
-use proofline_core::Slot;
+use proofline_core::{Epoch, Slot};
 use proofline_l1::{Purpose, TxCandidate};
 use tracing::{debug, info, warn};
 
@@ -22,31 +25,73 @@ use crate::{decide, node::NodeInner};
 /// Quotes tried per slot at most (each costs one `eth_call`).
 const MAX_TRIES: usize = 4;
 
+/// A claim the slot's proposer makes: the epoch and the quote L1 just accepted in a view.
+pub(crate) struct Claim {
+    pub epoch: Epoch,
+    pub quote: Rollup::SignedEpochProofQuote,
+    pub prover: Address,
+    pub fee_bps: u32,
+}
+
 impl NodeInner {
-    /// Claims epoch N in `slot` if `slot` is in N's claim window, one of the node's validators
-    /// proposes in it, and N is unclaimed.
+    /// Claims epoch N in `slot` on its own (`claimEpochProofRight`) if `slot` is in N's claim
+    /// window, one of the node's validators proposes in it, and N is unclaimed. The proposer
+    /// claims this way only when it sends no block: a block it sends carries the claim
+    /// (`proposeAndClaim`), since real L1 pools refuse a plain transaction from a key beside its
+    /// pending blob transaction.
     pub(crate) async fn claim_in(&self, slot: Slot) -> eyre::Result<()> {
-        if !decide::in_claim_window(&self.reader.schedule, slot) {
-            return Ok(());
-        }
         let Some(signer) = self.slot_signer(slot).await? else {
             return Ok(());
         };
+        let Some(claim) = self.choose_claim(slot, &signer).await? else {
+            return Ok(());
+        };
+        let n = claim.epoch.0;
+        let txm = self.tx_manager(&signer).await?;
+        let call = Rollup::claimEpochProofRightCall { quote: claim.quote };
+        match txm
+            .send(
+                Purpose::new(format!("claim-{n}")),
+                TxCandidate::call(self.deployment.rollup, &call),
+            )
+            .await
+        {
+            Ok(pending) => {
+                info!(
+                    %slot,
+                    epoch = n,
+                    prover = %claim.prover,
+                    fee_bps = claim.fee_bps,
+                    tx = %pending.tx_hash(),
+                    "claim sent"
+                );
+                self.metrics.claims_sent.inc();
+            }
+            Err(e) => debug!(epoch = n, "claim not sent: {e}"),
+        }
+        Ok(())
+    }
+
+    /// The claim `slot`'s proposer (`signer`) makes, if `slot` is in a claim window and its epoch
+    /// is unclaimed: the best pooled quote that L1 accepts now.
+    pub(crate) async fn choose_claim(
+        &self,
+        slot: Slot,
+        signer: &PrivateKeySigner,
+    ) -> eyre::Result<Option<Claim>> {
+        if !decide::in_claim_window(&self.reader.schedule, slot) {
+            return Ok(None);
+        }
         let view = self.view_at_least(self.clock_block()).await?;
         let state = self.reader.claim_state_of(&view).await?;
         let Some(epoch) = decide::claim_epoch(&self.reader.schedule, slot, &state) else {
-            return Ok(());
+            return Ok(None);
         };
         let n = epoch.0;
-        let purpose = Purpose::new(format!("claim-{n}"));
-        let txm = self.tx_manager(&signer).await?;
-        if txm.in_flight(&purpose).is_some() {
-            return Ok(());
-        }
         for _ in 0..MAX_TRIES {
             let Some(best) = self.quotes.best(epoch) else {
                 info!(%slot, epoch = n, "no valid quote to claim with");
-                return Ok(());
+                return Ok(None);
             };
             let quote: Rollup::SignedEpochProofQuote = (*best.signed()).into();
             let check = self
@@ -61,26 +106,13 @@ impl NodeInner {
                 self.quotes.remove(epoch, &digest);
                 continue;
             }
-            let call = Rollup::claimEpochProofRightCall { quote };
-            match txm
-                .send(purpose, TxCandidate::call(self.deployment.rollup, &call))
-                .await
-            {
-                Ok(pending) => {
-                    info!(
-                        %slot,
-                        epoch = n,
-                        prover = %best.prover(),
-                        fee_bps = best.quote().basis_point_fee,
-                        tx = %pending.tx_hash(),
-                        "claim sent"
-                    );
-                    self.metrics.claims_sent.inc();
-                }
-                Err(e) => debug!(epoch = n, "claim not sent: {e}"),
-            }
-            return Ok(());
+            return Ok(Some(Claim {
+                epoch,
+                quote,
+                prover: best.prover(),
+                fee_bps: best.quote().basis_point_fee,
+            }));
         }
-        Ok(())
+        Ok(None)
     }
 }

@@ -501,15 +501,18 @@ impl NodeInner {
             if !duties.committee {
                 continue;
             }
-            // The claim (SPEC 5.3) goes beside the block, not before it: it must not delay it.
-            let claimer = self.clone();
-            tokio::spawn(async move {
-                if let Err(e) = claimer.claim_in(block_slot).await {
-                    warn!(slot = %block_slot, "no claim sent: {e:#}");
-                }
-            });
-            if let Err(e) = self.propose_in(block_slot).await {
+            // The claim (SPEC 5.3) rides in the block; without a block, it goes on its own.
+            let proposed = self.propose_in(block_slot).await.unwrap_or_else(|e| {
                 warn!(slot = %block_slot, "no block proposed: {e:#}");
+                false
+            });
+            if !proposed {
+                let claimer = self.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = claimer.claim_in(block_slot).await {
+                        warn!(slot = %block_slot, "no claim sent: {e:#}");
+                    }
+                });
             }
         }
     }

@@ -21,6 +21,8 @@ use proofline_bindings::Rollup;
 use proofline_chain::{chain::StoredBlock, store::SignCheck};
 use proofline_core::{quorum, ProposeArgs, Slot};
 use proofline_l1::{Purpose, TxCandidate};
+
+use crate::claims::Claim;
 use tracing::{debug, info, warn};
 
 use crate::{
@@ -49,13 +51,14 @@ impl NodeInner {
     /// The propose duty of `slot`, collect -> decide -> act: if one of the node's validators
     /// proposes it, reads the chain view of the slot's block, decides (prune instead, or build on
     /// the pending tip), builds the block, gathers the committee's attestations and sends
-    /// `propose`.
-    pub async fn propose_in(&self, slot: Slot) -> eyre::Result<()> {
+    /// `propose`, or `proposeAndClaim` when the slot claims an epoch (the claim is chosen while
+    /// the peers attest). `Ok(true)`: a block went out.
+    pub async fn propose_in(&self, slot: Slot) -> eyre::Result<bool> {
         let started = Instant::now();
         let mut phases = ProposePhases::default();
         // Collect.
         let Some(signer) = self.slot_signer(slot).await? else {
-            return Ok(());
+            return Ok(false);
         };
         let view = self.view_at_least(self.clock_block()).await?;
         phases.l1_reads += started.elapsed();
@@ -63,20 +66,27 @@ impl NodeInner {
         let on_l1 = match decide::propose_step(&view) {
             ProposeStep::Prune => {
                 info!(%slot, "the pending chain is due to be pruned: pruning instead of proposing");
-                return self.send_prune(&signer).await;
+                self.send_prune(&signer).await?;
+                return Ok(false);
             }
             ProposeStep::Build { on } => on,
         };
         // Act.
         self.wait_for_tip(on_l1).await;
-        let Some(proposal) = self.build_proposal(slot, &signer, on_l1, &mut phases)? else {
-            return Ok(());
+        let Some(mut proposal) = self.build_proposal(slot, &signer, on_l1, &mut phases)? else {
+            return Ok(false);
         };
-        let attestations = self
-            .gather_attestations(slot, &proposal, &mut phases)
+        let (attestations, claim) = tokio::join!(
+            self.gather_attestations(slot, &proposal, &mut phases),
+            self.choose_claim(slot, &signer)
+        );
+        proposal.claim = claim.unwrap_or_else(|e| {
+            warn!(%slot, "no claim chosen: {e:#}");
+            None
+        });
+        self.send_proposal(slot, &signer, proposal, attestations?, started, phases)
             .await?;
-        self.send_proposal(slot, &signer, proposal, attestations, started, phases)
-            .await
+        Ok(true)
     }
 
     async fn send_prune(&self, signer: &PrivateKeySigner) -> eyre::Result<()> {
@@ -165,6 +175,7 @@ impl NodeInner {
             args,
             digest,
             signature,
+            claim: None,
             sidecar,
         }))
     }
@@ -257,14 +268,30 @@ impl NodeInner {
             block,
             args,
             sidecar,
+            claim,
             ..
         } = proposal;
         let t = Instant::now();
-        let call = Rollup::proposeCall {
-            args: (&args).into(),
-            attestations: committee_attestations(&committee, &attestations),
+        let attestations_arg = committee_attestations(&committee, &attestations);
+        let mut candidate = match &claim {
+            // One transaction: a separate claim beside the blob propose would be refused by
+            // real L1 pools (one key, blob and plain transactions pending together).
+            Some(claim) => TxCandidate::call(
+                self.deployment.rollup,
+                &Rollup::proposeAndClaimCall {
+                    args: (&args).into(),
+                    attestations: attestations_arg,
+                    quote: claim.quote.clone(),
+                },
+            ),
+            None => TxCandidate::call(
+                self.deployment.rollup,
+                &Rollup::proposeCall {
+                    args: (&args).into(),
+                    attestations: attestations_arg,
+                },
+            ),
         };
-        let mut candidate = TxCandidate::call(self.deployment.rollup, &call);
         if let Some(sidecar) = sidecar {
             let sidecar = sidecar
                 .await
@@ -291,6 +318,17 @@ impl NodeInner {
         self.metrics
             .observe_propose_latency(Duration::from_secs_f64(latency));
         self.metrics.blocks_proposed.inc();
+        if let Some(claim) = &claim {
+            self.metrics.claims_sent.inc();
+            info!(
+                %slot,
+                epoch = claim.epoch.0,
+                prover = %claim.prover,
+                fee_bps = claim.fee_bps,
+                tx = %pending.tx_hash(),
+                "claim sent (with the block)"
+            );
+        }
         info!(
             block = block.number,
             %slot,
@@ -320,6 +358,8 @@ struct Proposal {
     digest: B256,
     /// The proposer's signature over `digest` ([`AttestRequest::signature`]).
     signature: Bytes,
+    /// The epoch this slot claims with the block, if any (chosen while the peers attest).
+    claim: Option<Claim>,
     /// The blob proofs, being computed.
     sidecar: Option<
         tokio::task::JoinHandle<

@@ -7,8 +7,8 @@
 //! (200 % margin) publishes over gossip only (peered with `b`, no `--publish-to`) and submits its
 //! own proofs. One test, in order:
 //!
-//! 1. The cheapest valid quote wins: epochs are claimed with `cheap`'s quotes and proven, the
-//!    proofs landed by the submitter, although garbage proofs for every coming epoch reached the
+//! 1. The cheapest valid quote wins: epochs are claimed with `cheap`'s quotes (each with its
+//!    slot's block, `proposeAndClaim`) and proven, the proofs landed by the submitter, although garbage proofs for every coming epoch reached the
 //!    submitter first. Meanwhile quotes that are expired, signed for another chain,
 //!    for the wrong epoch or from a prover without escrow, each at a 0 fee, are refused by the
 //!    node over RPC with their own error code, and never claimed.
@@ -220,6 +220,21 @@ async fn next_claim_by(net: &Devnet, prover: Address) -> u64 {
         },
     )
     .await
+}
+
+/// The slots that have a block (`L2BlockProposed`).
+async fn block_slots(net: &Devnet) -> std::collections::BTreeSet<u64> {
+    let logs = net
+        .l1
+        .rollup
+        .L2BlockProposed_filter()
+        .from_block(0)
+        .query()
+        .await
+        .unwrap();
+    logs.into_iter()
+        .map(|(e, _)| e.slot.saturating_to())
+        .collect()
 }
 
 /// `L2ProofVerified`: epoch -> (prover, L1 transaction sender).
@@ -458,6 +473,17 @@ async fn prover_market() {
             );
         }
     }
+    // The claiming proposer's block of the claim's slot landed too: its claim and its block go
+    // out together (`proposeAndClaim`), as real L1 pools refuse a key's plain transaction beside
+    // its blob one (the tx manager enforces that rule on anvil; a separate claim made the slot's
+    // block fail).
+    let with_block = block_slots(&net).await;
+    for (epoch, (_, slot)) in &c {
+        assert!(
+            with_block.contains(slot),
+            "epoch {epoch} was claimed in slot {slot}, whose block did not land"
+        );
+    }
     log(format!("1 done at {:?}: claims {c:?}", started.elapsed()));
 
     // ---------------------------------------------------------------- 2: restart honours quote
@@ -477,6 +503,29 @@ async fn prover_market() {
                         .and_then(|e| e.parse::<u64>().ok())
                 })
                 .flatten()
+        },
+    )
+    .await;
+    // Killed once its quote reached the node it publishes to: had the kill come first, the
+    // restarted prover would re-send the same quote, but after its restart (a few seconds of
+    // replaying its follower's chain), which can be after the claim slot.
+    until(
+        "cheap's quote pooled by node a",
+        Duration::from_secs(10),
+        || async {
+            let client = alloy::transports::http::reqwest::Client::new();
+            let body = json!({"jsonrpc": "2.0", "id": 1, "method": "node_getEpochBids", "params": [epoch_quoted]});
+            let Ok(r) = client.post(a.rpc_url()).json(&body).send().await else {
+                return false;
+            };
+            let v: serde_json::Value = r.json().await.unwrap_or_default();
+            v["result"].as_array().is_some_and(|bids| {
+                bids.iter().any(|b| {
+                    b["quote"]["prover"]
+                        .as_str()
+                        .is_some_and(|p| p.eq_ignore_ascii_case(&cheap_addr.to_string()))
+                })
+            })
         },
     )
     .await;

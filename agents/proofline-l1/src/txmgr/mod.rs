@@ -112,6 +112,8 @@ struct Shared {
 
 struct InFlight {
     nonce: u64,
+    /// Whether it carries blobs (its replacements and cancellation keep them).
+    blob: bool,
     commands: mpsc::Sender<driver::Command>,
     task: Option<JoinHandle<()>>,
 }
@@ -241,6 +243,23 @@ impl TxManager {
         if self.in_flight(&purpose).is_some() {
             return Err(TxError::PurposeBusy(purpose));
         }
+        // The pool rule of geth and reth, enforced here so a test on anvil fails where a real
+        // network would (anvil takes both kinds from one account).
+        let blob = candidate.sidecar.is_some();
+        if let Some((other, _)) = shared
+            .in_flight
+            .lock()
+            .expect("in-flight map poisoned")
+            .iter()
+            .find(|(_, f)| f.blob != blob)
+        {
+            let kind = |b: bool| if b { "blob" } else { "non-blob" };
+            return Err(TxError::PoolKindConflict {
+                purpose: other.clone(),
+                pending: kind(!blob),
+                wanted: kind(blob),
+            });
+        }
         let mut nonce = *next_nonce;
         // With nothing in flight, every nonce below ours was settled as mined. If the node's
         // count is lower, an L1 reorg has since dropped one of those transactions without putting
@@ -302,6 +321,7 @@ impl TxManager {
                 purpose.clone(),
                 InFlight {
                     nonce,
+                    blob: candidate.sidecar.is_some(),
                     commands: commands_tx,
                     task: None,
                 },

@@ -143,6 +143,16 @@ pub struct TxOutcome {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TxError {
+    /// A blob transaction while the key has a non-blob one pending, or the reverse: geth's and
+    /// reth's pools keep an account's blob and other transactions apart and refuse the second
+    /// kind while the first is pending (anvil takes both). Send it once `pending` has settled, or
+    /// from another key.
+    #[error("the key has a {pending} transaction pending ({purpose}); real L1 pools refuse a {wanted} one beside it")]
+    PoolKindConflict {
+        purpose: Purpose,
+        pending: &'static str,
+        wanted: &'static str,
+    },
     #[error("a {0} transaction is already in flight")]
     PurposeBusy(Purpose),
     #[error(

@@ -238,6 +238,54 @@ async fn one_transaction_in_flight_per_purpose() {
     );
 }
 
+/// A transaction with a deadline (a proposal counts only in its slot) is not sent past it, and
+/// one stuck unmined until the chain reaches it is cancelled rather than re-priced: it could
+/// only land late and revert (probing, issue 15: start-up proposals mined after their slot).
+#[tokio::test]
+async fn a_transaction_is_never_sent_or_kept_past_its_deadline() {
+    let Some(devnet) = anvil("a_transaction_is_never_sent_or_kept_past_its_deadline") else {
+        return;
+    };
+    let token = devnet.deploy_token().await;
+    let mgr = devnet.tx_manager(1, 2).await;
+    let latest = || async {
+        devnet
+            .provider
+            .get_block_by_number(Default::default())
+            .await
+            .unwrap()
+            .unwrap()
+            .header
+            .timestamp
+    };
+    let now = latest().await;
+    let late = mint(token, RECIPIENT, 1).with_deadline(now + 1);
+    let err = mgr.send("mint", late).await.unwrap_err();
+    assert!(matches!(err, TxError::DeadlinePassed { .. }), "{err}");
+
+    let mut events = mgr.subscribe();
+    let pending = mgr
+        .send("mint", mint(token, RECIPIENT, 3).with_deadline(now + 100))
+        .await
+        .unwrap();
+    // Priced out of the next blocks, which reach the deadline: cancelled, not replaced.
+    devnet.set_next_base_fee(200 * GWEI).await;
+    devnet.mine_at(now + 99).await;
+    let kind = wait_for(&mut events, |k| {
+        matches!(
+            k,
+            TxEventKind::Replaced { .. } | TxEventKind::CancelSent { .. }
+        )
+    })
+    .await
+    .kind;
+    assert!(matches!(kind, TxEventKind::CancelSent { .. }), "{kind:?}");
+    devnet.mine(1).await;
+    let err = pending.wait().await.unwrap_err();
+    assert!(matches!(err, TxError::Cancelled { .. }), "{err}");
+    assert_eq!(token_balance(&devnet, token, RECIPIENT).await, U256::ZERO);
+}
+
 #[tokio::test]
 async fn a_stuck_transaction_is_repriced_and_replaced_at_its_nonce() {
     let Some(devnet) = anvil("a_stuck_transaction_is_repriced_and_replaced_at_its_nonce") else {

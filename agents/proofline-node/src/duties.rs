@@ -21,7 +21,7 @@ use proofline_core::{Epoch, ProposeArgs, Slot};
 use proofline_l1::TxCandidate;
 use proofline_l2::{L2Block, Tx};
 use serde::{Deserialize, Serialize};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use proofline_chain::chain::{ApplyError, NodeChain, StoredBlock};
 use proofline_chain::store::{Seen, SignCheck, SignedDigest};
@@ -48,6 +48,9 @@ pub struct AttestRequest {
 pub enum AttestResponse {
     Signed(Vec<Attestation>),
     Refused(String),
+    /// None of the node's validators sits in the slot's committee (a prover's follower node, a
+    /// validator between committees): nothing to sign, and nothing wrong.
+    NotInCommittee,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -207,6 +210,10 @@ impl NodeInner {
 
     /// Re-executes a proposal and signs it with the node's committee members if it holds.
     pub async fn attest(&self, req: AttestRequest) -> AttestResponse {
+        if self.validators.is_empty() {
+            // A follower (a prover's node): nothing to sign, no work to do for the request.
+            return AttestResponse::NotInCommittee;
+        }
         match self.check_proposal(&req).await {
             Ok(members) => {
                 let digest = req.args.digest(&self.domain);
@@ -222,6 +229,16 @@ impl NodeInner {
                     "attested"
                 );
                 AttestResponse::Signed(sigs)
+            }
+            Err(e)
+                if matches!(
+                    e.downcast_ref::<decide::Refusal>(),
+                    Some(decide::Refusal::NotInCommittee(_))
+                ) =>
+            {
+                // Expected, not a warning: an idle node must not shout every slot.
+                debug!(block = req.block.number, slot = %req.block.slot, "not attesting: {e:#}");
+                AttestResponse::NotInCommittee
             }
             Err(e) => {
                 self.metrics.attestation(AttestationResult::Refused);

@@ -85,6 +85,7 @@ impl NodeInner {
                 .map_err(|e| eyre!("computing the blob proofs: {e}"))??;
             candidate = candidate.with_sidecar(sidecar);
         }
+        let candidate = candidate.with_deadline(self.reader.slot_start(slot.next()));
         let txm = self.tx_manager(&signer).await?;
         let now = self.clock_now_secs_f64().unwrap_or(f64::MAX);
         if !decide::can_land(&self.reader.schedule, slot, now) {

@@ -238,6 +238,9 @@ impl NodeInner {
                     Ok(Some((peer, Ok(AttestResponse::Refused(why))))) => {
                         warn!(%peer, %why, "peer refused to attest");
                     }
+                    Ok(Some((peer, Ok(AttestResponse::NotInCommittee)))) => {
+                        debug!(%peer, "peer holds no committee member");
+                    }
                     Ok(Some((peer, Err(e)))) => debug!(%peer, %e, "no attestation from peer"),
                     Ok(None) | Err(_) => break,
                 }
@@ -298,6 +301,8 @@ impl NodeInner {
                 .map_err(|e| eyre!("computing the blob proofs: {e}"))??;
             candidate = candidate.with_sidecar(sidecar);
         }
+        // Mined in its slot or not at all: the tx manager cancels it at the slot's end.
+        candidate = candidate.with_deadline(self.reader.slot_start(slot.next()));
         phases.blobs = t.elapsed();
         let t = Instant::now();
         let txm = self.tx_manager(signer).await?;

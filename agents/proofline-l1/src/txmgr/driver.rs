@@ -175,6 +175,18 @@ impl Driver {
         }
         self.nonce_gone_polls = 0;
 
+        // Past its deadline unmined: cancelled, not re-priced (it could only land late).
+        if let Some(deadline) = self.candidate.deadline {
+            if !self.versions.iter().any(|v| v.is_cancel)
+                && self.shared.latest_timestamp().await? + 1 >= deadline
+            {
+                info!(purpose = %self.purpose, nonce = self.nonce, deadline, "deadline passed unmined; cancelling");
+                if let Err(err) = self.cancel().await {
+                    warn!(purpose = %self.purpose, nonce = self.nonce, %err, "cancelling failed; retrying on the next poll");
+                }
+                return Ok(None);
+            }
+        }
         if head >= self.sent_at_block + self.shared.config.resubmit_after_blocks {
             if let Err(err) = self.replace(head).await {
                 warn!(purpose = %self.purpose, nonce = self.nonce, %err, "re-pricing failed; retrying on the next poll");

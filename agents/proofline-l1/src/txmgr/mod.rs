@@ -228,6 +228,12 @@ impl TxManager {
             return Err(TxError::PurposeBusy(purpose));
         }
 
+        if let Some(deadline) = candidate.deadline {
+            let now = shared.latest_timestamp().await?;
+            if now + 1 >= deadline {
+                return Err(TxError::DeadlinePassed { deadline, now });
+            }
+        }
         let (market, head) = shared.market(candidate.sidecar.is_some()).await?;
         let fees = shared.config.fees.initial(&market)?;
         let gas_limit = match candidate.gas_limit {
@@ -410,6 +416,16 @@ impl TxManager {
 }
 
 impl Shared {
+    /// The timestamp of the newest block.
+    async fn latest_timestamp(&self) -> Result<u64, TransportError> {
+        Ok(self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Latest)
+            .await?
+            .map(|b| b.header.timestamp)
+            .unwrap_or_default())
+    }
+
     fn emit(&self, purpose: &Purpose, nonce: u64, kind: TxEventKind) {
         // No subscriber is fine.
         let _ = self.events.send(TxEvent {

@@ -53,6 +53,11 @@ pub struct TxCandidate {
     /// Makes the transaction an EIP-4844 blob transaction; its versioned hashes are the
     /// transaction's `blob_versioned_hashes`.
     pub sidecar: Option<BlobTransactionSidecarVariant>,
+    /// The L1 timestamp (Unix seconds) before which the transaction must be mined, if any: a
+    /// proposal only counts in its slot. Not sent when the next block cannot be before it; once
+    /// the chain reaches it unmined, it is cancelled (replaced by a self-transfer) instead of
+    /// re-priced, so it never lands late and reverts.
+    pub deadline: Option<u64>,
 }
 
 impl TxCandidate {
@@ -63,7 +68,14 @@ impl TxCandidate {
             value: U256::ZERO,
             gas_limit: None,
             sidecar: None,
+            deadline: None,
         }
+    }
+
+    /// See [`TxCandidate::deadline`].
+    pub fn with_deadline(mut self, deadline: u64) -> Self {
+        self.deadline = Some(deadline);
+        self
     }
 
     /// A call of a generated binding's function: `TxCandidate::call(rollup, &Rollup::pruneCall {})`.
@@ -153,6 +165,11 @@ pub enum TxError {
         pending: &'static str,
         wanted: &'static str,
     },
+    /// The candidate's deadline has passed (the next block would be mined after it): not sent.
+    #[error(
+        "too late: the transaction had to be mined before L1 time {deadline} (L1 is at {now})"
+    )]
+    DeadlinePassed { deadline: u64, now: u64 },
     #[error("a {0} transaction is already in flight")]
     PurposeBusy(Purpose),
     #[error(

@@ -15,7 +15,7 @@
 //! (the quote may still arrive); an epoch with no claim by the end of the window is pruned.
 
 use alloy::{primitives::Address, signers::local::PrivateKeySigner};
-use proofline_bindings::Rollup;
+use proofline_bindings::{RevertData, Rollup};
 use proofline_core::{Epoch, Slot};
 use proofline_l1::{Purpose, TxCandidate};
 use tracing::{debug, info, warn};
@@ -101,6 +101,12 @@ impl NodeInner {
                 .call()
                 .await;
             if let Err(e) = check {
+                // Only L1's refusal (a revert) condemns the quote; a failed read (timeout, rate
+                // limit) says nothing about it: keep it and leave the claim to a later try.
+                if e.revert_data().is_none() {
+                    warn!(epoch = n, "cannot ask L1 about the best quote; keeping it: {e}");
+                    return Ok(None);
+                }
                 let digest = best.digest();
                 warn!(epoch = n, prover = %best.prover(), "L1 refuses the best quote, dropping it: {e}");
                 self.quotes.remove(epoch, &digest);

@@ -104,7 +104,10 @@ impl NodeInner {
                 // Only L1's refusal (a revert) condemns the quote; a failed read (timeout, rate
                 // limit) says nothing about it: keep it and leave the claim to a later try.
                 if e.revert_data().is_none() {
-                    warn!(epoch = n, "cannot ask L1 about the best quote; keeping it: {e}");
+                    warn!(
+                        epoch = n,
+                        "cannot ask L1 about the best quote; keeping it: {e}"
+                    );
                     return Ok(None);
                 }
                 let digest = best.digest();

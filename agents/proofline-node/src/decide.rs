@@ -228,8 +228,19 @@ pub fn attest(
     req: &AttestRequest,
     digest: B256,
 ) -> Result<Vec<Address>, Refusal> {
-    let block = &req.block;
     authenticate(reading.current_slot, reading.proposer, digest, req)?;
+    attest_authenticated(reading, chain, req)
+}
+
+/// [`attest`] after [`authenticate`] passed: the attester authenticates a request first, before
+/// it reads the committee or waits for its sync, and decides the rest here without recovering
+/// the signature again.
+pub fn attest_authenticated(
+    reading: &AttestReading<'_>,
+    chain: &NodeChain,
+    req: &AttestRequest,
+) -> Result<Vec<Address>, Refusal> {
+    let block = &req.block;
     let members: Vec<Address> = reading
         .validators
         .iter()

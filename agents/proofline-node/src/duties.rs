@@ -215,8 +215,7 @@ impl NodeInner {
             return AttestResponse::NotInCommittee;
         }
         match self.check_proposal(&req).await {
-            Ok(members) => {
-                let digest = req.args.digest(&self.domain);
+            Ok((members, digest)) => {
                 let sigs = self.sign_as(&members, req.block.slot, digest);
                 self.metrics.attestation(AttestationResult::Signed);
                 if !sigs.is_empty() {
@@ -252,10 +251,10 @@ impl NodeInner {
         }
     }
 
-    /// The node's committee members for the proposal's slot, if it should sign it: collects
-    /// what [`decide::attest`] needs, waiting a moment for the node's clock and sync to reach the
-    /// proposal, and lets it decide.
-    async fn check_proposal(&self, req: &AttestRequest) -> eyre::Result<Vec<Address>> {
+    /// The node's committee members for the proposal's slot, if it should sign it, and the
+    /// proposal's digest: collects what [`decide::attest`] needs, waiting a moment for the node's
+    /// clock and sync to reach the proposal, and lets it decide.
+    async fn check_proposal(&self, req: &AttestRequest) -> eyre::Result<(Vec<Address>, B256)> {
         let block = &req.block;
         let slot = block.slot;
         let patience = Duration::from_secs(self.reader.schedule.time().slot_duration() / 3);
@@ -314,7 +313,8 @@ impl NodeInner {
             validators: &validators,
         };
         let chain = self.chain.read().expect("poisoned");
-        Ok(decide::attest(&reading, &chain, req, digest)?)
+        let members = decide::attest_authenticated(&reading, &chain, req)?;
+        Ok((members, digest))
     }
 
     /// The key of the node's validator that proposes (and may claim) in `slot`, if any.

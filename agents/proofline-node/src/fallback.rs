@@ -85,12 +85,8 @@ impl NodeInner {
                 .map_err(|e| eyre!("computing the blob proofs: {e}"))??;
             candidate = candidate.with_sidecar(sidecar);
         }
-        let candidate = candidate.with_deadline(self.reader.slot_start(slot.next()));
         let txm = self.tx_manager(&signer).await?;
-        let now = self.clock_now_secs_f64().unwrap_or(f64::MAX);
-        if !decide::can_land(&self.reader.schedule, slot, now) {
-            eyre::bail!("too late: slot {slot} ends before an L1 block could include the proposal");
-        }
+        let candidate = self.bound_to_slot(candidate, slot)?;
         self.remember_built(block.clone());
         let pending_tx = txm.send(Purpose::new("propose"), candidate).await?;
         self.metrics.fallback_blocks_proposed.inc();

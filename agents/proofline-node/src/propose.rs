@@ -89,6 +89,22 @@ impl NodeInner {
         Ok(true)
     }
 
+    /// A proposal of `slot` (committee or fallback), bound to its slot: not sent once the node's
+    /// L1 clock says no block could include it in time ([`decide::can_land`]: it would only revert
+    /// `Rollup__InvalidSlot` and cost its gas), and given the slot's end as its deadline, at which
+    /// the tx manager cancels it if still unmined.
+    pub(crate) fn bound_to_slot(
+        &self,
+        candidate: TxCandidate,
+        slot: Slot,
+    ) -> eyre::Result<TxCandidate> {
+        let now = self.clock_now_secs_f64().unwrap_or(f64::MAX);
+        if !decide::can_land(&self.reader.schedule, slot, now) {
+            bail!("too late: slot {slot} ends before an L1 block could include the proposal");
+        }
+        Ok(candidate.with_deadline(self.reader.slot_start(slot.next())))
+    }
+
     async fn send_prune(&self, signer: &PrivateKeySigner) -> eyre::Result<()> {
         let txm = self.tx_manager(signer).await?;
         let call = Rollup::pruneCall {};
@@ -301,17 +317,10 @@ impl NodeInner {
                 .map_err(|e| eyre!("computing the blob proofs: {e}"))??;
             candidate = candidate.with_sidecar(sidecar);
         }
-        // Mined in its slot or not at all: the tx manager cancels it at the slot's end.
-        candidate = candidate.with_deadline(self.reader.slot_start(slot.next()));
         phases.blobs = t.elapsed();
         let t = Instant::now();
         let txm = self.tx_manager(signer).await?;
-        // The last moment to decide: a proposal that can no longer be mined in its slot would
-        // only revert (Rollup__InvalidSlot) and cost its gas.
-        let now = self.clock_now_secs_f64().unwrap_or(f64::MAX);
-        if !decide::can_land(&self.reader.schedule, slot, now) {
-            bail!("too late: slot {slot} ends before an L1 block could include the proposal");
-        }
+        let candidate = self.bound_to_slot(candidate, slot)?;
         self.remember_built(block.clone());
         let pending = txm.send(Purpose::new("propose"), candidate).await?;
         phases.send = t.elapsed();

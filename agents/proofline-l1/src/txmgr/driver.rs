@@ -136,7 +136,14 @@ impl Driver {
     /// One look at the chain: a settled outcome, or `None` to keep waiting.
     async fn check(&mut self) -> Result<Option<Result<TxOutcome, TxError>>, TransportError> {
         let provider = &self.shared.provider;
-        let head = provider.get_block_number().await?;
+        // A transaction with a deadline needs the head's time too: one read gives both.
+        let (head, head_time) = match self.candidate.deadline {
+            Some(_) => {
+                let (h, _) = self.shared.head().await?;
+                (h.number, Some(h.timestamp))
+            }
+            None => (provider.get_block_number().await?, None),
+        };
 
         for i in (0..self.versions.len()).rev() {
             let hash = self.versions[i].hash;
@@ -176,10 +183,8 @@ impl Driver {
         self.nonce_gone_polls = 0;
 
         // Past its deadline unmined: cancelled, not re-priced (it could only land late).
-        if let Some(deadline) = self.candidate.deadline {
-            if !self.versions.iter().any(|v| v.is_cancel)
-                && self.shared.latest_timestamp().await? + 1 >= deadline
-            {
+        if let (Some(deadline), Some(now)) = (self.candidate.deadline, head_time) {
+            if !self.versions.iter().any(|v| v.is_cancel) && now + 1 >= deadline {
                 info!(purpose = %self.purpose, nonce = self.nonce, deadline, "deadline passed unmined; cancelling");
                 if let Err(err) = self.cancel().await {
                     warn!(purpose = %self.purpose, nonce = self.nonce, %err, "cancelling failed; retrying on the next poll");

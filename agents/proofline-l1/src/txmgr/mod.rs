@@ -228,13 +228,16 @@ impl TxManager {
             return Err(TxError::PurposeBusy(purpose));
         }
 
+        let (market, head) = shared.market(candidate.sidecar.is_some()).await?;
         if let Some(deadline) = candidate.deadline {
-            let now = shared.latest_timestamp().await?;
-            if now + 1 >= deadline {
-                return Err(TxError::DeadlinePassed { deadline, now });
+            if head.timestamp + 1 >= deadline {
+                return Err(TxError::DeadlinePassed {
+                    deadline,
+                    now: head.timestamp,
+                });
             }
         }
-        let (market, head) = shared.market(candidate.sidecar.is_some()).await?;
+        let head = head.number;
         let fees = shared.config.fees.initial(&market)?;
         let gas_limit = match candidate.gas_limit {
             Some(limit) => limit,
@@ -415,15 +418,26 @@ impl TxManager {
     }
 }
 
+/// The newest block's number and timestamp.
+#[derive(Clone, Copy, Debug)]
+struct Head {
+    number: u64,
+    timestamp: u64,
+}
+
 impl Shared {
-    /// The timestamp of the newest block.
-    async fn latest_timestamp(&self) -> Result<u64, TransportError> {
-        Ok(self
+    /// The newest block, with its base fee (none before London).
+    async fn head(&self) -> Result<(Head, Option<u64>), TransportError> {
+        let block = self
             .provider
             .get_block_by_number(BlockNumberOrTag::Latest)
             .await?
-            .map(|b| b.header.timestamp)
-            .unwrap_or_default())
+            .ok_or(TransportError::NullResp)?;
+        let head = Head {
+            number: block.header.number,
+            timestamp: block.header.timestamp,
+        };
+        Ok((head, block.header.base_fee_per_gas))
     }
 
     fn emit(&self, purpose: &Purpose, nonce: u64, kind: TxEventKind) {
@@ -460,13 +474,9 @@ impl Shared {
     }
 
     /// What the chain asks for now, and the number of the block it was read from.
-    async fn market(&self, with_blobs: bool) -> Result<(Market, u64), TxError> {
-        let block = self
-            .provider
-            .get_block_by_number(BlockNumberOrTag::Latest)
-            .await?
-            .ok_or(TxError::Rpc(TransportError::NullResp))?;
-        let base_fee = u128::from(block.header.base_fee_per_gas.ok_or(TxError::NoBaseFee)?);
+    async fn market(&self, with_blobs: bool) -> Result<(Market, Head), TxError> {
+        let (head, base_fee) = self.head().await?;
+        let base_fee = u128::from(base_fee.ok_or(TxError::NoBaseFee)?);
         // A node without the method (or a failing one) leaves the policy's floor.
         let suggested_tip = self
             .provider
@@ -483,7 +493,7 @@ impl Shared {
             suggested_tip,
             blob_base_fee,
         };
-        Ok((market, block.header.number))
+        Ok((market, head))
     }
 
     fn build(

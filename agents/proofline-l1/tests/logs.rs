@@ -2,6 +2,9 @@
 //! HTTP server that answers `eth_getLogs` over more than `CAP` blocks with a range error (and
 //! every 5th request with HTTP 429), and with one log per block otherwise.
 
+#[path = "loopback/mod.rs"]
+mod loopback;
+
 use std::{
     sync::{Arc, Mutex},
     time::Duration,
@@ -13,10 +16,7 @@ use proofline_l1::{
     rpc::{connect, RpcConfig},
 };
 use serde_json::{json, Value};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpListener,
-};
+use tokio::net::TcpListener;
 
 const CAP: u64 = 10;
 
@@ -26,30 +26,6 @@ struct Seen {
     answered: Vec<(u64, u64)>,
     refused: Vec<(u64, u64)>,
     requests: usize,
-}
-
-async fn read_body(socket: &mut tokio::net::TcpStream) -> Option<Value> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let n = socket.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        let text = String::from_utf8_lossy(&buf);
-        let Some(end) = text.find("\r\n\r\n") else {
-            continue;
-        };
-        let length: usize = text[..end].lines().find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-length:")
-                .and_then(|v| v.trim().parse().ok())
-        })?;
-        if buf.len() >= end + 4 + length {
-            return serde_json::from_slice(&buf[end + 4..end + 4 + length]).ok();
-        }
-    }
 }
 
 fn block(v: &Value) -> u64 {
@@ -84,7 +60,7 @@ async fn capped_endpoint() -> (Url, Arc<Mutex<Seen>>) {
             };
             let state = state.clone();
             tokio::spawn(async move {
-                let Some(req) = read_body(&mut socket).await else {
+                let Some(req) = loopback::read_json_request(&mut socket).await else {
                     return;
                 };
                 let (status, body) = {
@@ -111,12 +87,7 @@ async fn capped_endpoint() -> (Url, Arc<Mutex<Seen>>) {
                         )
                     }
                 };
-                let response = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = socket.write_all(response.as_bytes()).await;
-                let _ = socket.shutdown().await;
+                loopback::respond(&mut socket, status, &body).await;
             });
         }
     });

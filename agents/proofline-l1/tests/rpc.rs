@@ -1,6 +1,9 @@
 //! The retry layer against a scripted HTTP endpoint on loopback: it answers each request with
 //! the next scripted response and counts the requests.
 
+#[path = "loopback/mod.rs"]
+mod loopback;
+
 use std::{
     sync::{
         atomic::{AtomicUsize, Ordering},
@@ -11,11 +14,8 @@ use std::{
 
 use alloy::{providers::Provider, transports::http::reqwest::Url};
 use proofline_l1::rpc::{connect, RpcConfig};
-use serde_json::{json, Value};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpListener,
-};
+use serde_json::json;
+use tokio::{io::AsyncReadExt, net::TcpListener};
 
 #[derive(Clone, Copy)]
 enum Reply {
@@ -45,9 +45,10 @@ async fn scripted_endpoint(script: Vec<Reply>) -> (Url, Arc<AtomicUsize>) {
             let n = served.fetch_add(1, Ordering::SeqCst);
             let reply = script[n.min(script.len() - 1)];
             tokio::spawn(async move {
-                let Some(id) = read_request_id(&mut socket).await else {
+                let Some(request) = loopback::read_json_request(&mut socket).await else {
                     return;
                 };
+                let id = request["id"].clone();
                 let (status, body) = match reply {
                     Reply::Hangup => return,
                     Reply::Status(code) => (code, String::new()),
@@ -56,45 +57,11 @@ async fn scripted_endpoint(script: Vec<Reply>) -> (Url, Arc<AtomicUsize>) {
                     }
                     Reply::ChainId => (200, json!({"jsonrpc": "2.0", "id": id, "result": "0x7a69"}).to_string()),
                 };
-                let response = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = socket.write_all(response.as_bytes()).await;
-                let _ = socket.shutdown().await;
+                loopback::respond(&mut socket, status, &body).await;
             });
         }
     });
     (url, count)
-}
-
-/// Reads one HTTP request and returns its JSON-RPC id.
-async fn read_request_id(socket: &mut tokio::net::TcpStream) -> Option<Value> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let n = socket.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        let text = String::from_utf8_lossy(&buf);
-        let Some(end) = text.find("\r\n\r\n") else {
-            continue;
-        };
-        let length = text[..end]
-            .lines()
-            .find_map(|l| {
-                l.to_ascii_lowercase()
-                    .strip_prefix("content-length:")
-                    .map(|v| v.trim().parse::<usize>())
-            })?
-            .ok()?;
-        if buf.len() >= end + 4 + length {
-            let body: Value = serde_json::from_slice(&buf[end + 4..end + 4 + length]).ok()?;
-            return Some(body["id"].clone());
-        }
-    }
 }
 
 fn config(url: Url, max_retries: u32) -> RpcConfig {
